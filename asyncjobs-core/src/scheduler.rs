@@ -1,0 +1,443 @@
+//! [`Scheduler`]: holds jobs and their requirements, runs them, reports on them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::error::SchedulerError;
+use crate::handle::{Cell, ErasedCell, JobHandle, JobRef};
+use crate::job::{label_from_type_name, Addable, AsJobRef, Body, JobOptions, Requirements};
+use crate::listing::format_secs;
+
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+
+/// One job as the scheduler keeps it.
+pub(crate) struct Record {
+    pub cell: Arc<dyn ErasedCell>,
+    pub body: Body,
+    pub label: Option<Box<str>>,
+    /// Indices of required jobs in this scheduler (duplicates allowed, harmless).
+    pub requires: Vec<u32>,
+    pub critical: bool,
+    pub forever: bool,
+}
+
+impl Record {
+    pub fn label(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.to_string();
+        }
+        match &self.body {
+            Body::Future { name, .. } => label_from_type_name(name).to_string(),
+            Body::Abstract(j) => j.default_label(),
+            Body::Nested(slot, _) => slot.lock().label(),
+        }
+    }
+    pub fn kind(&self) -> String {
+        match &self.body {
+            Body::Future { .. } => "Job".into(),
+            Body::Abstract(j) => j.kind(),
+            Body::Nested(..) => "Scheduler".into(),
+        }
+    }
+    pub fn details(&self) -> Option<String> {
+        match &self.body {
+            Body::Abstract(j) => j.details(),
+            _ => None,
+        }
+    }
+}
+
+/// Where a nested scheduler lives while its parent owns it; its run borrows it
+/// out and puts it back even when cancelled.
+pub(crate) struct NestedSlot(Mutex<Option<Box<Scheduler>>>);
+
+impl NestedSlot {
+    pub fn new(s: Scheduler) -> Self {
+        NestedSlot(Mutex::new(Some(Box::new(s))))
+    }
+    pub fn lock(&self) -> NestedGuard<'_> {
+        NestedGuard(self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+    pub fn take(&self) -> Option<Box<Scheduler>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+    /// Borrows the scheduler out until the lease is dropped (even by cancellation).
+    pub fn lease(self: &Arc<Self>) -> Option<Lease> {
+        self.take().map(|s| Lease { slot: Arc::clone(self), sched: Some(s) })
+    }
+    pub fn put(&self, s: Box<Scheduler>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+    }
+}
+
+/// A nested scheduler borrowed out of its slot; goes back on drop.
+pub(crate) struct Lease {
+    slot: Arc<NestedSlot>,
+    sched: Option<Box<Scheduler>>,
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Scheduler;
+    fn deref(&self) -> &Scheduler {
+        self.sched.as_deref().expect("a lease holds its scheduler until dropped")
+    }
+}
+impl std::ops::DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut Scheduler {
+        self.sched.as_deref_mut().expect("a lease holds its scheduler until dropped")
+    }
+}
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.sched.take() {
+            if s.outcome == Outcome::Running {
+                s.outcome = Outcome::Cancelled;
+            }
+            self.slot.put(s);
+        }
+    }
+}
+
+/// Borrow of a nested scheduler (absent only while it is running).
+pub(crate) struct NestedGuard<'a>(MutexGuard<'a, Option<Box<Scheduler>>>);
+impl NestedGuard<'_> {
+    pub fn get(&self) -> Option<&Scheduler> {
+        self.0.as_deref()
+    }
+    fn label(&self) -> String {
+        self.get().map(Scheduler::get_label).unwrap_or_else(|| "Scheduler (running)".into())
+    }
+}
+
+/// How the last run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Outcome {
+    #[default]
+    NotRun,
+    Running,
+    Fine,
+    TimedOut,
+    CriticalFailed,
+    /// Its parent cancelled it while it ran.
+    Cancelled,
+}
+
+/// A set of jobs with requirements between them, run concurrently on tokio.
+///
+/// A scheduler is itself a job: [`add`](Scheduler::add) one to another and it runs
+/// as one job of its parent, with its own `timeout` and `jobs_window` applying to
+/// its content. Schedulers are critical by default, as in asynciojobs.
+///
+/// ```
+/// use asyncjobs_core::{Job, Scheduler};
+/// use std::time::Duration;
+///
+/// let mut s = Scheduler::new().label("example").timeout(Duration::from_secs(5));
+/// let a = s.add(Job::ok(async { "a" }).label("a"));
+/// let b = s.add(Job::ok(async { "b" }).label("b").requires(&a));
+/// assert!(s.run().unwrap());
+/// assert_eq!(b.result(), Some(&"b"));
+/// assert_eq!(s.why(), "FINE");
+/// ```
+pub struct Scheduler {
+    pub(crate) uid: u64,
+    pub(crate) records: Vec<Record>,
+    /// Requirements on jobs of other schedulers: (job index, foreign job).
+    pub(crate) foreign: Vec<(u32, JobRef)>,
+    pub(crate) label: Option<String>,
+    pub(crate) as_job: JobOptions,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) jobs_window: usize,
+    pub(crate) shutdown_timeout: Option<Duration>,
+    pub(crate) outcome: Outcome,
+    pub(crate) shut_down: bool,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scheduler `{}` with {}", self.get_label(), self.stats())
+    }
+}
+
+impl Scheduler {
+    /// An empty, critical scheduler with no timeout and no window.
+    pub fn new() -> Self {
+        Scheduler {
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            records: Vec::new(),
+            foreign: Vec::new(),
+            label: None,
+            as_job: JobOptions::default(),
+            timeout: None,
+            jobs_window: 0,
+            shutdown_timeout: Some(Duration::from_secs(1)),
+            outcome: Outcome::NotRun,
+            shut_down: false,
+        }
+    }
+
+    /// Label shown in listings, errors and graphs; by default `Scheduler[N jobs]`.
+    pub fn get_label(&self) -> String {
+        self.label.clone().unwrap_or_else(|| format!("Scheduler[{} jobs]", self.records.len()))
+    }
+
+    /// Sets the label.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Whether a failure (timeout or critical job failure) is an error rather than `Ok(false)`.
+    /// Default: true. As a nested job, also whether its failure aborts the parent.
+    pub fn critical(mut self, critical: bool) -> Self {
+        self.as_job.critical = critical;
+        self
+    }
+
+    /// As a nested job: whether it runs forever (cancelled once its siblings are done).
+    pub fn forever(mut self, forever: bool) -> Self {
+        self.as_job.forever = forever;
+        self
+    }
+
+    /// As a nested job: jobs of the parent that must be done before this scheduler starts.
+    pub fn requires(mut self, reqs: impl Requirements) -> Self {
+        reqs.push_refs(&mut self.as_job.requires);
+        self
+    }
+
+    /// A limit on the whole run's duration; when it expires, running jobs are cancelled.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// At most this many jobs run at once; 0 means no limit.
+    pub fn jobs_window(mut self, window: usize) -> Self {
+        self.jobs_window = window;
+        self
+    }
+
+    /// How long [`shutdown`](Self::shutdown) waits for the jobs' `co_shutdown` (default 1 s; `None`: no limit).
+    pub fn shutdown_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Whether this scheduler is critical.
+    pub fn is_critical(&self) -> bool {
+        self.as_job.critical
+    }
+    /// Whether this scheduler, as a nested job, is forever.
+    pub fn is_forever(&self) -> bool {
+        self.as_job.forever
+    }
+    /// The timeout, if any.
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+    /// The jobs window (0: unlimited).
+    pub fn get_jobs_window(&self) -> usize {
+        self.jobs_window
+    }
+
+    /// Adds a job, an [`AbstractJob`](crate::AbstractJob), a nested scheduler or a
+    /// [`Sequence`](crate::Sequence); returns its handle. The item is moved in, so a
+    /// job cannot belong to two schedulers.
+    pub fn add<A: Addable>(&mut self, item: A) -> A::Handle {
+        item.add_after(self, None).0
+    }
+
+    /// Number of jobs directly in this scheduler (a nested scheduler counts as one).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True when there is no job.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Makes `job` require `reqs`, after both were added.
+    ///
+    /// `job` must be a job of this scheduler; requirements on jobs of other
+    /// schedulers are reported when the scheduler is run or checked.
+    pub fn add_requirement(&mut self, job: &impl AsJobRef, reqs: impl Requirements) -> Result<(), SchedulerError> {
+        let job = self.own(job.as_job_ref())?;
+        let mut refs = Vec::new();
+        reqs.push_refs(&mut refs);
+        for r in refs {
+            self.push_requirement(job, r);
+        }
+        Ok(())
+    }
+
+    /// Removes a requirement; an error if `job` is not here or did not have it.
+    pub fn remove_requirement(&mut self, job: &impl AsJobRef, req: &impl AsJobRef) -> Result<(), SchedulerError> {
+        let job = self.own(job.as_job_ref())?;
+        let req = req.as_job_ref();
+        let before = self.records[job.index as usize].requires.len() + self.foreign.len();
+        if req.scheduler == self.uid {
+            self.records[job.index as usize].requires.retain(|&i| i != req.index);
+        } else {
+            self.foreign.retain(|&(j, r)| !(j == job.index && r == req));
+        }
+        if before == self.records[job.index as usize].requires.len() + self.foreign.len() {
+            return Err(SchedulerError::NoSuchRequirement {
+                scheduler: self.get_label(),
+                job: self.records[job.index as usize].label(),
+            });
+        }
+        Ok(())
+    }
+
+    fn own(&self, job: JobRef) -> Result<JobRef, SchedulerError> {
+        if job.scheduler != self.uid || job.index as usize >= self.records.len() {
+            return Err(SchedulerError::NotInScheduler { scheduler: self.get_label() });
+        }
+        Ok(job)
+    }
+
+    pub(crate) fn push_requirement(&mut self, job: JobRef, req: JobRef) {
+        debug_assert_eq!(job.scheduler, self.uid);
+        if req.scheduler == self.uid {
+            if req.index != job.index {
+                self.records[job.index as usize].requires.push(req.index);
+            }
+        } else {
+            self.foreign.push((job.index, req));
+        }
+    }
+
+    pub(crate) fn job_ref_at(&self, index: usize) -> JobRef {
+        JobRef { scheduler: self.uid, index: index as u32 }
+    }
+
+    /// Adds a record built by `make` from the new job's cell.
+    pub(crate) fn push_record<T>(&mut self, opts: JobOptions, make: impl FnOnce(Arc<Cell<T>>) -> Body) -> JobHandle<T>
+    where
+        T: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let id = self.job_ref_at(self.records.len());
+        let cell = Arc::new(Cell::new(id));
+        let body = make(Arc::clone(&cell));
+        self.records.push(Record {
+            cell: cell.clone(),
+            body,
+            label: opts.label,
+            requires: Vec::new(),
+            critical: opts.critical,
+            forever: opts.forever,
+        });
+        if !opts.requires.is_empty() {
+            self.records[id.index as usize].requires.reserve_exact(opts.requires.len());
+            for r in opts.requires {
+                self.push_requirement(id, r);
+            }
+        }
+        JobHandle { cell }
+    }
+
+    /// `"{done}D + {ongoing}R + {idle}I = {total}"`, as the reference's `stats()`.
+    pub fn stats(&self) -> String {
+        use crate::handle::JobState::*;
+        let (mut done, mut running) = (0, 0);
+        for r in &self.records {
+            match r.cell.state() {
+                Done => done += 1,
+                Running | Cancelled => running += 1,
+                Idle | Scheduled => {}
+            }
+        }
+        let total = self.records.len();
+        format!("{done}D + {running}R + {}I = {total}", total - done - running)
+    }
+
+    /// True when the last run ended because a critical job failed.
+    pub fn failed_critical(&self) -> bool {
+        self.outcome == Outcome::CriticalFailed
+    }
+
+    /// The timeout, when the last run ended because of it.
+    pub fn failed_time_out(&self) -> Option<Duration> {
+        match self.outcome {
+            Outcome::TimedOut => self.timeout,
+            _ => None,
+        }
+    }
+
+    /// True when the last run was cancelled by a parent scheduler before it ended.
+    pub fn was_cancelled(&self) -> bool {
+        self.outcome == Outcome::Cancelled
+    }
+
+    /// Whether the scheduler has been run (or is running).
+    pub fn has_run(&self) -> bool {
+        self.outcome != Outcome::NotRun
+    }
+
+    /// Why the last run failed: `"TIMED OUT after {t}s"`, `"a CRITICAL job has raised an exception"`, or `"FINE"`.
+    pub fn why(&self) -> String {
+        if let Some(t) = self.failed_time_out() {
+            format!("TIMED OUT after {}s", format_secs(t))
+        } else if self.failed_critical() {
+            "a CRITICAL job has raised an exception".to_string()
+        } else if self.was_cancelled() {
+            "CANCELLED by its parent before it ended".to_string()
+        } else {
+            "FINE".to_string()
+        }
+    }
+
+    /// Removes requirements on jobs that are not directly in this scheduler
+    /// (outsiders, jobs of nested schedulers), here and in nested schedulers.
+    /// Returns true when nothing had to be removed.
+    pub fn sanitize(&mut self) -> bool {
+        let mut clean = self.foreign.is_empty();
+        self.foreign.clear();
+        for r in &mut self.records {
+            if let Body::Nested(slot, _) = &r.body {
+                if let Some(mut inner) = slot.lease() {
+                    clean &= inner.sanitize();
+                }
+            }
+        }
+        clean
+    }
+
+    /// Calls `f` on every nested scheduler directly in this one.
+    pub(crate) fn for_each_nested(&self, mut f: impl FnMut(usize, &Scheduler)) {
+        for (i, r) in self.records.iter().enumerate() {
+            if let Body::Nested(slot, _) = &r.body {
+                if let Some(inner) = slot.lock().get() {
+                    f(i, inner);
+                }
+            }
+        }
+    }
+}
+
+impl Addable for Scheduler {
+    type Handle = JobHandle<bool>;
+    /// A nested scheduler is one job of its parent; its result is what its run returned.
+    fn add_after(mut self, s: &mut Scheduler, prev: Option<JobRef>) -> (JobHandle<bool>, Option<(JobRef, JobRef)>) {
+        let mut opts = std::mem::take(&mut self.as_job);
+        opts.requires.extend(prev);
+        // the label lives in the nested scheduler itself
+        opts.label = None;
+        let (critical, forever) = (opts.critical, opts.forever);
+        self.as_job.critical = critical;
+        self.as_job.forever = forever;
+        let slot = Arc::new(NestedSlot::new(self));
+        let h = s.push_record(opts, |cell| Body::Nested(slot, cell));
+        let r = h.job_ref();
+        (h, Some((r, r)))
+    }
+}

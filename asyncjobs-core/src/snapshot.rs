@@ -1,0 +1,154 @@
+//! [`Snapshot`]: one read-only walk of a scheduler in listing order, with ids,
+//! shared by listings here and by the dot export of `asyncjobs-graph`.
+
+use crate::error::{JobError, SchedulerError};
+use crate::handle::JobState;
+use crate::job::Body;
+use crate::scheduler::Scheduler;
+
+/// A picture of a scheduler and its nested schedulers, jobs in listing
+/// (topological) order, numbered depth-first from 1 as the reference does.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The scheduler's label.
+    pub label: String,
+    /// Whether the scheduler is critical.
+    pub critical: bool,
+    /// Whether the scheduler, as a nested job, is forever.
+    pub forever: bool,
+    /// [`Scheduler::why`] at the time of the snapshot.
+    pub why: String,
+    /// The jobs, in listing order.
+    pub jobs: Vec<JobView>,
+}
+
+/// One job of a [`Snapshot`].
+#[derive(Debug, Clone)]
+pub struct JobView {
+    /// 1-based id, unique across the whole tree of schedulers.
+    pub id: usize,
+    /// Kind shown in `<Kind `label`>`: `Job`, `Scheduler`, `SshJob`…
+    pub kind: String,
+    /// The label.
+    pub label: String,
+    /// Critical flag.
+    pub critical: bool,
+    /// Forever flag.
+    pub forever: bool,
+    /// Lifecycle state.
+    pub state: JobState,
+    /// The error the job failed with.
+    pub error: Option<JobError>,
+    /// The result, formatted with `Debug`, once done without error.
+    pub result: Option<String>,
+    /// Ids of the required jobs (same scheduler), ascending, no duplicates.
+    pub requires: Vec<usize>,
+    /// Extra lines from [`AbstractJob::details`](crate::AbstractJob::details).
+    pub details: Option<String>,
+    /// The content, when this job is a nested scheduler.
+    pub nested: Option<Snapshot>,
+}
+
+impl JobView {
+    /// A view with the given id, kind and label, everything else at its default
+    /// (critical, idle, no requirement): handy to render made-up states.
+    pub fn new(id: usize, kind: impl Into<String>, label: impl Into<String>) -> Self {
+        JobView {
+            id,
+            kind: kind.into(),
+            label: label.into(),
+            critical: true,
+            forever: false,
+            state: JobState::Idle,
+            error: None,
+            result: None,
+            requires: Vec::new(),
+            details: None,
+            nested: None,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Number of jobs in the whole tree, nested schedulers counting one each plus their content.
+    pub fn total(&self) -> usize {
+        self.jobs.iter().map(|j| 1 + j.nested.as_ref().map_or(0, Snapshot::total)).sum()
+    }
+
+    /// Ids of the jobs that require nothing.
+    pub fn entries(&self) -> Vec<usize> {
+        self.jobs.iter().filter(|j| j.requires.is_empty()).map(|j| j.id).collect()
+    }
+
+    /// Ids of the jobs nothing requires, forever ones excluded.
+    pub fn exits(&self) -> Vec<usize> {
+        let required: std::collections::HashSet<usize> = self.jobs.iter().flat_map(|j| j.requires.iter().copied()).collect();
+        self.jobs.iter().filter(|j| !j.forever && !required.contains(&j.id)).map(|j| j.id).collect()
+    }
+
+    /// Every job of the tree, depth-first, with its depth (0 at top).
+    pub fn walk(&self) -> Vec<(usize, &JobView)> {
+        fn go<'a>(s: &'a Snapshot, depth: usize, out: &mut Vec<(usize, &'a JobView)>) {
+            for j in &s.jobs {
+                out.push((depth, j));
+                if let Some(n) = &j.nested {
+                    go(n, depth + 1, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(self, 0, &mut out);
+        out
+    }
+}
+
+impl Scheduler {
+    /// Takes a [`Snapshot`]; an error when a scheduler of the tree cannot be
+    /// ordered (cycle, requirement on another scheduler's job).
+    pub fn snapshot(&self) -> Result<Snapshot, SchedulerError> {
+        let mut next = 1;
+        self.snapshot_from(&mut next)
+    }
+
+    fn snapshot_from(&self, next: &mut usize) -> Result<Snapshot, SchedulerError> {
+        let order = self.listing_order()?;
+        let mut ids = vec![0usize; self.records.len()];
+        let mut jobs = Vec::with_capacity(order.len());
+        for &i in &order {
+            let r = &self.records[i as usize];
+            ids[i as usize] = *next;
+            let id = *next;
+            *next += 1;
+            let nested = match &r.body {
+                Body::Nested(slot, _) => match slot.lock().get() {
+                    Some(inner) => Some(inner.snapshot_from(next)?),
+                    None => None,
+                },
+                _ => None,
+            };
+            let mut requires: Vec<usize> = r.requires.iter().map(|&q| ids[q as usize]).collect();
+            requires.sort_unstable();
+            requires.dedup();
+            jobs.push(JobView {
+                id,
+                kind: r.kind(),
+                label: r.label(),
+                critical: r.critical,
+                forever: r.forever,
+                state: r.cell.state(),
+                error: r.cell.error().cloned(),
+                result: r.cell.result_text(),
+                requires,
+                details: r.details(),
+                nested,
+            });
+        }
+        Ok(Snapshot {
+            label: self.get_label(),
+            critical: self.is_critical(),
+            forever: self.is_forever(),
+            why: self.why(),
+            jobs,
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Loopback OpenSSH test harness (see the ssh issue).
