@@ -1,0 +1,1 @@
+//! File transfers over SFTP (being written).

@@ -1,0 +1,95 @@
+//! Set-up on a fresh machine: install the system packages the tests and the
+//! demo need (as root, with apt), or say exactly what to install.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// A system tool and the Debian package that provides it.
+pub struct Need {
+    pub binary: &'static str,
+    pub package: &'static str,
+}
+
+pub const SSHD: Need = Need { binary: "/usr/sbin/sshd", package: "openssh-server" };
+pub const DOT: Need = Need { binary: "dot", package: "graphviz" };
+pub const XAUTH: Need = Need { binary: "xauth", package: "xauth" };
+
+fn present(need: &Need) -> bool {
+    if need.binary.starts_with('/') {
+        return Path::new(need.binary).exists();
+    }
+    Command::new("sh")
+        .args(["-c", &format!("command -v {} >/dev/null 2>&1", need.binary)])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
+/// Makes sure every `needs` is installed: apt-get as root, else a precise message.
+pub fn ensure(needs: &[Need]) -> Result<()> {
+    let missing: Vec<&Need> = needs.iter().filter(|n| !present(n)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let packages: Vec<&str> = missing.iter().map(|n| n.package).collect();
+    let have_apt = Path::new("/usr/bin/apt-get").exists();
+    if !(is_root() && have_apt) {
+        bail!(
+            "missing {}: install them first, e.g. `sudo apt-get install -y {}`",
+            missing.iter().map(|n| n.binary).collect::<Vec<_>>().join(", "),
+            packages.join(" ")
+        );
+    }
+    eprintln!("xtask: installing {} with apt-get", packages.join(" "));
+    let update = Command::new("apt-get").args(["update", "-qq"]).status().context("running apt-get update")?;
+    if !update.success() {
+        bail!("apt-get update failed");
+    }
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .context("running apt-get install")?;
+    if !status.success() {
+        bail!("apt-get install -y {} failed", packages.join(" "));
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed ({status})");
+    }
+    Ok(())
+}
+
+/// `cargo xtask test`: installs what the tests need, then runs every test of the workspace.
+pub fn test(extra: &[String]) -> Result<()> {
+    ensure(&[SSHD, DOT, XAUTH])?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--all-targets"]).args(extra);
+    run(cmd)?;
+    let mut doc = cargo();
+    doc.args(["test", "--workspace", "--doc"]);
+    run(doc)
+}
+
+/// `cargo xtask demo`: installs what the demo needs, then runs it.
+pub fn demo(extra: &[String]) -> Result<()> {
+    ensure(&[SSHD])?;
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "-p", "asyncjobs-tests", "--example", "demo", "--"]).args(extra);
+    run(cmd)
+}
