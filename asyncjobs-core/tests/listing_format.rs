@@ -1,0 +1,177 @@
+//! The reference's listing format, character for character.
+
+use asyncjobs_core::{Job, JobError, JobState, JobView, ListOptions, Scheduler, Snapshot, Symbols};
+
+fn opts(symbols: Symbols) -> ListOptions {
+    ListOptions { symbols, details: false, silence_done_jobs: false }
+}
+
+#[derive(Debug)]
+struct Shown(&'static str);
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+impl std::error::Error for Shown {}
+
+/// The 20 jobs of the reference README: every (critical, forever, state, boom) combination.
+fn twenty() -> Snapshot {
+    let mut jobs = Vec::new();
+    let mut id = 0;
+    for (state, boom) in [
+        (JobState::Idle, false),
+        (JobState::Scheduled, false),
+        (JobState::Running, false),
+        (JobState::Done, true),
+        (JobState::Done, false),
+    ] {
+        for critical in [true, false] {
+            for forever in [true, false] {
+                id += 1;
+                let status = match state {
+                    JobState::Idle => "idle",
+                    JobState::Scheduled => "scheduled",
+                    JobState::Running => "running",
+                    _ => "done",
+                };
+                let py = |b: bool| if b { "True" } else { "False" };
+                let mut j = JobView::new(
+                    id,
+                    "J",
+                    format!("forever={} crit.={} status={status} boom={}", py(forever), py(critical), py(boom)),
+                );
+                j.critical = critical;
+                j.forever = forever;
+                j.state = state;
+                if boom {
+                    j.error = Some(JobError::with_kind("bool", Shown("True")));
+                } else if state == JobState::Done {
+                    j.result = Some("0".into());
+                }
+                if id > 1 {
+                    j.requires = vec![id - 1];
+                }
+                jobs.push(j);
+            }
+        }
+    }
+    Snapshot { label: "all".into(), critical: false, forever: false, why: "FINE".into(), jobs }
+}
+
+const REFERENCE_20: &str = "\
+01 ⚠   ⚐ ∞ <J `forever=True crit.=True status=idle boom=False`>
+02 ⚠   ⚐   <J `forever=False crit.=True status=idle boom=False`> - requires {01}
+03     ⚐ ∞ <J `forever=True crit.=False status=idle boom=False`> - requires {02}
+04     ⚐   <J `forever=False crit.=False status=idle boom=False`> - requires {03}
+05 ⚠   ⚑ ∞ <J `forever=True crit.=True status=scheduled boom=False`> - requires {04}
+06 ⚠   ⚑   <J `forever=False crit.=True status=scheduled boom=False`> - requires {05}
+07     ⚑ ∞ <J `forever=True crit.=False status=scheduled boom=False`> - requires {06}
+08     ⚑   <J `forever=False crit.=False status=scheduled boom=False`> - requires {07}
+09 ⚠ ☉ ↺ ∞ <J `forever=True crit.=True status=running boom=False`> - requires {08}
+10 ⚠ ☉ ↺   <J `forever=False crit.=True status=running boom=False`> - requires {09}
+11   ☉ ↺ ∞ <J `forever=True crit.=False status=running boom=False`> - requires {10}
+12   ☉ ↺   <J `forever=False crit.=False status=running boom=False`> - requires {11}
+13 ⚠ ★ ☓ ∞ <J `forever=True crit.=True status=done boom=True`>!! CRIT. EXC. => bool:True!! - requires {12}
+14 ⚠ ★ ☓   <J `forever=False crit.=True status=done boom=True`>!! CRIT. EXC. => bool:True!! - requires {13}
+15   ★ ☓ ∞ <J `forever=True crit.=False status=done boom=True`>!! exception => bool:True!! - requires {14}
+16   ★ ☓   <J `forever=False crit.=False status=done boom=True`>!! exception => bool:True!! - requires {15}
+17 ⚠ ☉ ☓ ∞ <J `forever=True crit.=True status=done boom=False`>[[ -> 0]] - requires {16}
+18 ⚠ ☉ ☓   <J `forever=False crit.=True status=done boom=False`>[[ -> 0]] - requires {17}
+19   ☉ ☓ ∞ <J `forever=True crit.=False status=done boom=False`>[[ -> 0]] - requires {18}
+20   ☉ ☓   <J `forever=False crit.=False status=done boom=False`>[[ -> 0]] - requires {19}
+";
+
+#[test]
+fn the_twenty_line_reference_listing_comes_out_exactly() {
+    assert_eq!(twenty().render(&opts(Symbols::Unicode)), REFERENCE_20);
+}
+
+#[test]
+fn ascii_fallback_uses_plain_characters() {
+    let text = twenty().render(&opts(Symbols::Ascii));
+    let lines: Vec<&str> = text.lines().collect();
+    // the reference pads an absent ASCII boom to two characters
+    assert_eq!(lines[0], "01 !    > 8 <J `forever=True crit.=True status=idle boom=False`>");
+    assert_eq!(lines[4], "05 !    . 8 <J `forever=True crit.=True status=scheduled boom=False`> - requires {04}");
+    assert_eq!(lines[8], "09 ! :) o 8 <J `forever=True crit.=True status=running boom=False`> - requires {08}");
+    assert_eq!(lines[13], "14 ! :( x   <J `forever=False crit.=True status=done boom=True`>!! CRIT. EXC. => bool:True!! - requires {13}");
+    assert_eq!(lines[19], "20   :) x   <J `forever=False crit.=False status=done boom=False`>[[ -> 0]] - requires {19}");
+    assert!(text.is_ascii());
+}
+
+#[test]
+fn id_width_follows_the_reference_rule() {
+    // 1..=9 jobs: width 1; 10 jobs: still 1 ("10" is wider); 11 jobs: width 2; 101: width 3
+    for (n, first, last) in [(9, "1 ", "9 "), (10, "1 ", "10 "), (11, "01 ", "11 "), (100, "01 ", "100 "), (101, "001 ", "101 ")] {
+        let mut s = Scheduler::new();
+        for _ in 0..n {
+            s.add(Job::ok(async {}));
+        }
+        let text = s.listing(&opts(Symbols::Unicode)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with(first), "n={n}: {}", lines[0]);
+        assert!(lines[n - 1].starts_with(last), "n={n}: {}", lines[n - 1]);
+    }
+}
+
+#[test]
+fn listing_order_is_topological_and_keeps_insertion_order_otherwise() {
+    let mut s = Scheduler::new();
+    let c = s.add(Job::ok(async {}).label("c"));
+    let a = s.add(Job::ok(async {}).label("a"));
+    let b = s.add(Job::ok(async {}).label("b").requires(&a));
+    s.add_requirement(&c, &b).unwrap();
+    let text = s.listing(&opts(Symbols::Unicode)).unwrap();
+    assert_eq!(
+        text,
+        "1 ⚠   ⚐   <Job `a`>\n\
+         2 ⚠   ⚐   <Job `b`> - requires {1}\n\
+         3 ⚠   ⚐   <Job `c`> - requires {2}\n"
+    );
+}
+
+#[test]
+fn silence_done_jobs_hides_done_jobs_only() {
+    let mut s = Scheduler::new();
+    let a = s.add(Job::ok(async { 1 }).label("done"));
+    s.add(Job::ok(std::future::pending::<()>()).label("never").forever(true).requires(&a));
+    s.add(Job::ok(async { tokio::time::sleep(std::time::Duration::from_millis(20)).await }).label("also done"));
+    assert!(s.run().unwrap());
+    let o = ListOptions { symbols: Symbols::Unicode, details: false, silence_done_jobs: true };
+    assert_eq!(s.listing(&o).unwrap(), "2 ⚠ ☉ ↺ ∞ <Job `never`> - requires {1}\n");
+}
+
+#[test]
+fn list_safe_works_on_a_cycle_and_numbers_by_position() {
+    let mut s = Scheduler::new();
+    let a = s.add(Job::ok(async {}).label("a"));
+    let b = s.add(Job::ok(async {}).label("b").requires(&a));
+    s.add_requirement(&a, &b).unwrap();
+    let mut inner = Scheduler::new().label("inner");
+    inner.add(Job::ok(async {}).label("x"));
+    s.add(inner);
+    assert!(s.listing(&opts(Symbols::Unicode)).is_err());
+    assert_eq!(
+        s.listing_safe(&opts(Symbols::Unicode)),
+        "⚠   ⚐   .1 <Job `a`> - requires {.2}\n\
+         ⚠   ⚐   .2 <Job `b`> - requires {.1}\n\
+         ⚠   ⚐   .3 <Scheduler `inner`>\n\
+         ⚠   ⚐   3.1 <Job `x`>\n\
+         --end-- .3\n"
+    );
+}
+
+#[test]
+fn default_labels_are_readable() {
+    async fn fetch_config() -> u8 {
+        1
+    }
+    let mut s = Scheduler::new();
+    s.add(Job::ok(fetch_config()));
+    let nested = Scheduler::new();
+    s.add(nested);
+    let text = s.listing(&opts(Symbols::Unicode)).unwrap();
+    assert!(text.contains("<Job `fetch_config`>"), "{text}");
+    assert!(text.contains("<Scheduler `Scheduler[0 jobs]`>"), "{text}");
+}
