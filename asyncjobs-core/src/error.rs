@@ -40,7 +40,10 @@ impl JobError {
         kind: impl Into<Cow<'static, str>>,
         error: E,
     ) -> Self {
-        JobError(Arc::new(Inner { kind: kind.into(), error: Box::new(error) }))
+        JobError(Arc::new(Inner {
+            kind: kind.into(),
+            error: Box::new(error),
+        }))
     }
 
     /// An error made of a message only, of kind `Error`.
@@ -50,7 +53,10 @@ impl JobError {
 
     /// Wraps an already boxed error (e.g. from `anyhow::Error::into()`), of kind `Error`.
     pub fn from_boxed(error: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
-        JobError(Arc::new(Inner { kind: Cow::Borrowed("Error"), error }))
+        JobError(Arc::new(Inner {
+            kind: Cow::Borrowed("Error"),
+            error,
+        }))
     }
 
     /// The kind shown in listings: by default the short name of the error's type.

@@ -40,7 +40,11 @@ impl Scheduler {
                 *slot += 1;
             }
         }
-        Plan { succ_off, succ, indegree }
+        Plan {
+            succ_off,
+            succ,
+            indegree,
+        }
     }
 
     /// A topological order (Kahn, seeded in insertion order), or the jobs left on cycles.
@@ -83,10 +87,15 @@ impl Scheduler {
                 .find(|&&q| on[q as usize])
                 .expect("a job left by Kahn has a requirement left too");
         }
-        let mut jobs: Vec<String> =
-            path[seen_at[cur as usize]..].iter().map(|&i| self.records[i as usize].label()).collect();
+        let mut jobs: Vec<String> = path[seen_at[cur as usize]..]
+            .iter()
+            .map(|&i| self.records[i as usize].label())
+            .collect();
         jobs.push(self.records[cur as usize].label());
-        SchedulerError::Cycle { scheduler: self.get_label(), jobs }
+        SchedulerError::Cycle {
+            scheduler: self.get_label(),
+            jobs,
+        }
     }
 
     /// Checks this level: requirements on other schedulers' jobs, then cycles.

@@ -55,7 +55,11 @@ pub(crate) struct Cell<T> {
 
 impl<T> Cell<T> {
     pub(crate) fn new(id: JobRef) -> Self {
-        Cell { id, state: AtomicU8::new(0), outcome: OnceLock::new() }
+        Cell {
+            id,
+            state: AtomicU8::new(0),
+            outcome: OnceLock::new(),
+        }
     }
     pub(crate) fn set_outcome(&self, outcome: Result<T, JobError>) {
         let _ = self.outcome.set(outcome);
@@ -106,7 +110,9 @@ pub struct JobHandle<T> {
 
 impl<T> Clone for JobHandle<T> {
     fn clone(&self) -> Self {
-        JobHandle { cell: Arc::clone(&self.cell) }
+        JobHandle {
+            cell: Arc::clone(&self.cell),
+        }
     }
 }
 

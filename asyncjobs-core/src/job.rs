@@ -76,7 +76,11 @@ pub(crate) type RunFuture = Pin<Box<dyn Future<Output = Status> + Send>>;
 
 /// How a job runs, as the scheduler stores it.
 pub(crate) enum Body {
-    Future { fut: Option<RunFuture>, name: &'static str, shutdown: Option<BoxFuture<'static, ()>> },
+    Future {
+        fut: Option<RunFuture>,
+        name: &'static str,
+        shutdown: Option<BoxFuture<'static, ()>>,
+    },
     Abstract(Box<dyn ErasedAbstract>),
     Nested(Arc<NestedSlot>, Arc<Cell<bool>>),
 }
@@ -142,7 +146,12 @@ pub(crate) struct JobOptions {
 
 impl Default for JobOptions {
     fn default() -> Self {
-        JobOptions { label: None, critical: true, forever: false, requires: Vec::new() }
+        JobOptions {
+            label: None,
+            critical: true,
+            forever: false,
+            requires: Vec::new(),
+        }
     }
 }
 
@@ -152,6 +161,11 @@ impl Default for JobOptions {
 /// (infallible), or from any [`AbstractJob`] with [`Job::from_abstract`] or the
 /// [`JobExt`] methods; then [`Scheduler::add`] it, which hands back a typed
 /// [`JobHandle`]. Jobs are critical by default, as in asynciojobs.
+///
+/// Mind futures that do work when *created*: `tokio::time::sleep(d)` fixes its
+/// deadline at creation, so `Job::ok(sleep(d))` counts from when the job was
+/// built, not from when it starts. Write `Job::ok(async move { sleep(d).await })`
+/// (or call an `async fn`, whose body only runs once polled).
 ///
 /// ```
 /// use asyncjobs_core::{Job, Scheduler};
@@ -198,7 +212,9 @@ where
     fn into_body(self, cell: Arc<Cell<T>>) -> Body {
         let fut = self.fut;
         Body::Future {
-            fut: Some(Box::pin(async move { finish(&cell, fut.await.map_err(Into::into)) })),
+            fut: Some(Box::pin(async move {
+                finish(&cell, fut.await.map_err(Into::into))
+            })),
             name: self.name,
             shutdown: self.shutdown,
         }
@@ -221,7 +237,11 @@ impl<F> Job<FutureBody<F>> {
         E: Into<JobError>,
     {
         Job {
-            body: FutureBody { fut, name: std::any::type_name::<F>(), shutdown: None },
+            body: FutureBody {
+                fut,
+                name: std::any::type_name::<F>(),
+                shutdown: None,
+            },
             opts: JobOptions::default(),
         }
     }
@@ -235,7 +255,9 @@ impl<F> Job<FutureBody<F>> {
 
 impl Job<()> {
     /// A job running an infallible future; its output is the job's result.
-    pub fn ok<T, G>(fut: G) -> Job<FutureBody<impl Future<Output = Result<T, std::convert::Infallible>> + Send>>
+    pub fn ok<T, G>(
+        fut: G,
+    ) -> Job<FutureBody<impl Future<Output = Result<T, std::convert::Infallible>> + Send>>
     where
         G: Future<Output = T> + Send + 'static,
     {
@@ -251,7 +273,10 @@ impl Job<()> {
 
     /// A job running an [`AbstractJob`] implementation.
     pub fn from_abstract<J: AbstractJob>(job: J) -> Job<AbstractJobBody<J>> {
-        Job { body: AbstractJobBody(Arc::new(job)), opts: JobOptions::default() }
+        Job {
+            body: AbstractJobBody(Arc::new(job)),
+            opts: JobOptions::default(),
+        }
     }
 }
 
@@ -310,12 +335,20 @@ pub trait Addable: Send + 'static {
     type Handle;
     #[doc(hidden)]
     /// Adds self, making its first job require `prev`; returns the handle and (first, last) jobs.
-    fn add_after(self, s: &mut Scheduler, prev: Option<JobRef>) -> (Self::Handle, Option<(JobRef, JobRef)>);
+    fn add_after(
+        self,
+        s: &mut Scheduler,
+        prev: Option<JobRef>,
+    ) -> (Self::Handle, Option<(JobRef, JobRef)>);
 }
 
 impl<B: JobBody> Addable for Job<B> {
     type Handle = JobHandle<B::Output>;
-    fn add_after(mut self, s: &mut Scheduler, prev: Option<JobRef>) -> (Self::Handle, Option<(JobRef, JobRef)>) {
+    fn add_after(
+        mut self,
+        s: &mut Scheduler,
+        prev: Option<JobRef>,
+    ) -> (Self::Handle, Option<(JobRef, JobRef)>) {
         self.opts.requires.extend(prev);
         let body = self.body;
         let h = s.push_record(self.opts, |cell| body.into_body(cell));
@@ -326,7 +359,11 @@ impl<B: JobBody> Addable for Job<B> {
 
 impl<J: AbstractJob> Addable for J {
     type Handle = JobHandle<J::Output>;
-    fn add_after(self, s: &mut Scheduler, prev: Option<JobRef>) -> (Self::Handle, Option<(JobRef, JobRef)>) {
+    fn add_after(
+        self,
+        s: &mut Scheduler,
+        prev: Option<JobRef>,
+    ) -> (Self::Handle, Option<(JobRef, JobRef)>) {
         Job::from_abstract(self).add_after(s, prev)
     }
 }

@@ -42,7 +42,9 @@ mod watch;
 pub use async_trait::async_trait;
 pub use error::{JobError, SchedulerError};
 pub use handle::{JobHandle, JobRef, JobState};
-pub use job::{AbstractJob, AbstractJobBody, Addable, AsJobRef, FutureBody, Job, JobBody, JobExt, Requirements};
+pub use job::{
+    AbstractJob, AbstractJobBody, Addable, AsJobRef, FutureBody, Job, JobBody, JobExt, Requirements,
+};
 pub use listing::{ListOptions, Symbols};
 pub use scheduler::Scheduler;
 pub use sequence::{Sequence, SequenceHandle};

@@ -53,7 +53,10 @@ impl Symbols {
             (true, false) => "!",
             _ => " ",
         };
-        let started = matches!(state, JobState::Running | JobState::Cancelled | JobState::Done);
+        let started = matches!(
+            state,
+            JobState::Running | JobState::Cancelled | JobState::Done
+        );
         let boom = match (failed, started, u) {
             (true, _, true) => "★",
             (true, _, false) => ":(",
@@ -94,7 +97,11 @@ pub struct ListOptions {
 
 impl Default for ListOptions {
     fn default() -> Self {
-        ListOptions { symbols: Symbols::detect(), details: false, silence_done_jobs: false }
+        ListOptions {
+            symbols: Symbols::detect(),
+            details: false,
+            silence_done_jobs: false,
+        }
     }
 }
 
@@ -112,14 +119,21 @@ fn id_width(total: usize) -> usize {
 }
 
 fn ids(list: &[usize], w: usize) -> String {
-    list.iter().map(|i| format!("{i:0w$}")).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|i| format!("{i:0w$}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `<Kind `label`>` then the result or error, as the reference shows them.
 fn main_and_result(j: &JobView) -> String {
     let mut s = format!("<{} `{}`>", j.kind, j.label);
     if let Some(e) = &j.error {
-        let tag = if j.critical { "CRIT. EXC." } else { "exception" };
+        let tag = if j.critical {
+            "CRIT. EXC."
+        } else {
+            "exception"
+        };
         let _ = write!(s, "!! {tag} => {}:{}!!", e.kind(), e);
     } else if let (JobState::Done, Some(r)) = (j.state, &j.result) {
         let _ = write!(s, "[[ -> {r}]]");
@@ -137,12 +151,18 @@ impl Snapshot {
     }
 
     fn render_into(&self, out: &mut String, opts: &ListOptions, depth: usize, w: usize) {
-        let indent = if depth == 0 { String::new() } else { format!("{} ", ">".repeat(depth)) };
+        let indent = if depth == 0 {
+            String::new()
+        } else {
+            format!("{} ", ">".repeat(depth))
+        };
         for j in &self.jobs {
             if opts.silence_done_jobs && j.state == JobState::Done && j.nested.is_none() {
                 continue;
             }
-            let short = opts.symbols.short(j.critical, j.forever, j.state, j.error.is_some());
+            let short = opts
+                .symbols
+                .short(j.critical, j.forever, j.state, j.error.is_some());
             let _ = write!(out, "{:0w$} {short} {indent}{}", j.id, main_and_result(j));
             if !j.requires.is_empty() {
                 let _ = write!(out, " - requires {{{}}}", ids(&j.requires, w));
@@ -214,13 +234,23 @@ impl Scheduler {
         let id = |i: usize| format!("{path}.{}", i + 1);
         for (i, r) in self.records.iter().enumerate() {
             let state = r.cell.state();
-            if opts.silence_done_jobs && state == JobState::Done && !matches!(r.body, Body::Nested(..)) {
+            if opts.silence_done_jobs
+                && state == JobState::Done
+                && !matches!(r.body, Body::Nested(..))
+            {
                 continue;
             }
-            let short = opts.symbols.short(r.critical, r.forever, state, r.cell.error().is_some());
+            let short = opts
+                .symbols
+                .short(r.critical, r.forever, state, r.cell.error().is_some());
             let _ = write!(out, "{short} {} <{} `{}`>", id(i), r.kind(), r.label());
             let mut reqs: Vec<String> = r.requires.iter().map(|&q| id(q as usize)).collect();
-            reqs.extend(self.foreign.iter().filter(|(j, _)| *j as usize == i).map(|_| "(other scheduler)".to_string()));
+            reqs.extend(
+                self.foreign
+                    .iter()
+                    .filter(|(j, _)| *j as usize == i)
+                    .map(|_| "(other scheduler)".to_string()),
+            );
             if !reqs.is_empty() {
                 let _ = write!(out, " - requires {{{}}}", reqs.join(", "));
             }
@@ -250,16 +280,36 @@ impl Scheduler {
         };
         out.push_str(&snap.render(opts));
         let w = id_width(snap.total());
-        let failed: Vec<&JobView> = snap.walk().into_iter().map(|(_, j)| j).filter(|j| j.error.is_some()).collect();
+        let failed: Vec<&JobView> = snap
+            .walk()
+            .into_iter()
+            .map(|(_, j)| j)
+            .filter(|j| j.error.is_some())
+            .collect();
         if failed.is_empty() {
             return out;
         }
         let critical = failed.iter().filter(|j| j.critical).count();
-        let _ = writeln!(out, "===== {} job(s) with an exception, including {critical} critical", failed.len());
+        let _ = writeln!(
+            out,
+            "===== {} job(s) with an exception, including {critical} critical",
+            failed.len()
+        );
         for j in failed {
             let e = j.error.as_ref().expect("filtered on errors");
-            let tag = if j.critical { "CRITICAL" } else { "non-critical" };
-            let _ = writeln!(out, "{tag} {:0w$} <{} `{}`>: {}: {e}", j.id, j.kind, j.label, e.kind());
+            let tag = if j.critical {
+                "CRITICAL"
+            } else {
+                "non-critical"
+            };
+            let _ = writeln!(
+                out,
+                "{tag} {:0w$} <{} `{}`>: {}: {e}",
+                j.id,
+                j.kind,
+                j.label,
+                e.kind()
+            );
             let mut cause = e.as_error().source();
             while let Some(c) = cause {
                 let _ = writeln!(out, "    caused by: {c}");

@@ -57,7 +57,9 @@ impl Drop for Run<'_> {
     fn drop(&mut self) {
         // whatever is still in flight is cancelled by dropping it
         for t in self.running.iter() {
-            self.records[t.index as usize].cell.set_state(JobState::Cancelled);
+            self.records[t.index as usize]
+                .cell
+                .set_state(JobState::Cancelled);
         }
     }
 }
@@ -97,8 +99,17 @@ impl Run<'_> {
                 return;
             }
         }
-        let Run { plan, records, ready, .. } = self;
-        let Plan { succ_off, succ, indegree } = plan;
+        let Run {
+            plan,
+            records,
+            ready,
+            ..
+        } = self;
+        let Plan {
+            succ_off,
+            succ,
+            indegree,
+        } = plan;
         for &s in &succ[succ_off[i as usize] as usize..succ_off[i as usize + 1] as usize] {
             let unmet = &mut indegree[s as usize];
             *unmet -= 1;
@@ -110,14 +121,18 @@ impl Run<'_> {
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready())
+        self.deadline
+            .as_mut()
+            .is_some_and(|d| d.as_mut().poll(cx).is_ready())
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<End> {
         let mut budget = BUDGET;
         loop {
             while self.window == 0 || self.in_flight < self.window {
-                let Some(i) = self.ready.pop_front() else { break };
+                let Some(i) = self.ready.pop_front() else {
+                    break;
+                };
                 self.start(i, cx);
                 if let Some(end) = self.end.take() {
                     return Poll::Ready(end);
@@ -165,7 +180,10 @@ fn already_taken() -> RunFuture {
 fn run_nested(slot: Arc<NestedSlot>, cell: Arc<Cell<bool>>) -> RunFuture {
     Box::pin(async move {
         let Some(mut sched) = slot.lease() else {
-            return crate::job::finish(&cell, Err(JobError::msg("nested scheduler is already running")));
+            return crate::job::finish(
+                &cell,
+                Err(JobError::msg("nested scheduler is already running")),
+            );
         };
         let outcome = match sched.co_run().await {
             Ok(fine) => Ok(fine),
@@ -202,7 +220,9 @@ impl Scheduler {
     /// Runs the scheduler on the current tokio runtime; same result as [`run`](Self::run).
     pub async fn co_run(&mut self) -> Result<bool, SchedulerError> {
         if self.outcome != Outcome::NotRun {
-            return Err(SchedulerError::AlreadyRun { scheduler: self.get_label() });
+            return Err(SchedulerError::AlreadyRun {
+                scheduler: self.get_label(),
+            });
         }
         self.check()?;
         self.outcome = Outcome::Running;
@@ -246,7 +266,9 @@ impl Scheduler {
             }
         }
         let remaining = self.records.iter().filter(|r| !r.forever).count();
-        let deadline = self.timeout.map(|t| Box::pin(tokio::time::sleep_until(Instant::now() + t)));
+        let deadline = self
+            .timeout
+            .map(|t| Box::pin(tokio::time::sleep_until(Instant::now() + t)));
         let mut run = Run {
             records: &mut self.records,
             plan,

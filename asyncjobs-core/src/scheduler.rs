@@ -64,7 +64,10 @@ impl NestedSlot {
     }
     /// Borrows the scheduler out until the lease is dropped (even by cancellation).
     pub fn lease(self: &Arc<Self>) -> Option<Lease> {
-        self.take().map(|s| Lease { slot: Arc::clone(self), sched: Some(s) })
+        self.take().map(|s| Lease {
+            slot: Arc::clone(self),
+            sched: Some(s),
+        })
     }
     pub fn put(&self, s: Box<Scheduler>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
@@ -80,12 +83,16 @@ pub(crate) struct Lease {
 impl std::ops::Deref for Lease {
     type Target = Scheduler;
     fn deref(&self) -> &Scheduler {
-        self.sched.as_deref().expect("a lease holds its scheduler until dropped")
+        self.sched
+            .as_deref()
+            .expect("a lease holds its scheduler until dropped")
     }
 }
 impl std::ops::DerefMut for Lease {
     fn deref_mut(&mut self) -> &mut Scheduler {
-        self.sched.as_deref_mut().expect("a lease holds its scheduler until dropped")
+        self.sched
+            .as_deref_mut()
+            .expect("a lease holds its scheduler until dropped")
     }
 }
 impl Drop for Lease {
@@ -106,7 +113,9 @@ impl NestedGuard<'_> {
         self.0.as_deref()
     }
     fn label(&self) -> String {
-        self.get().map(Scheduler::get_label).unwrap_or_else(|| "Scheduler (running)".into())
+        self.get()
+            .map(Scheduler::get_label)
+            .unwrap_or_else(|| "Scheduler (running)".into())
     }
 }
 
@@ -185,7 +194,9 @@ impl Scheduler {
 
     /// Label shown in listings, errors and graphs; by default `Scheduler[N jobs]`.
     pub fn get_label(&self) -> String {
-        self.label.clone().unwrap_or_else(|| format!("Scheduler[{} jobs]", self.records.len()))
+        self.label
+            .clone()
+            .unwrap_or_else(|| format!("Scheduler[{} jobs]", self.records.len()))
     }
 
     /// Sets the label.
@@ -269,7 +280,11 @@ impl Scheduler {
     ///
     /// `job` must be a job of this scheduler; requirements on jobs of other
     /// schedulers are reported when the scheduler is run or checked.
-    pub fn add_requirement(&mut self, job: &impl AsJobRef, reqs: impl Requirements) -> Result<(), SchedulerError> {
+    pub fn add_requirement(
+        &mut self,
+        job: &impl AsJobRef,
+        reqs: impl Requirements,
+    ) -> Result<(), SchedulerError> {
         let job = self.own(job.as_job_ref())?;
         let mut refs = Vec::new();
         reqs.push_refs(&mut refs);
@@ -280,12 +295,18 @@ impl Scheduler {
     }
 
     /// Removes a requirement; an error if `job` is not here or did not have it.
-    pub fn remove_requirement(&mut self, job: &impl AsJobRef, req: &impl AsJobRef) -> Result<(), SchedulerError> {
+    pub fn remove_requirement(
+        &mut self,
+        job: &impl AsJobRef,
+        req: &impl AsJobRef,
+    ) -> Result<(), SchedulerError> {
         let job = self.own(job.as_job_ref())?;
         let req = req.as_job_ref();
         let before = self.records[job.index as usize].requires.len() + self.foreign.len();
         if req.scheduler == self.uid {
-            self.records[job.index as usize].requires.retain(|&i| i != req.index);
+            self.records[job.index as usize]
+                .requires
+                .retain(|&i| i != req.index);
         } else {
             self.foreign.retain(|&(j, r)| !(j == job.index && r == req));
         }
@@ -300,7 +321,9 @@ impl Scheduler {
 
     fn own(&self, job: JobRef) -> Result<JobRef, SchedulerError> {
         if job.scheduler != self.uid || job.index as usize >= self.records.len() {
-            return Err(SchedulerError::NotInScheduler { scheduler: self.get_label() });
+            return Err(SchedulerError::NotInScheduler {
+                scheduler: self.get_label(),
+            });
         }
         Ok(job)
     }
@@ -317,11 +340,18 @@ impl Scheduler {
     }
 
     pub(crate) fn job_ref_at(&self, index: usize) -> JobRef {
-        JobRef { scheduler: self.uid, index: index as u32 }
+        JobRef {
+            scheduler: self.uid,
+            index: index as u32,
+        }
     }
 
     /// Adds a record built by `make` from the new job's cell.
-    pub(crate) fn push_record<T>(&mut self, opts: JobOptions, make: impl FnOnce(Arc<Cell<T>>) -> Body) -> JobHandle<T>
+    pub(crate) fn push_record<T>(
+        &mut self,
+        opts: JobOptions,
+        make: impl FnOnce(Arc<Cell<T>>) -> Body,
+    ) -> JobHandle<T>
     where
         T: std::fmt::Debug + Send + Sync + 'static,
     {
@@ -337,7 +367,9 @@ impl Scheduler {
             forever: opts.forever,
         });
         if !opts.requires.is_empty() {
-            self.records[id.index as usize].requires.reserve_exact(opts.requires.len());
+            self.records[id.index as usize]
+                .requires
+                .reserve_exact(opts.requires.len());
             for r in opts.requires {
                 self.push_requirement(id, r);
             }
@@ -357,7 +389,10 @@ impl Scheduler {
             }
         }
         let total = self.records.len();
-        format!("{done}D + {running}R + {}I = {total}", total - done - running)
+        format!(
+            "{done}D + {running}R + {}I = {total}",
+            total - done - running
+        )
     }
 
     /// True when the last run ended because a critical job failed.
@@ -427,7 +462,11 @@ impl Scheduler {
 impl Addable for Scheduler {
     type Handle = JobHandle<bool>;
     /// A nested scheduler is one job of its parent; its result is what its run returned.
-    fn add_after(mut self, s: &mut Scheduler, prev: Option<JobRef>) -> (JobHandle<bool>, Option<(JobRef, JobRef)>) {
+    fn add_after(
+        mut self,
+        s: &mut Scheduler,
+        prev: Option<JobRef>,
+    ) -> (JobHandle<bool>, Option<(JobRef, JobRef)>) {
         let mut opts = std::mem::take(&mut self.as_job);
         opts.requires.extend(prev);
         // the label lives in the nested scheduler itself

@@ -38,7 +38,8 @@ impl Sequence {
 
     /// Appends a job, a scheduler or a sequence at the end of the chain.
     pub fn then<A: Addable>(mut self, item: A) -> Self {
-        self.steps.push(Box::new(move |s, prev| item.add_after(s, prev).1));
+        self.steps
+            .push(Box::new(move |s, prev| item.add_after(s, prev).1));
         self
     }
 
@@ -72,7 +73,11 @@ impl SequenceHandle {
 
 impl Addable for Sequence {
     type Handle = SequenceHandle;
-    fn add_after(self, s: &mut Scheduler, prev: Option<JobRef>) -> (SequenceHandle, Option<(JobRef, JobRef)>) {
+    fn add_after(
+        self,
+        s: &mut Scheduler,
+        prev: Option<JobRef>,
+    ) -> (SequenceHandle, Option<(JobRef, JobRef)>) {
         let mut handle = SequenceHandle::default();
         let mut extra = self.requires;
         extra.extend(prev);
@@ -93,7 +98,9 @@ impl Addable for Sequence {
             if let Some((_, l)) = ends {
                 last = Some(l);
             }
-            handle.ends.extend((start..s.len()).map(|i| s.job_ref_at(i)));
+            handle
+                .ends
+                .extend((start..s.len()).map(|i| s.job_ref_at(i)));
         }
         let ends = first.zip(last);
         (handle, ends)

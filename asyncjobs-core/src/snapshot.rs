@@ -72,18 +72,33 @@ impl JobView {
 impl Snapshot {
     /// Number of jobs in the whole tree, nested schedulers counting one each plus their content.
     pub fn total(&self) -> usize {
-        self.jobs.iter().map(|j| 1 + j.nested.as_ref().map_or(0, Snapshot::total)).sum()
+        self.jobs
+            .iter()
+            .map(|j| 1 + j.nested.as_ref().map_or(0, Snapshot::total))
+            .sum()
     }
 
     /// Ids of the jobs that require nothing.
     pub fn entries(&self) -> Vec<usize> {
-        self.jobs.iter().filter(|j| j.requires.is_empty()).map(|j| j.id).collect()
+        self.jobs
+            .iter()
+            .filter(|j| j.requires.is_empty())
+            .map(|j| j.id)
+            .collect()
     }
 
     /// Ids of the jobs nothing requires, forever ones excluded.
     pub fn exits(&self) -> Vec<usize> {
-        let required: std::collections::HashSet<usize> = self.jobs.iter().flat_map(|j| j.requires.iter().copied()).collect();
-        self.jobs.iter().filter(|j| !j.forever && !required.contains(&j.id)).map(|j| j.id).collect()
+        let required: std::collections::HashSet<usize> = self
+            .jobs
+            .iter()
+            .flat_map(|j| j.requires.iter().copied())
+            .collect();
+        self.jobs
+            .iter()
+            .filter(|j| !j.forever && !required.contains(&j.id))
+            .map(|j| j.id)
+            .collect()
     }
 
     /// Every job of the tree, depth-first, with its depth (0 at top).

@@ -24,7 +24,9 @@ impl Default for Watch {
 impl Watch {
     /// Starts now.
     pub fn new() -> Self {
-        Watch { start: Instant::now() }
+        Watch {
+            start: Instant::now(),
+        }
     }
     /// Restarts from zero.
     pub fn reset(&mut self) {

@@ -3,7 +3,11 @@
 use asyncjobs_core::{Job, JobError, JobState, JobView, ListOptions, Scheduler, Snapshot, Symbols};
 
 fn opts(symbols: Symbols) -> ListOptions {
-    ListOptions { symbols, details: false, silence_done_jobs: false }
+    ListOptions {
+        symbols,
+        details: false,
+        silence_done_jobs: false,
+    }
 }
 
 #[derive(Debug)]
@@ -39,7 +43,12 @@ fn twenty() -> Snapshot {
                 let mut j = JobView::new(
                     id,
                     "J",
-                    format!("forever={} crit.={} status={status} boom={}", py(forever), py(critical), py(boom)),
+                    format!(
+                        "forever={} crit.={} status={status} boom={}",
+                        py(forever),
+                        py(critical),
+                        py(boom)
+                    ),
                 );
                 j.critical = critical;
                 j.forever = forever;
@@ -56,7 +65,13 @@ fn twenty() -> Snapshot {
             }
         }
     }
-    Snapshot { label: "all".into(), critical: false, forever: false, why: "FINE".into(), jobs }
+    Snapshot {
+        label: "all".into(),
+        critical: false,
+        forever: false,
+        why: "FINE".into(),
+        jobs,
+    }
 }
 
 const REFERENCE_20: &str = "\
@@ -92,9 +107,18 @@ fn ascii_fallback_uses_plain_characters() {
     let text = twenty().render(&opts(Symbols::Ascii));
     let lines: Vec<&str> = text.lines().collect();
     // the reference pads an absent ASCII boom to two characters
-    assert_eq!(lines[0], "01 !    > 8 <J `forever=True crit.=True status=idle boom=False`>");
-    assert_eq!(lines[4], "05 !    . 8 <J `forever=True crit.=True status=scheduled boom=False`> - requires {04}");
-    assert_eq!(lines[8], "09 ! :) o 8 <J `forever=True crit.=True status=running boom=False`> - requires {08}");
+    assert_eq!(
+        lines[0],
+        "01 !    > 8 <J `forever=True crit.=True status=idle boom=False`>"
+    );
+    assert_eq!(
+        lines[4],
+        "05 !    . 8 <J `forever=True crit.=True status=scheduled boom=False`> - requires {04}"
+    );
+    assert_eq!(
+        lines[8],
+        "09 ! :) o 8 <J `forever=True crit.=True status=running boom=False`> - requires {08}"
+    );
     assert_eq!(lines[13], "14 ! :( x   <J `forever=False crit.=True status=done boom=True`>!! CRIT. EXC. => bool:True!! - requires {13}");
     assert_eq!(lines[19], "20   :) x   <J `forever=False crit.=False status=done boom=False`>[[ -> 0]] - requires {19}");
     assert!(text.is_ascii());
@@ -103,7 +127,13 @@ fn ascii_fallback_uses_plain_characters() {
 #[test]
 fn id_width_follows_the_reference_rule() {
     // 1..=9 jobs: width 1; 10 jobs: still 1 ("10" is wider); 11 jobs: width 2; 101: width 3
-    for (n, first, last) in [(9, "1 ", "9 "), (10, "1 ", "10 "), (11, "01 ", "11 "), (100, "01 ", "100 "), (101, "001 ", "101 ")] {
+    for (n, first, last) in [
+        (9, "1 ", "9 "),
+        (10, "1 ", "10 "),
+        (11, "01 ", "11 "),
+        (100, "01 ", "100 "),
+        (101, "001 ", "101 "),
+    ] {
         let mut s = Scheduler::new();
         for _ in 0..n {
             s.add(Job::ok(async {}));
@@ -135,11 +165,26 @@ fn listing_order_is_topological_and_keeps_insertion_order_otherwise() {
 fn silence_done_jobs_hides_done_jobs_only() {
     let mut s = Scheduler::new();
     let a = s.add(Job::ok(async { 1 }).label("done"));
-    s.add(Job::ok(std::future::pending::<()>()).label("never").forever(true).requires(&a));
-    s.add(Job::ok(async { tokio::time::sleep(std::time::Duration::from_millis(20)).await }).label("also done"));
+    s.add(
+        Job::ok(std::future::pending::<()>())
+            .label("never")
+            .forever(true)
+            .requires(&a),
+    );
+    s.add(
+        Job::ok(async { tokio::time::sleep(std::time::Duration::from_millis(20)).await })
+            .label("also done"),
+    );
     assert!(s.run().unwrap());
-    let o = ListOptions { symbols: Symbols::Unicode, details: false, silence_done_jobs: true };
-    assert_eq!(s.listing(&o).unwrap(), "2 ⚠ ☉ ↺ ∞ <Job `never`> - requires {1}\n");
+    let o = ListOptions {
+        symbols: Symbols::Unicode,
+        details: false,
+        silence_done_jobs: true,
+    };
+    assert_eq!(
+        s.listing(&o).unwrap(),
+        "2 ⚠ ☉ ↺ ∞ <Job `never`> - requires {1}\n"
+    );
 }
 
 #[test]

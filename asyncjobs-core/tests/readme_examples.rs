@@ -16,16 +16,26 @@ struct Trace {
 
 impl Trace {
     fn new() -> Self {
-        Trace { start: Instant::now(), events: Arc::default() }
+        Trace {
+            start: Instant::now(),
+            events: Arc::default(),
+        }
     }
     fn log(&self, what: String) {
-        self.events.lock().unwrap().push((what, self.start.elapsed().as_millis()));
+        self.events
+            .lock()
+            .unwrap()
+            .push((what, self.start.elapsed().as_millis()));
     }
     fn events(&self) -> Vec<(String, u128)> {
         self.events.lock().unwrap().clone()
     }
     /// The README's `in_out`: log, sleep, log, return milliseconds.
-    fn in_out(&self, name: &str, secs: f64) -> impl std::future::Future<Output = f64> + Send + 'static {
+    fn in_out(
+        &self,
+        name: &str,
+        secs: f64,
+    ) -> impl std::future::Future<Output = f64> + Send + 'static {
         let (t, name) = (self.clone(), name.to_string());
         async move {
             t.log(format!("-> {name}"));
@@ -41,7 +51,11 @@ fn ev(list: &[(&str, u128)]) -> Vec<(String, u128)> {
 }
 
 fn unicode() -> ListOptions {
-    ListOptions { symbols: Symbols::Unicode, details: false, silence_done_jobs: false }
+    ListOptions {
+        symbols: Symbols::Unicode,
+        details: false,
+        silence_done_jobs: false,
+    }
 }
 
 async fn boom(secs: f64) -> Result<(), std::io::Error> {
@@ -60,9 +74,19 @@ async fn example_a_runs_jobs_in_parallel() {
     assert_eq!(t.start.elapsed(), Duration::from_millis(250));
     assert_eq!(
         t.events(),
-        ev(&[("-> a1", 0), ("-> a2", 0), ("-> a3", 0), ("<- a1", 100), ("<- a2", 200), ("<- a3", 250)])
+        ev(&[
+            ("-> a1", 0),
+            ("-> a2", 0),
+            ("-> a3", 0),
+            ("<- a1", 100),
+            ("<- a2", 200),
+            ("<- a3", 250)
+        ])
     );
-    assert_eq!((a1.result(), a2.result(), a3.result()), (Some(&100.0), Some(&200.0), Some(&250.0)));
+    assert_eq!(
+        (a1.result(), a2.result(), a3.result()),
+        (Some(&100.0), Some(&200.0), Some(&250.0))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -76,7 +100,14 @@ async fn example_b_requirement_delays_the_dependent_job() {
     assert!(sb.co_run().await.unwrap());
     assert_eq!(
         t.events(),
-        ev(&[("-> b1", 0), ("-> b3", 0), ("<- b1", 100), ("-> b2", 100), ("<- b3", 250), ("<- b2", 300)])
+        ev(&[
+            ("-> b1", 0),
+            ("-> b3", 0),
+            ("<- b1", 100),
+            ("-> b2", 100),
+            ("<- b3", 250),
+            ("<- b2", 300)
+        ])
     );
     assert!(b1.is_done() && b2.is_done() && b3.is_done());
     assert!(b3.raised_exception().is_none());
@@ -103,7 +134,14 @@ async fn example_b_prime_sequence_is_the_same_as_explicit_requirements() {
     assert!(sb2.co_run().await.unwrap());
     assert_eq!(
         t.events(),
-        ev(&[("-> bp1", 0), ("-> bp3", 0), ("<- bp1", 100), ("-> bp2", 100), ("<- bp3", 250), ("<- bp2", 300)])
+        ev(&[
+            ("-> bp1", 0),
+            ("-> bp3", 0),
+            ("<- bp1", 100),
+            ("-> bp2", 100),
+            ("<- bp3", 250),
+            ("<- bp2", 300)
+        ])
     );
 }
 
@@ -115,9 +153,11 @@ async fn example_c_forever_job_is_cancelled_when_the_others_are_done() {
     let bus = |name: &'static str, secs: f64| {
         let (tx, t) = (tx.clone(), t.clone());
         async move {
-            tx.send(format!("{} -> {name}", t.start.elapsed().as_millis())).unwrap();
+            tx.send(format!("{} -> {name}", t.start.elapsed().as_millis()))
+                .unwrap();
             sleep(Duration::from_secs_f64(secs)).await;
-            tx.send(format!("{} <- {name}", t.start.elapsed().as_millis())).unwrap();
+            tx.send(format!("{} <- {name}", t.start.elapsed().as_millis()))
+                .unwrap();
             10.0 * secs
         }
     };
@@ -140,7 +180,13 @@ async fn example_c_forever_job_is_cancelled_when_the_others_are_done() {
     assert_eq!(t.start.elapsed(), Duration::from_millis(500));
     assert_eq!(
         *seen.lock().unwrap(),
-        vec!["BUS: 0 -> c1", "BUS: 0 -> c2", "BUS: 200 <- c1", "BUS: 200 -> c3", "BUS: 400 <- c2"]
+        vec![
+            "BUS: 0 -> c1",
+            "BUS: 0 -> c2",
+            "BUS: 200 <- c1",
+            "BUS: 200 -> c3",
+            "BUS: 400 <- c2"
+        ]
     );
     assert!(c1.is_done() && c2.is_done() && c3.is_done());
     assert!(monitor.was_cancelled() && !monitor.is_done() && monitor.result().is_none());
@@ -159,7 +205,9 @@ async fn example_c_forever_job_is_cancelled_when_the_others_are_done() {
 async fn example_d_global_timeout_returns_false_for_a_non_critical_scheduler() {
     let t = Trace::new();
     let t2 = t.clone();
-    let mut sd = Scheduler::new().timeout(Duration::from_millis(250)).critical(false);
+    let mut sd = Scheduler::new()
+        .timeout(Duration::from_millis(250))
+        .critical(false);
     let j = sd.add(
         Job::ok(async move {
             for i in 0..100_000 {
@@ -171,7 +219,10 @@ async fn example_d_global_timeout_returns_false_for_a_non_critical_scheduler() {
     );
     assert!(!sd.co_run().await.unwrap());
     assert_eq!(t.start.elapsed(), Duration::from_millis(250));
-    assert_eq!(t.events(), ev(&[("forever 0", 0), ("forever 1", 100), ("forever 2", 200)]));
+    assert_eq!(
+        t.events(),
+        ev(&[("forever 0", 0), ("forever 1", 100), ("forever 2", 200)])
+    );
     assert!(j.was_cancelled());
     assert_eq!(sd.why(), "TIMED OUT after 0.25s");
     assert_eq!(sd.failed_time_out(), Some(Duration::from_millis(250)));
@@ -181,9 +232,11 @@ async fn example_d_global_timeout_returns_false_for_a_non_critical_scheduler() {
 #[tokio::test(start_paused = true)]
 async fn example_d_timeout_of_a_critical_scheduler_is_an_error() {
     let mut sd = Scheduler::new().timeout(Duration::from_millis(250));
-    sd.add(Job::ok(sleep(Duration::from_secs(10))));
+    sd.add(Job::ok(async { sleep(Duration::from_secs(10)).await }));
     let err = sd.co_run().await.unwrap_err();
-    assert!(matches!(err, SchedulerError::Timeout { timeout, .. } if timeout == Duration::from_millis(250)));
+    assert!(
+        matches!(err, SchedulerError::Timeout { timeout, .. } if timeout == Duration::from_millis(250))
+    );
     assert!(err.to_string().contains("TIMED OUT after 0.25s"), "{err}");
 }
 
@@ -199,7 +252,15 @@ async fn example_e_non_critical_failure_does_not_stop_the_sequence() {
     );
     assert!(se.co_run().await.unwrap());
     assert_eq!(t.start.elapsed(), Duration::from_millis(700));
-    assert_eq!(t.events(), ev(&[("-> begin", 0), ("<- begin", 200), ("-> end", 400), ("<- end", 700)]));
+    assert_eq!(
+        t.events(),
+        ev(&[
+            ("-> begin", 0),
+            ("<- begin", 200),
+            ("-> end", 400),
+            ("<- end", 700)
+        ])
+    );
     assert_eq!(seq.jobs().len(), 3);
     assert_eq!(
         se.listing(&unicode()).unwrap(),
@@ -245,7 +306,10 @@ async fn example_f_critical_scheduler_returns_the_failing_jobs_error() {
         }
         other => panic!("unexpected {other}"),
     }
-    assert_eq!(err.to_string(), "critical job `boom` in scheduler `sf` failed: boom after 0.2s");
+    assert_eq!(
+        err.to_string(),
+        "critical job `boom` in scheduler `sf` failed: boom after 0.2s"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -273,8 +337,8 @@ async fn jobs_window_limits_simultaneous_jobs() {
 #[tokio::test(start_paused = true)]
 async fn jobs_window_shows_scheduled_jobs_while_they_wait() {
     let mut s = Scheduler::new().jobs_window(1);
-    let a = s.add(Job::ok(sleep(Duration::from_millis(100))));
-    let b = s.add(Job::ok(sleep(Duration::from_millis(100))));
+    let a = s.add(Job::ok(async { sleep(Duration::from_millis(100)).await }));
+    let b = s.add(Job::ok(async { sleep(Duration::from_millis(100)).await }));
     let b2 = b.clone();
     let probe = tokio::spawn(async move {
         sleep(Duration::from_millis(50)).await;
@@ -291,7 +355,11 @@ fn nested_example() -> (Scheduler, Trace) {
     let s1 = sub.add(Job::ok(t.in_out("subj1", 0.5)).label("subj1"));
     let s2 = sub.add(Job::ok(t.in_out("subj2", 0.5)).label("subj2").requires(&s1));
     let s3 = sub.add(Job::ok(t.in_out("subj3", 0.5)).label("subj3").requires(&s1));
-    sub.add(Job::ok(t.in_out("subj4", 0.5)).label("subj4").requires((&s2, &s3)));
+    sub.add(
+        Job::ok(t.in_out("subj4", 0.5))
+            .label("subj4")
+            .requires((&s2, &s3)),
+    );
     let mut main = Scheduler::new();
     main.add(
         Sequence::new()
@@ -336,8 +404,16 @@ async fn nested_scheduler_runs_as_one_job_of_its_parent() {
         ])
     );
     let after = main.listing(&unicode()).unwrap();
-    assert!(after.contains("2 ⚠ ☉ ☓   <Scheduler `critical nested`>[[ -> true]] - requires {1} - entries {3}\n"), "{after}");
-    assert!(after.contains("6 ⚠ ☉ ☓   > <Job `subj4`>[[ -> 500.0]] - requires {4, 5}\n"), "{after}");
+    assert!(
+        after.contains(
+            "2 ⚠ ☉ ☓   <Scheduler `critical nested`>[[ -> true]] - requires {1} - entries {3}\n"
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains("6 ⚠ ☉ ☓   > <Job `subj4`>[[ -> 500.0]] - requires {4, 5}\n"),
+        "{after}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
