@@ -188,7 +188,7 @@ impl fmt::Display for SchedulerError {
             SchedulerError::ForeignRequirement { scheduler, job } => write!(
                 f,
                 "scheduler `{scheduler}`: job `{job}` requires a job of another scheduler \
-                 (requirements must stay within one scheduler; sanitize() drops them)"
+                 or a removed one (requirements must stay within one scheduler; sanitize() drops them)"
             ),
             SchedulerError::AlreadyRun { scheduler } => {
                 write!(f, "scheduler `{scheduler}` has already run; build a new one to run again")

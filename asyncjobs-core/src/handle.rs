@@ -43,7 +43,7 @@ impl JobState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobRef {
     pub(crate) scheduler: u64,
-    pub(crate) index: u32,
+    pub(crate) serial: u32,
 }
 
 /// Per-job shared state: the part a handle can read while the scheduler owns the job.
@@ -119,7 +119,7 @@ impl<T> Clone for JobHandle<T> {
 impl<T: Debug + Send + Sync> Debug for JobHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobHandle")
-            .field("index", &self.cell.id.index)
+            .field("serial", &self.cell.id.serial)
             .field("state", &self.state())
             .field("outcome", &self.cell.outcome.get())
             .finish()

@@ -32,6 +32,7 @@ mod graph;
 mod handle;
 mod job;
 mod listing;
+mod ops;
 mod run;
 mod scheduler;
 mod sequence;
@@ -46,6 +47,7 @@ pub use job::{
     AbstractJob, AbstractJobBody, Addable, AsJobRef, FutureBody, Job, JobBody, JobExt, Requirements,
 };
 pub use listing::{ListOptions, Symbols};
+pub use ops::JobEntry;
 pub use scheduler::Scheduler;
 pub use sequence::{Sequence, SequenceHandle};
 pub use snapshot::{JobView, Snapshot};

@@ -11,6 +11,9 @@ use crate::listing::format_secs;
 
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
+/// Marks a removed job in index maps.
+const REMOVED: u32 = u32::MAX;
+
 /// One job as the scheduler keeps it.
 pub(crate) struct Record {
     pub cell: Arc<dyn ErasedCell>,
@@ -20,6 +23,8 @@ pub(crate) struct Record {
     pub requires: Vec<u32>,
     pub critical: bool,
     pub forever: bool,
+    /// Stable identity within the scheduler (indices shift when jobs are removed).
+    pub serial: u32,
 }
 
 impl Record {
@@ -154,6 +159,10 @@ pub struct Scheduler {
     pub(crate) records: Vec<Record>,
     /// Requirements on jobs of other schedulers: (job index, foreign job).
     pub(crate) foreign: Vec<(u32, JobRef)>,
+    /// Serial of the next job added.
+    pub(crate) next_serial: u32,
+    /// Serial -> index, once jobs have been removed (before that, serial == index).
+    pub(crate) index_of: Option<Vec<u32>>,
     pub(crate) label: Option<String>,
     pub(crate) as_job: JobOptions,
     pub(crate) timeout: Option<Duration>,
@@ -182,6 +191,8 @@ impl Scheduler {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             records: Vec::new(),
             foreign: Vec::new(),
+            next_serial: 0,
+            index_of: None,
             label: None,
             as_job: JobOptions::default(),
             timeout: None,
@@ -302,47 +313,56 @@ impl Scheduler {
     ) -> Result<(), SchedulerError> {
         let job = self.own(job.as_job_ref())?;
         let req = req.as_job_ref();
-        let before = self.records[job.index as usize].requires.len() + self.foreign.len();
-        if req.scheduler == self.uid {
-            self.records[job.index as usize]
-                .requires
-                .retain(|&i| i != req.index);
-        } else {
-            self.foreign.retain(|&(j, r)| !(j == job.index && r == req));
+        let before = self.records[job as usize].requires.len() + self.foreign.len();
+        match self.resolve(req) {
+            Some(q) => self.records[job as usize].requires.retain(|&i| i != q),
+            None => self.foreign.retain(|&(j, r)| !(j == job && r == req)),
         }
-        if before == self.records[job.index as usize].requires.len() + self.foreign.len() {
+        if before == self.records[job as usize].requires.len() + self.foreign.len() {
             return Err(SchedulerError::NoSuchRequirement {
                 scheduler: self.get_label(),
-                job: self.records[job.index as usize].label(),
+                job: self.records[job as usize].label(),
             });
         }
         Ok(())
     }
 
-    fn own(&self, job: JobRef) -> Result<JobRef, SchedulerError> {
-        if job.scheduler != self.uid || job.index as usize >= self.records.len() {
-            return Err(SchedulerError::NotInScheduler {
-                scheduler: self.get_label(),
-            });
+    /// The current index of a job of this scheduler; `None` for other
+    /// schedulers' jobs and removed ones.
+    pub(crate) fn resolve(&self, r: JobRef) -> Option<u32> {
+        if r.scheduler != self.uid {
+            return None;
         }
-        Ok(job)
+        match &self.index_of {
+            None => ((r.serial as usize) < self.records.len()).then_some(r.serial),
+            Some(map) => map
+                .get(r.serial as usize)
+                .copied()
+                .filter(|&i| i != REMOVED),
+        }
     }
 
-    pub(crate) fn push_requirement(&mut self, job: JobRef, req: JobRef) {
-        debug_assert_eq!(job.scheduler, self.uid);
-        if req.scheduler == self.uid {
-            if req.index != job.index {
-                self.records[job.index as usize].requires.push(req.index);
-            }
-        } else {
-            self.foreign.push((job.index, req));
+    pub(crate) fn own(&self, job: JobRef) -> Result<u32, SchedulerError> {
+        self.resolve(job)
+            .ok_or_else(|| SchedulerError::NotInScheduler {
+                scheduler: self.get_label(),
+            })
+    }
+
+    /// Records that job (an index here) requires `req`: an index here, or a
+    /// foreign requirement reported by `check()` and dropped by `sanitize()`.
+    pub(crate) fn push_requirement(&mut self, job: u32, req: JobRef) {
+        match self.resolve(req) {
+            Some(q) if q == job => {} // a job requiring itself is ignored, as in the reference
+            Some(q) => self.records[job as usize].requires.push(q),
+            None => self.foreign.push((job, req)),
         }
     }
 
     pub(crate) fn job_ref_at(&self, index: usize) -> JobRef {
         JobRef {
             scheduler: self.uid,
-            index: index as u32,
+            serial: self.records[index].serial,
         }
     }
 
@@ -355,26 +375,66 @@ impl Scheduler {
     where
         T: std::fmt::Debug + Send + Sync + 'static,
     {
-        let id = self.job_ref_at(self.records.len());
-        let cell = Arc::new(Cell::new(id));
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let index = self.records.len() as u32;
+        if let Some(map) = &mut self.index_of {
+            map.push(index);
+        }
+        let cell = Arc::new(Cell::new(JobRef {
+            scheduler: self.uid,
+            serial,
+        }));
         let body = make(Arc::clone(&cell));
         self.records.push(Record {
             cell: cell.clone(),
             body,
             label: opts.label,
-            requires: Vec::new(),
+            requires: Vec::with_capacity(opts.requires.len()),
             critical: opts.critical,
             forever: opts.forever,
+            serial,
         });
-        if !opts.requires.is_empty() {
-            self.records[id.index as usize]
-                .requires
-                .reserve_exact(opts.requires.len());
-            for r in opts.requires {
-                self.push_requirement(id, r);
-            }
+        for r in opts.requires {
+            self.push_requirement(index, r);
         }
         JobHandle { cell }
+    }
+
+    /// Removes the jobs flagged in `gone`, dropping every requirement on them;
+    /// handles of the others stay valid (they name jobs by serial, not index).
+    pub(crate) fn remove_flagged(&mut self, gone: &[bool]) {
+        let mut new_index = vec![REMOVED; self.records.len()];
+        let mut next = 0u32;
+        for (i, g) in gone.iter().enumerate() {
+            if !g {
+                new_index[i] = next;
+                next += 1;
+            }
+        }
+        let mut i = 0;
+        self.records.retain(|_| {
+            i += 1;
+            !gone[i - 1]
+        });
+        for r in &mut self.records {
+            r.requires.retain_mut(|q| {
+                *q = new_index[*q as usize];
+                *q != REMOVED
+            });
+        }
+        self.foreign.retain_mut(|(j, _)| {
+            *j = new_index[*j as usize];
+            *j != REMOVED
+        });
+        let map = self
+            .index_of
+            .get_or_insert_with(|| (0..gone.len() as u32).collect());
+        for slot in map.iter_mut() {
+            if *slot != REMOVED {
+                *slot = new_index[*slot as usize];
+            }
+        }
     }
 
     /// `"{done}D + {ongoing}R + {idle}I = {total}"`, as the reference's `stats()`.

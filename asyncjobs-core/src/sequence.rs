@@ -89,8 +89,10 @@ impl Addable for Sequence {
             if first.is_none() {
                 if let Some((f, _)) = ends {
                     // requirements of the sequence go to its very first job
-                    for r in extra.drain(..) {
-                        s.push_requirement(f, r);
+                    if let Some(fi) = s.resolve(f) {
+                        for r in extra.drain(..) {
+                            s.push_requirement(fi, r);
+                        }
                     }
                     first = Some(f);
                 }
