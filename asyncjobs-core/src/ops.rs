@@ -47,7 +47,7 @@ impl Scheduler {
         }
         self.refs(
             (0..self.records.len())
-                .filter(|&i| !required[i] && !(discard_forever && self.records[i].forever)),
+                .filter(|&i| !(required[i] || discard_forever && self.records[i].forever)),
         )
     }
 
