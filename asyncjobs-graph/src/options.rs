@@ -1,0 +1,37 @@
+//! [`DotOptions`]: what a dot export shows besides the reference's picture.
+
+/// Options of [`dot_format_with`](crate::dot_format_with).
+///
+/// The default is the reference's picture: structure and borders only.
+///
+/// ```
+/// use asyncjobs_graph::DotOptions;
+/// let after_run = DotOptions { outcome_colors: true, ..Default::default() };
+/// assert!(after_run.legend);
+/// assert_eq!(after_run, DotOptions::outcomes());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DotOptions {
+    /// Fill each job with the colour of its outcome (succeeded, raised an error,
+    /// cancelled or timed out, never ran), add the error to the label of the
+    /// jobs that raised one, and a tooltip (shown by SVG viewers) with the
+    /// error or the result.
+    pub outcome_colors: bool,
+    /// With `outcome_colors`, add a legend cluster explaining the colours.
+    pub legend: bool,
+    /// Add the jobs' details (e.g. the commands of an ssh job) under their label.
+    pub details: bool,
+}
+
+impl Default for DotOptions {
+    fn default() -> Self {
+        DotOptions { outcome_colors: false, legend: true, details: true }
+    }
+}
+
+impl DotOptions {
+    /// The options for a picture after a run: outcome colours with their legend.
+    pub fn outcomes() -> Self {
+        DotOptions { outcome_colors: true, ..Default::default() }
+    }
+}
