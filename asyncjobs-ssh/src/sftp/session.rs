@@ -1,0 +1,87 @@
+//! Opening an SFTP session on a russh connection.
+
+use std::time::Duration;
+
+use russh::{client, Channel, ChannelMsg};
+use russh_sftp::client::{Config, SftpSession};
+
+use super::SftpError;
+
+/// How long the server may take to accept or refuse the subsystem request.
+const SUBSYSTEM_REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Seconds one SFTP request may stay unanswered before the session gives up.
+const REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// Session tuning: large writes with many requests in flight, so a transfer is
+/// not bound by round trips (OpenSSH accepts 256 KiB packets).
+fn config() -> Config {
+    Config {
+        max_packet_len: 256 * 1024,
+        max_concurrent_reads: 32,
+        max_concurrent_writes: 32,
+        max_write_packet_len: 256 * 1024,
+        request_timeout_secs: REQUEST_TIMEOUT_SECS,
+    }
+}
+
+/// Opens a session channel on `handle`, starts the `sftp` subsystem on it and
+/// returns the SFTP session. Several sessions may be open on one connection;
+/// dropping the session closes its channel.
+///
+/// Fails with [`SftpError::SubsystemUnavailable`] when the channel or the
+/// subsystem is refused, or the SFTP version handshake fails.
+pub async fn open_sftp<H: client::Handler>(
+    handle: &client::Handle<H>,
+) -> Result<SftpSession, SftpError> {
+    let channel = handle
+        .channel_open_session()
+        .await
+        .map_err(|e| unavailable(format!("cannot open a session channel: {e}")))?;
+    open_sftp_on_channel(channel).await
+}
+
+/// Starts the `sftp` subsystem on an already-open session `channel` and
+/// returns the SFTP session (see [`open_sftp`]).
+pub async fn open_sftp_on_channel(
+    mut channel: Channel<client::Msg>,
+) -> Result<SftpSession, SftpError> {
+    channel
+        .request_subsystem(true, "sftp")
+        .await
+        .map_err(|e| unavailable(format!("cannot request the sftp subsystem: {e}")))?;
+    // Wait for the server's verdict: without it a refused subsystem would only
+    // show up as a handshake timeout.
+    let verdict = tokio::time::timeout(SUBSYSTEM_REPLY_TIMEOUT, async {
+        loop {
+            match channel.wait().await {
+                Some(ChannelMsg::Success) => return Ok(()),
+                Some(ChannelMsg::Failure) => {
+                    return Err("the server refused the sftp subsystem".to_owned())
+                }
+                Some(ChannelMsg::Close) | Some(ChannelMsg::Eof) | None => {
+                    return Err("the channel closed before the subsystem started".to_owned())
+                }
+                Some(_) => {}
+            }
+        }
+    })
+    .await;
+    match verdict {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => return Err(unavailable(reason)),
+        Err(_) => {
+            return Err(unavailable(format!(
+                "no reply to the subsystem request within {}s",
+                SUBSYSTEM_REPLY_TIMEOUT.as_secs()
+            )))
+        }
+    }
+    SftpSession::new_with_config(channel.into_stream(), config())
+        .await
+        .map_err(|e| unavailable(format!("SFTP handshake failed: {e}")))
+}
+
+fn unavailable(reason: String) -> SftpError {
+    SftpError::SubsystemUnavailable { reason }
+}

@@ -1,0 +1,167 @@
+//! Chunked copy of file data between a reader and a writer, and the remote
+//! file upload both `push` and `upload_script` use.
+
+use std::{os::unix::fs::MetadataExt, path::Path};
+
+use russh_sftp::{
+    client::{error::Error as ProtocolError, SftpSession},
+    protocol::{FileAttributes, OpenFlags, StatusCode},
+};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::error::{local, remote, shown, status_code};
+use super::remote::{set_attributes, stat};
+use super::{Op, SftpError, Side};
+
+/// Bytes moved per read; the SFTP file splits writes into packets and keeps
+/// many of them in flight, so this only bounds memory, not throughput.
+const CHUNK: usize = 1024 * 1024;
+
+/// The two ends of one file copy, for error messages.
+pub(crate) struct Ends<'a> {
+    pub(crate) from: &'a str,
+    pub(crate) from_side: Side,
+    pub(crate) to: &'a str,
+}
+
+/// Copies everything from `reader` to `writer`, then shuts `writer` down
+/// (which waits for every pending remote write, or flushes a local file).
+pub(crate) async fn copy<R, W>(
+    reader: &mut R,
+    writer: &mut W,
+    ends: Ends<'_>,
+) -> Result<u64, SftpError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let to_side = match ends.from_side {
+        Side::Local => Side::Remote,
+        Side::Remote => Side::Local,
+    };
+    let failed = |op, side, bytes, source| SftpError::Transfer {
+        op,
+        side,
+        from: ends.from.to_owned(),
+        to: ends.to.to_owned(),
+        bytes,
+        source,
+    };
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .await
+            .map_err(|e| failed(Op::Read, ends.from_side, total, e))?;
+        if n == 0 {
+            break;
+        }
+        writer
+            .write_all(&buf[..n])
+            .await
+            .map_err(|e| failed(Op::Write, to_side, total, e))?;
+        total += n as u64;
+    }
+    writer
+        .shutdown()
+        .await
+        .map_err(|e| failed(Op::Write, to_side, total, e))?;
+    Ok(total)
+}
+
+/// How [`upload_file`] creates the remote file.
+pub(crate) enum CreateMode {
+    /// Create or truncate.
+    Overwrite,
+    /// Fail if it exists (unique names for scripts).
+    Exclusive,
+}
+
+/// Uploads local regular file `local` (already stat'ed as `md`) to `remote`,
+/// then sets the mode `mode` and, if `preserve`, the times of `md`.
+/// Returns the number of bytes copied.
+pub(crate) async fn upload_file(
+    sftp: &SftpSession,
+    local_path: &Path,
+    md: &std::fs::Metadata,
+    remote_path: &str,
+    create: CreateMode,
+    mode: u32,
+    preserve: bool,
+) -> Result<u64, SftpError> {
+    let mut src = tokio::fs::File::open(local_path)
+        .await
+        .map_err(|e| local(Op::Open, local_path, e))?;
+    let flags = match create {
+        CreateMode::Overwrite => OpenFlags::CREATE | OpenFlags::TRUNCATE | OpenFlags::WRITE,
+        CreateMode::Exclusive => OpenFlags::CREATE | OpenFlags::EXCLUDE | OpenFlags::WRITE,
+    };
+    let mut dst = open_for_write(sftp, remote_path, flags, mode).await?;
+    let from = shown(local_path);
+    let bytes = copy(
+        &mut src,
+        &mut dst,
+        Ends {
+            from: &from,
+            from_side: Side::Local,
+            to: remote_path,
+        },
+    )
+    .await?;
+    let times = preserve.then(|| (clamp_time(md.atime()), clamp_time(md.mtime())));
+    set_attributes(sftp, remote_path, mode, times).await?;
+    Ok(bytes)
+}
+
+/// Opens `path` for writing with initial permissions `mode`; a failure caused
+/// by a directory in the way says so.
+pub(crate) async fn open_for_write(
+    sftp: &SftpSession,
+    path: &str,
+    flags: OpenFlags,
+    mode: u32,
+) -> Result<russh_sftp::client::fs::File, SftpError> {
+    let mut attrs = FileAttributes::empty();
+    attrs.permissions = Some(mode & 0o7777);
+    match sftp
+        .open_with_flags_and_attributes(path, flags, attrs)
+        .await
+    {
+        Ok(file) => Ok(file),
+        Err(e) => Err(explain_create_failure(sftp, path, flags, e).await),
+    }
+}
+
+/// SFTP v3 reports "is a directory" and "exists" as a bare `Failure`: look.
+async fn explain_create_failure(
+    sftp: &SftpSession,
+    path: &str,
+    flags: OpenFlags,
+    err: ProtocolError,
+) -> SftpError {
+    if status_code(&err) == Some(StatusCode::Failure) {
+        if let Ok(Some(md)) = stat(sftp, path, false).await {
+            let path = path.to_owned();
+            return if md.file_type().is_dir() {
+                SftpError::DirectoryInTheWay {
+                    side: Side::Remote,
+                    path,
+                }
+            } else if flags.contains(OpenFlags::EXCLUDE) {
+                SftpError::AlreadyExists {
+                    side: Side::Remote,
+                    path,
+                }
+            } else {
+                remote(Op::Create, &path, err)
+            };
+        }
+    }
+    remote(Op::Create, path, err)
+}
+
+/// Unix time as the 32-bit unsigned value SFTP v3 carries.
+pub(crate) fn clamp_time(secs: i64) -> u32 {
+    secs.clamp(0, i64::from(u32::MAX)) as u32
+}
