@@ -1,4 +1,32 @@
-//! `cargo xtask bench`: being written (scheduler benchmark).
-pub fn main(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("`cargo xtask bench` is not built yet")
+//! `cargo xtask bench <benchmark>`: benchmarks side by side with the reference
+//! tools. Each benchmark is a module with a `main(&[String])`; the shared
+//! pieces (capped child processes, machine description, BENCHMARKS.md
+//! sections) live here so every benchmark reports the same way.
+
+mod capped;
+mod machine;
+mod markdown;
+mod scheduler;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "usage: cargo xtask bench <benchmark> [options]
+benchmarks:
+  scheduler [--quick]   the core scheduler (wide, chain, layered; 1k..1M jobs)
+                        next to Python asynciojobs 0.21.3; writes BENCHMARKS.md.
+                        --quick: up to 100k jobs, no Python, BENCHMARKS.md untouched";
+
+/// Runs the benchmark named by the first argument.
+pub fn main(args: &[String]) -> Result<()> {
+    let Some((which, rest)) = args.split_first() else {
+        bail!("no benchmark given\n{USAGE}");
+    };
+    match which.as_str() {
+        "scheduler" => scheduler::main(rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown benchmark `{other}`\n{USAGE}"),
+    }
 }
