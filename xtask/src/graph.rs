@@ -1,4 +1,218 @@
-//! `cargo xtask graph`: being written (asyncjobs-graph issue).
-pub fn main(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("`cargo xtask graph` is not built yet")
+//! `cargo xtask graph [FILE.dot|FILE.toml]... [--svg] [--out DIR]`: renders
+//! graphs with graphviz's `dot`.
+//!
+//! Without a file, writes the README's example schedulers as `.dot` files into
+//! `docs/img/` (or `--out DIR`) and renders each to PNG (and SVG with `--svg`).
+//! Given `.dot` files, renders each next to itself (or into `--out DIR`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use asyncjobs_graph::{examples, export_as_dotfile_with, DotOptions, Format, Graphviz};
+
+const USAGE: &str = "usage: cargo xtask graph [FILE.dot|FILE.toml]... [--svg] [--out DIR]";
+
+pub fn main(args: &[String]) -> Result<()> {
+    run(&Args::parse(args)?, &Graphviz::new())
+}
+
+/// The parsed command line.
+#[derive(Debug, Default, PartialEq)]
+struct Args {
+    files: Vec<PathBuf>,
+    svg: bool,
+    out: Option<PathBuf>,
+}
+
+impl Args {
+    fn parse(args: &[String]) -> Result<Args> {
+        let mut parsed = Args::default();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--svg" => parsed.svg = true,
+                "--out" => match it.next() {
+                    Some(dir) => parsed.out = Some(PathBuf::from(dir)),
+                    None => bail!("--out needs a directory\n{USAGE}"),
+                },
+                "-h" | "--help" => bail!("{USAGE}"),
+                flag if flag.starts_with('-') => bail!("unknown option `{flag}`\n{USAGE}"),
+                file => parsed.files.push(PathBuf::from(file)),
+            }
+        }
+        Ok(parsed)
+    }
+
+    fn formats(&self) -> Vec<Format> {
+        let mut formats = vec![Format::Png];
+        if self.svg {
+            formats.push(Format::Svg);
+        }
+        formats
+    }
+}
+
+fn run(args: &Args, graphviz: &Graphviz) -> Result<()> {
+    for file in &args.files {
+        check_input(file)?;
+    }
+    // before writing anything: without graphviz, say how to get it
+    graphviz.version()?;
+    let written = if args.files.is_empty() {
+        let out = args.out.clone().unwrap_or_else(default_out);
+        render_examples(graphviz, &out, &args.formats())?
+    } else {
+        let mut written = Vec::new();
+        for file in &args.files {
+            written.extend(render_dot(graphviz, file, args.out.as_deref(), &args.formats())?);
+        }
+        written
+    };
+    for path in written {
+        println!("(Over)wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `docs/img` of the workspace, wherever cargo was run from.
+fn default_out() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).join("docs").join("img")
+}
+
+fn check_input(file: &Path) -> Result<()> {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("dot") => Ok(()),
+        Some("toml") => bail!(
+            "{}: scenario files are rendered once `ajssh scenario dot` exists",
+            file.display()
+        ),
+        _ => bail!("{}: expected a graphviz `.dot` file (or a scenario `.toml`)\n{USAGE}", file.display()),
+    }
+}
+
+/// Writes each README picture as `{out}/{name}.dot` and renders it; the files written.
+fn render_examples(graphviz: &Graphviz, out: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let pictures = examples::readme_pictures().context("running example F for its coloured picture")?;
+    let mut written = Vec::new();
+    for (name, scheduler, colored) in pictures {
+        let opts = if colored { DotOptions::outcomes() } else { DotOptions::default() };
+        let dot = out.join(format!("{name}.dot"));
+        export_as_dotfile_with(&scheduler, &dot, &opts)?;
+        written.push(dot.clone());
+        written.extend(render_dot(graphviz, &dot, None, formats)?);
+    }
+    Ok(written)
+}
+
+/// Renders `dot` in each format, next to it or into `out`; the images written.
+fn render_dot(graphviz: &Graphviz, dot: &Path, out: Option<&Path>, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    let stem = dot.file_stem().with_context(|| format!("{}: no file name", dot.display()))?;
+    let dir = match out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.to_path_buf()
+        }
+        None => dot.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let mut written = Vec::new();
+    for &format in formats {
+        let mut name = stem.to_os_string();
+        name.push(format!(".{}", format.suffix()));
+        let image = dir.join(name);
+        graphviz.render_file(dot, &image, format)?;
+        written.push(image);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn command_line_takes_files_svg_and_out() {
+        let parsed = Args::parse(&args(&["a.dot", "--svg", "--out", "dir", "b.dot"])).unwrap();
+        assert_eq!(parsed.files, vec![PathBuf::from("a.dot"), PathBuf::from("b.dot")]);
+        assert!(parsed.svg);
+        assert_eq!(parsed.out, Some(PathBuf::from("dir")));
+        assert_eq!(parsed.formats(), vec![Format::Png, Format::Svg]);
+    }
+
+    #[test]
+    fn command_line_errors_are_explained() {
+        let missing = Args::parse(&args(&["--out"])).unwrap_err().to_string();
+        assert!(missing.contains("--out needs a directory"), "{missing}");
+        let unknown = Args::parse(&args(&["--png"])).unwrap_err().to_string();
+        assert!(unknown.contains("unknown option `--png`"), "{unknown}");
+    }
+
+    #[test]
+    fn readme_examples_render_to_png_and_svg() -> Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let out = tmp.path().join("img");
+        let parsed = Args { files: vec![], svg: true, out: Some(out.clone()) };
+        run(&parsed, &Graphviz::new())?;
+        for name in ["readme-example-b", "readme-example-c", "readme-example-e", "readme-example-f", "readme-nested", "readme-example-f-run"] {
+            let dot = std::fs::read_to_string(out.join(format!("{name}.dot")))?;
+            assert!(dot.starts_with("digraph asynciojobs {"), "{name}.dot: {dot}");
+            let png = std::fs::read(out.join(format!("{name}.png")))?;
+            assert!(png.starts_with(PNG_SIGNATURE), "{name}.png is not a PNG");
+            let svg = std::fs::read_to_string(out.join(format!("{name}.svg")))?;
+            assert!(svg.contains("<svg"), "{name}.svg is not an SVG");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_dot_file_is_rendered_next_to_it_or_into_out() -> Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let dot = tmp.path().join("mine.dot");
+        std::fs::write(&dot, "digraph { a -> b }")?;
+        run(&Args { files: vec![dot.clone()], ..Default::default() }, &Graphviz::new())?;
+        assert!(std::fs::read(tmp.path().join("mine.png"))?.starts_with(PNG_SIGNATURE));
+        let out = tmp.path().join("out");
+        run(&Args { files: vec![dot], out: Some(out.clone()), ..Default::default() }, &Graphviz::new())?;
+        assert!(std::fs::read(out.join("mine.png"))?.starts_with(PNG_SIGNATURE));
+        Ok(())
+    }
+
+    #[test]
+    fn an_invalid_dot_file_reports_graphviz_error_and_path() -> Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let dot = tmp.path().join("broken.dot");
+        std::fs::write(&dot, "digraph { a -> }")?;
+        let err = run(&Args { files: vec![dot.clone()], ..Default::default() }, &Graphviz::new()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains(&dot.display().to_string()) && text.contains("syntax error"), "{text}");
+        assert!(!tmp.path().join("broken.png").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn missing_graphviz_says_how_to_install_it() {
+        let absent = Graphviz::new().program("/nonexistent/bin/dot");
+        let err = run(&Args::default(), &absent).unwrap_err().to_string();
+        assert!(err.contains("apt-get install -y graphviz"), "{err}");
+        assert!(err.contains("cargo xtask test"), "{err}");
+    }
+
+    #[test]
+    fn scenario_files_wait_for_ajssh() {
+        let err = run(&Args { files: vec!["plan.toml".into()], ..Default::default() }, &Graphviz::new()).unwrap_err();
+        assert_eq!(err.to_string(), "plan.toml: scenario files are rendered once `ajssh scenario dot` exists");
+    }
+
+    #[test]
+    fn other_files_are_refused() {
+        let err = run(&Args { files: vec!["notes.txt".into()], ..Default::default() }, &Graphviz::new()).unwrap_err();
+        assert!(err.to_string().starts_with("notes.txt: expected a graphviz `.dot` file"), "{err}");
+    }
 }
