@@ -20,6 +20,9 @@ impl Plan {
 impl Scheduler {
     pub(crate) fn plan(&self) -> Plan {
         let n = self.records.len();
+        // succ_off[q + 1] ends as the end of q's successor list; filling walks
+        // jobs backwards and decrements, so each list comes out in job order
+        // and no second offsets array is needed
         let mut succ_off = vec![0u32; n + 1];
         let mut indegree = vec![0u32; n];
         for (i, r) in self.records.iter().enumerate() {
@@ -31,15 +34,17 @@ impl Scheduler {
         for i in 0..n {
             succ_off[i + 1] += succ_off[i];
         }
-        let mut fill = succ_off.clone();
         let mut succ = vec![0u32; succ_off[n] as usize];
-        for (i, r) in self.records.iter().enumerate() {
-            for &q in &r.requires {
-                let slot = &mut fill[q as usize];
-                succ[*slot as usize] = i as u32;
-                *slot += 1;
+        for (i, r) in self.records.iter().enumerate().rev() {
+            for &q in r.requires.iter().rev() {
+                let end = &mut succ_off[q as usize + 1];
+                *end -= 1;
+                succ[*end as usize] = i as u32;
             }
         }
+        // now succ_off[q + 1] is the start of q's list: shift back by one slot
+        succ_off.remove(0);
+        succ_off.push(succ.len() as u32);
         Plan {
             succ_off,
             succ,
@@ -112,14 +117,25 @@ impl Scheduler {
     /// Checks the whole tree (this scheduler and nested ones): no cycle, no
     /// requirement on a job of another scheduler. Errors name the jobs.
     pub fn check(&self) -> Result<(), SchedulerError> {
-        self.check_level(&self.plan())?;
+        self.checked_plan().map(|_| ())
+    }
+
+    /// [`check`](Self::check), handing back this level's plan so a run builds it once.
+    pub(crate) fn checked_plan(&self) -> Result<Plan, SchedulerError> {
+        let plan = self.plan();
+        if self.checked.get() {
+            return Ok(plan);
+        }
+        self.check_level(&plan)?;
         let mut nested = Ok(());
         self.for_each_nested(|_, inner| {
             if nested.is_ok() {
                 nested = inner.check();
             }
         });
-        nested
+        nested?;
+        self.checked.set(true);
+        Ok(plan)
     }
 
     /// True when neither this scheduler nor a nested one has a cycle (or an

@@ -224,9 +224,9 @@ impl Scheduler {
                 scheduler: self.get_label(),
             });
         }
-        self.check()?;
+        let plan = self.checked_plan()?;
         self.outcome = Outcome::Running;
-        let end = self.run_jobs().await;
+        let end = self.run_jobs(plan).await;
         let (outcome, result) = match end {
             End::Fine => (Outcome::Fine, Ok(true)),
             End::TimedOut => (
@@ -253,11 +253,10 @@ impl Scheduler {
         }
     }
 
-    async fn run_jobs(&mut self) -> End {
+    async fn run_jobs(&mut self, plan: Plan) -> End {
         if self.records.is_empty() {
             return End::Fine;
         }
-        let plan = self.plan();
         let mut ready = VecDeque::new();
         for (i, r) in self.records.iter().enumerate() {
             if plan.indegree[i] == 0 {

@@ -529,3 +529,16 @@ fn stats_count_done_running_and_idle() {
     assert!(!s.run().unwrap());
     assert_eq!(s.stats(), "1D + 2R + 1I = 4");
 }
+
+#[tokio::test]
+async fn a_change_after_check_is_checked_again_at_run() {
+    let mut s = Scheduler::new();
+    let a = s.add(Job::ok(async {}));
+    let b = s.add(Job::ok(async {}).requires(&a));
+    assert!(s.check().is_ok());
+    s.add_requirement(&a, &b).unwrap();
+    assert!(matches!(
+        s.co_run().await,
+        Err(SchedulerError::Cycle { .. })
+    ));
+}
