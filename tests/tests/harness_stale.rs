@@ -1,0 +1,62 @@
+//! Servers leaked by a test process that died without dropping its testbed are
+//! killed by the next process that uses the harness.
+
+use std::process::{Command, Stdio};
+
+use asyncjobs_tests::{reap_leaked_sshd, Testbed, SSHD_PATH};
+
+#[test]
+fn sshd_of_a_dead_test_process_is_reaped() {
+    let bed = Testbed::start(1).expect("testbed starts");
+    // A process id that no longer exists: a child that has exited and been reaped.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead_pid = gone.id();
+    gone.wait().unwrap();
+    let dir = std::env::temp_dir().join(format!("asyncjobs-testbed-{dead_pid}-leaktest"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let closed = bed.closed_port();
+    let config = dir.join("sshd-0.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "ListenAddress {}\nHostKey {}\nPidFile none\nUsePAM no\nStrictModes no\nLogLevel ERROR\n",
+            closed.address(),
+            bed.dir().join("ssh_host_ed25519_key").display()
+        ),
+    )
+    .unwrap();
+    let mut leaked = Command::new(SSHD_PATH)
+        .arg("-D")
+        .arg("-f")
+        .arg(&config)
+        .arg("-E")
+        .arg(dir.join("sshd-0.0.log"))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let listening = (0..1000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::net::TcpStream::connect(closed.address()).is_ok()
+    });
+    assert!(listening, "the leaked sshd did not start");
+    // Another test binary starting a testbed right now may reap it first: either way
+    // it must be gone, killed, within a bounded wait.
+    let _ = reap_leaked_sshd();
+    let mut status = None;
+    for _ in 0..500 {
+        status = leaked.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let Some(status) = status else {
+        let _ = leaked.kill();
+        let _ = leaked.wait();
+        panic!("the leaked sshd was not reaped");
+    };
+    assert!(!status.success(), "killed, not exited normally: {status}");
+    assert!(!dir.exists());
+    // A live testbed is left alone.
+    assert_eq!(bed.listening_hosts(), 1);
+}
