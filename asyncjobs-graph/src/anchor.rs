@@ -36,7 +36,10 @@ pub(crate) fn anchor(owner: usize, snap: &Snapshot, side: Side) -> String {
         return placeholder_id(owner);
     };
     match snap.jobs.iter().find(|j| j.id == id) {
-        Some(JobView { nested: Some(inner), .. }) => anchor(id, inner, side),
+        Some(JobView {
+            nested: Some(inner),
+            ..
+        }) => anchor(id, inner, side),
         _ => id.to_string(),
     }
 }
@@ -48,8 +51,16 @@ pub(crate) fn placeholder_id(owner: usize) -> String {
 
 /// Jobs nothing requires, forever ones included.
 fn not_required(snap: &Snapshot) -> Vec<usize> {
-    let required: std::collections::HashSet<usize> = snap.jobs.iter().flat_map(|j| j.requires.iter().copied()).collect();
-    snap.jobs.iter().map(|j| j.id).filter(|id| !required.contains(id)).collect()
+    let required: std::collections::HashSet<usize> = snap
+        .jobs
+        .iter()
+        .flat_map(|j| j.requires.iter().copied())
+        .collect();
+    snap.jobs
+        .iter()
+        .map(|j| j.id)
+        .filter(|id| !required.contains(id))
+        .collect()
 }
 
 #[cfg(test)]
@@ -63,12 +74,24 @@ mod tests {
     }
 
     fn snap(jobs: Vec<JobView>) -> Snapshot {
-        Snapshot { label: "s".into(), critical: true, forever: false, why: String::new(), jobs }
+        Snapshot {
+            label: "s".into(),
+            critical: true,
+            forever: false,
+            why: String::new(),
+            jobs,
+        }
     }
 
     #[test]
     fn middle_entry_is_at_index_n_minus_one_over_two() {
-        let s = snap(vec![view(2, &[]), view(3, &[]), view(4, &[]), view(5, &[]), view(6, &[2, 3, 4, 5])]);
+        let s = snap(vec![
+            view(2, &[]),
+            view(3, &[]),
+            view(4, &[]),
+            view(5, &[]),
+            view(6, &[2, 3, 4, 5]),
+        ]);
         assert_eq!(anchor(1, &s, Side::Entry), "3");
         assert_eq!(anchor(1, &s, Side::Exit), "6");
     }

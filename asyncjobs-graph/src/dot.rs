@@ -25,7 +25,10 @@ const LEGEND_COLUMNS: usize = 2;
 /// [`JobView::new`]). Requirements on ids absent from the snapshot are drawn as
 /// plain nodes, as dot does.
 pub fn snapshot_to_dot(snap: &Snapshot, opts: &DotOptions) -> String {
-    let mut ctx = Ctx { opts, clusters: Vec::new() };
+    let mut ctx = Ctx {
+        opts,
+        clusters: Vec::new(),
+    };
     let mut bytes = Vec::new();
     {
         let mut writer = DotWriter::from(&mut bytes);
@@ -82,12 +85,17 @@ impl Ctx<'_> {
     fn write_node(&mut self, scope: &mut Scope<'_, '_>, job: &JobView) {
         let outcome = self.opts.outcome_colors.then(|| Outcome::of(job));
         let mut node = scope.node_named(job.id.to_string());
-        node.set("style", &style("rounded", job.forever, outcome.is_some()), true)
-            .set("label", &self.label(job), true)
-            .set("shape", "box", true);
+        node.set(
+            "style",
+            &style("rounded", job.forever, outcome.is_some()),
+            true,
+        )
+        .set("label", &self.label(job), true)
+        .set("shape", "box", true);
         border(&mut *node, job.critical);
         if let Some(o) = outcome {
-            node.set("fillcolor", o.fill(), true).set("tooltip", &tooltip(job, o), true);
+            node.set("fillcolor", o.fill(), true)
+                .set("tooltip", &tooltip(job, o), true);
         }
     }
 
@@ -98,11 +106,19 @@ impl Ctx<'_> {
         {
             let mut attrs = cluster.graph_attributes();
             attrs
-                .set("style", &style("rounded", job.forever, outcome.is_some()), true)
+                .set(
+                    "style",
+                    &style("rounded", job.forever, outcome.is_some()),
+                    true,
+                )
                 .set("label", &self.label(job), true);
             border(&mut attrs, job.critical);
             if let Some(o) = outcome {
-                attrs.set("fillcolor", o.cluster_fill(), true).set("tooltip", &tooltip(job, o), true);
+                attrs.set("fillcolor", o.cluster_fill(), true).set(
+                    "tooltip",
+                    &tooltip(job, o),
+                    true,
+                );
             }
         }
         if inner.jobs.is_empty() {
@@ -119,9 +135,14 @@ impl Ctx<'_> {
 
     /// A cluster with one sample box per outcome, two per row, in reading order.
     fn write_legend(&mut self, scope: &mut Scope<'_, '_>, snap: &Snapshot) {
-        let running = snap.walk().iter().any(|(_, j)| Outcome::of(j) == Outcome::Running);
-        let shown: Vec<Outcome> =
-            Outcome::ALL.into_iter().filter(|&o| o != Outcome::Running || running).collect();
+        let running = snap
+            .walk()
+            .iter()
+            .any(|(_, j)| Outcome::of(j) == Outcome::Running);
+        let shown: Vec<Outcome> = Outcome::ALL
+            .into_iter()
+            .filter(|&o| o != Outcome::Running || running)
+            .collect();
         let mut legend = scope.cluster();
         self.clusters.push("cluster_legend".into());
         legend
@@ -130,7 +151,10 @@ impl Ctx<'_> {
             .set("style", "rounded", true)
             .set("color", "gray60", true)
             .set("fontcolor", "gray30", true);
-        let ids: Vec<String> = shown.iter().map(|o| format!("legend_{}", o.key())).collect();
+        let ids: Vec<String> = shown
+            .iter()
+            .map(|o| format!("legend_{}", o.key()))
+            .collect();
         for (o, id) in shown.iter().zip(&ids) {
             legend
                 .node_named(id.clone())
@@ -144,7 +168,10 @@ impl Ctx<'_> {
         let rows: Vec<&[String]> = ids.chunks(LEGEND_COLUMNS).collect();
         for pair in rows.windows(2) {
             for (above, below) in pair[0].iter().zip(pair[1]) {
-                legend.edge(above, below).attributes().set("style", "invis", true);
+                legend
+                    .edge(above, below)
+                    .attributes()
+                    .set("style", "invis", true);
             }
         }
         for row in rows.iter().filter(|r| r.len() > 1) {
@@ -160,7 +187,12 @@ impl Ctx<'_> {
     fn label(&self, job: &JobView) -> String {
         let mut text = format!("{}: {}", job.id, job.label);
         if self.opts.details {
-            if let Some(details) = job.details.as_deref().map(str::trim_end).filter(|d| !d.is_empty()) {
+            if let Some(details) = job
+                .details
+                .as_deref()
+                .map(str::trim_end)
+                .filter(|d| !d.is_empty())
+            {
                 text.push('\n');
                 text.push_str(details);
             }
@@ -170,7 +202,10 @@ impl Ctx<'_> {
                 let message = e.to_string();
                 let first = message.lines().next().unwrap_or_default();
                 text.push('\n');
-                text.push_str(&truncate(&format!("{}: {first}", e.kind()), LABEL_ERROR_MAX));
+                text.push_str(&truncate(
+                    &format!("{}: {first}", e.kind()),
+                    LABEL_ERROR_MAX,
+                ));
             }
         }
         escape(&text)
@@ -202,6 +237,10 @@ fn tooltip(job: &JobView, outcome: Outcome) -> String {
         (Outcome::Raised, Some(e), _) => {
             let crit = if job.critical { " (critical job)" } else { "" };
             format!("raised {}: {e}{crit}", e.kind())
+        }
+        _ if job.result.as_deref() == Some("false") && job.nested.is_some() => {
+            let why = job.nested.as_ref().map_or("", |n| n.why.as_str());
+            format!("returned false: {why}")
         }
         (Outcome::Succeeded, _, Some(result)) => format!("succeeded: {result}"),
         (o, _, _) => o.text().to_string(),

@@ -87,9 +87,16 @@ pub fn export_as_dotfile(s: &Scheduler, path: impl AsRef<Path>) -> Result<String
 }
 
 /// Writes [`dot_format_with`] into `path`; returns `(Over)wrote {path}`.
-pub fn export_as_dotfile_with(s: &Scheduler, path: impl AsRef<Path>, opts: &DotOptions) -> Result<String, GraphError> {
+pub fn export_as_dotfile_with(
+    s: &Scheduler,
+    path: impl AsRef<Path>,
+    opts: &DotOptions,
+) -> Result<String, GraphError> {
     let path = path.as_ref();
     let dot = dot_format_with(s, opts)?;
-    std::fs::write(path, dot).map_err(|source| GraphError::Write { path: path.to_path_buf(), source })?;
+    std::fs::write(path, dot).map_err(|source| GraphError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(format!("(Over)wrote {}", path.display()))
 }

@@ -25,13 +25,20 @@ pub struct DotOptions {
 
 impl Default for DotOptions {
     fn default() -> Self {
-        DotOptions { outcome_colors: false, legend: true, details: true }
+        DotOptions {
+            outcome_colors: false,
+            legend: true,
+            details: true,
+        }
     }
 }
 
 impl DotOptions {
     /// The options for a picture after a run: outcome colours with their legend.
     pub fn outcomes() -> Self {
-        DotOptions { outcome_colors: true, ..Default::default() }
+        DotOptions {
+            outcome_colors: true,
+            ..Default::default()
+        }
     }
 }

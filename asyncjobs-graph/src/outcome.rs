@@ -20,14 +20,36 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in legend order.
-    pub const ALL: [Outcome; 5] =
-        [Outcome::Succeeded, Outcome::Raised, Outcome::Cancelled, Outcome::NeverRan, Outcome::Running];
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Succeeded,
+        Outcome::Raised,
+        Outcome::Cancelled,
+        Outcome::NeverRan,
+        Outcome::Running,
+    ];
 
     /// The outcome of a job from its state and error.
+    ///
+    /// A non-critical nested scheduler that failed returns `false` rather than
+    /// an error: it counts as raised when one of its critical jobs raised, and
+    /// as timed out otherwise.
     pub fn of(job: &JobView) -> Outcome {
         match job.state {
             JobState::Done if job.error.is_some() => Outcome::Raised,
-            JobState::Done => Outcome::Succeeded,
+            JobState::Done => match &job.nested {
+                Some(inner) if job.result.as_deref() == Some("false") => {
+                    let critical_raised = inner
+                        .jobs
+                        .iter()
+                        .any(|j| j.critical && Outcome::of(j) == Outcome::Raised);
+                    if critical_raised {
+                        Outcome::Raised
+                    } else {
+                        Outcome::Cancelled
+                    }
+                }
+                _ => Outcome::Succeeded,
+            },
             JobState::Cancelled => Outcome::Cancelled,
             JobState::Running => Outcome::Running,
             JobState::Idle | JobState::Scheduled => Outcome::NeverRan,

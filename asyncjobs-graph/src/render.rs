@@ -53,7 +53,10 @@ const POLL: Duration = Duration::from_millis(5);
 impl Graphviz {
     /// `dot` from the `PATH`, killed after 60 seconds.
     pub fn new() -> Self {
-        Graphviz { program: PathBuf::from("dot"), timeout: Duration::from_secs(60) }
+        Graphviz {
+            program: PathBuf::from("dot"),
+            timeout: Duration::from_secs(60),
+        }
     }
 
     /// Uses another program (a path, or a name looked up in the `PATH`).
@@ -72,7 +75,13 @@ impl Graphviz {
     pub fn version(&self) -> Result<String, GraphError> {
         let out = self.run(&["-V"], b"", "`dot -V`")?;
         // dot prints its version on stderr
-        Ok(String::from_utf8_lossy(if out.stderr.is_empty() { &out.stdout } else { &out.stderr }).trim().to_string())
+        Ok(String::from_utf8_lossy(if out.stderr.is_empty() {
+            &out.stdout
+        } else {
+            &out.stderr
+        })
+        .trim()
+        .to_string())
     }
 
     /// Renders dot text; the image's bytes.
@@ -82,17 +91,32 @@ impl Graphviz {
     }
 
     /// Renders the dot file `input` into `output`.
-    pub fn render_file(&self, input: &Path, output: &Path, format: Format) -> Result<(), GraphError> {
-        let dot = std::fs::read_to_string(input)
-            .map_err(|source| GraphError::Read { path: input.to_path_buf(), source })?;
+    pub fn render_file(
+        &self,
+        input: &Path,
+        output: &Path,
+        format: Format,
+    ) -> Result<(), GraphError> {
+        let dot = std::fs::read_to_string(input).map_err(|source| GraphError::Read {
+            path: input.to_path_buf(),
+            source,
+        })?;
         let arg = format!("-T{}", format.suffix());
-        let image = self.run(&[&arg], dot.as_bytes(), &input.display().to_string())?.stdout;
-        std::fs::write(output, image).map_err(|source| GraphError::Write { path: output.to_path_buf(), source })
+        let image = self
+            .run(&[&arg], dot.as_bytes(), &input.display().to_string())?
+            .stdout;
+        std::fs::write(output, image).map_err(|source| GraphError::Write {
+            path: output.to_path_buf(),
+            source,
+        })
     }
 
     /// Runs `dot` with `stdin`, within the time limit; its output when it exits 0.
     fn run(&self, args: &[&str], stdin: &[u8], input: &str) -> Result<Output, GraphError> {
-        let io = |source| GraphError::GraphvizIo { program: self.program.clone(), source };
+        let io = |source| GraphError::GraphvizIo {
+            program: self.program.clone(),
+            source,
+        };
         let mut child = Command::new(&self.program)
             .args(args)
             .stdin(Stdio::piped())
@@ -100,7 +124,9 @@ impl Graphviz {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => GraphError::GraphvizMissing { program: self.program.clone() },
+                std::io::ErrorKind::NotFound => GraphError::GraphvizMissing {
+                    program: self.program.clone(),
+                },
                 _ => io(e),
             })?;
         // feed and drain on threads, so a large input or output cannot block both sides
@@ -116,11 +142,17 @@ impl Graphviz {
                 // killing closes the pipes, so the threads below finish
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(GraphError::GraphvizTimeout { input: input.to_string(), timeout: self.timeout });
+                return Err(GraphError::GraphvizTimeout {
+                    input: input.to_string(),
+                    timeout: self.timeout,
+                });
             }
         };
         let fed = feed.map(|t| t.join().unwrap_or(Ok(()))).unwrap_or(Ok(()));
-        let out = Output { stdout: collect(stdout).map_err(io)?, stderr: collect(stderr).map_err(io)? };
+        let out = Output {
+            stdout: collect(stdout).map_err(io)?,
+            stderr: collect(stderr).map_err(io)?,
+        };
         if !status.success() {
             return Err(GraphError::GraphvizFailed {
                 input: input.to_string(),
@@ -152,13 +184,18 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Drain {
 
 fn collect(d: Drain) -> std::io::Result<Vec<u8>> {
     match d {
-        Some(t) => t.join().unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked"))),
+        Some(t) => t
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked"))),
         None => Ok(Vec::new()),
     }
 }
 
 /// Waits for `child` until `deadline`; `None` when it is still running then.
-fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<std::process::ExitStatus>> {
+fn wait_until(
+    child: &mut Child,
+    deadline: Instant,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));

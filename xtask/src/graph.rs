@@ -64,7 +64,12 @@ fn run(args: &Args, graphviz: &Graphviz) -> Result<()> {
     } else {
         let mut written = Vec::new();
         for file in &args.files {
-            written.extend(render_dot(graphviz, file, args.out.as_deref(), &args.formats())?);
+            written.extend(render_dot(
+                graphviz,
+                file,
+                args.out.as_deref(),
+                &args.formats(),
+            )?);
         }
         written
     };
@@ -87,17 +92,25 @@ fn check_input(file: &Path) -> Result<()> {
             "{}: scenario files are rendered once `ajssh scenario dot` exists",
             file.display()
         ),
-        _ => bail!("{}: expected a graphviz `.dot` file (or a scenario `.toml`)\n{USAGE}", file.display()),
+        _ => bail!(
+            "{}: expected a graphviz `.dot` file (or a scenario `.toml`)\n{USAGE}",
+            file.display()
+        ),
     }
 }
 
 /// Writes each README picture as `{out}/{name}.dot` and renders it; the files written.
 fn render_examples(graphviz: &Graphviz, out: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let pictures = examples::readme_pictures().context("running example F for its coloured picture")?;
+    let pictures =
+        examples::readme_pictures().context("running example F for its coloured picture")?;
     let mut written = Vec::new();
     for (name, scheduler, colored) in pictures {
-        let opts = if colored { DotOptions::outcomes() } else { DotOptions::default() };
+        let opts = if colored {
+            DotOptions::outcomes()
+        } else {
+            DotOptions::default()
+        };
         let dot = out.join(format!("{name}.dot"));
         export_as_dotfile_with(&scheduler, &dot, &opts)?;
         written.push(dot.clone());
@@ -107,11 +120,19 @@ fn render_examples(graphviz: &Graphviz, out: &Path, formats: &[Format]) -> Resul
 }
 
 /// Renders `dot` in each format, next to it or into `out`; the images written.
-fn render_dot(graphviz: &Graphviz, dot: &Path, out: Option<&Path>, formats: &[Format]) -> Result<Vec<PathBuf>> {
-    let stem = dot.file_stem().with_context(|| format!("{}: no file name", dot.display()))?;
+fn render_dot(
+    graphviz: &Graphviz,
+    dot: &Path,
+    out: Option<&Path>,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>> {
+    let stem = dot
+        .file_stem()
+        .with_context(|| format!("{}: no file name", dot.display()))?;
     let dir = match out {
         Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             dir.to_path_buf()
         }
         None => dot.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -140,7 +161,10 @@ mod tests {
     #[test]
     fn command_line_takes_files_svg_and_out() {
         let parsed = Args::parse(&args(&["a.dot", "--svg", "--out", "dir", "b.dot"])).unwrap();
-        assert_eq!(parsed.files, vec![PathBuf::from("a.dot"), PathBuf::from("b.dot")]);
+        assert_eq!(
+            parsed.files,
+            vec![PathBuf::from("a.dot"), PathBuf::from("b.dot")]
+        );
         assert!(parsed.svg);
         assert_eq!(parsed.out, Some(PathBuf::from("dir")));
         assert_eq!(parsed.formats(), vec![Format::Png, Format::Svg]);
@@ -158,11 +182,25 @@ mod tests {
     fn readme_examples_render_to_png_and_svg() -> Result<()> {
         let tmp = tempfile::tempdir()?;
         let out = tmp.path().join("img");
-        let parsed = Args { files: vec![], svg: true, out: Some(out.clone()) };
+        let parsed = Args {
+            files: vec![],
+            svg: true,
+            out: Some(out.clone()),
+        };
         run(&parsed, &Graphviz::new())?;
-        for name in ["readme-example-b", "readme-example-c", "readme-example-e", "readme-example-f", "readme-nested", "readme-example-f-run"] {
+        for name in [
+            "readme-example-b",
+            "readme-example-c",
+            "readme-example-e",
+            "readme-example-f",
+            "readme-nested",
+            "readme-example-f-run",
+        ] {
             let dot = std::fs::read_to_string(out.join(format!("{name}.dot")))?;
-            assert!(dot.starts_with("digraph asynciojobs {"), "{name}.dot: {dot}");
+            assert!(
+                dot.starts_with("digraph asynciojobs {"),
+                "{name}.dot: {dot}"
+            );
             let png = std::fs::read(out.join(format!("{name}.png")))?;
             assert!(png.starts_with(PNG_SIGNATURE), "{name}.png is not a PNG");
             let svg = std::fs::read_to_string(out.join(format!("{name}.svg")))?;
@@ -176,10 +214,23 @@ mod tests {
         let tmp = tempfile::tempdir()?;
         let dot = tmp.path().join("mine.dot");
         std::fs::write(&dot, "digraph { a -> b }")?;
-        run(&Args { files: vec![dot.clone()], ..Default::default() }, &Graphviz::new())?;
+        run(
+            &Args {
+                files: vec![dot.clone()],
+                ..Default::default()
+            },
+            &Graphviz::new(),
+        )?;
         assert!(std::fs::read(tmp.path().join("mine.png"))?.starts_with(PNG_SIGNATURE));
         let out = tmp.path().join("out");
-        run(&Args { files: vec![dot], out: Some(out.clone()), ..Default::default() }, &Graphviz::new())?;
+        run(
+            &Args {
+                files: vec![dot],
+                out: Some(out.clone()),
+                ..Default::default()
+            },
+            &Graphviz::new(),
+        )?;
         assert!(std::fs::read(out.join("mine.png"))?.starts_with(PNG_SIGNATURE));
         Ok(())
     }
@@ -189,9 +240,19 @@ mod tests {
         let tmp = tempfile::tempdir()?;
         let dot = tmp.path().join("broken.dot");
         std::fs::write(&dot, "digraph { a -> }")?;
-        let err = run(&Args { files: vec![dot.clone()], ..Default::default() }, &Graphviz::new()).unwrap_err();
+        let err = run(
+            &Args {
+                files: vec![dot.clone()],
+                ..Default::default()
+            },
+            &Graphviz::new(),
+        )
+        .unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains(&dot.display().to_string()) && text.contains("syntax error"), "{text}");
+        assert!(
+            text.contains(&dot.display().to_string()) && text.contains("syntax error"),
+            "{text}"
+        );
         assert!(!tmp.path().join("broken.png").exists());
         Ok(())
     }
@@ -206,13 +267,34 @@ mod tests {
 
     #[test]
     fn scenario_files_wait_for_ajssh() {
-        let err = run(&Args { files: vec!["plan.toml".into()], ..Default::default() }, &Graphviz::new()).unwrap_err();
-        assert_eq!(err.to_string(), "plan.toml: scenario files are rendered once `ajssh scenario dot` exists");
+        let err = run(
+            &Args {
+                files: vec!["plan.toml".into()],
+                ..Default::default()
+            },
+            &Graphviz::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plan.toml: scenario files are rendered once `ajssh scenario dot` exists"
+        );
     }
 
     #[test]
     fn other_files_are_refused() {
-        let err = run(&Args { files: vec!["notes.txt".into()], ..Default::default() }, &Graphviz::new()).unwrap_err();
-        assert!(err.to_string().starts_with("notes.txt: expected a graphviz `.dot` file"), "{err}");
+        let err = run(
+            &Args {
+                files: vec!["notes.txt".into()],
+                ..Default::default()
+            },
+            &Graphviz::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("notes.txt: expected a graphviz `.dot` file"),
+            "{err}"
+        );
     }
 }
