@@ -152,6 +152,37 @@ fn workspace_root() -> PathBuf {
     xtask.parent().map(PathBuf::from).unwrap_or(xtask)
 }
 
+/// The 1-minute load average: how busy the machine was with other work.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The commit measured, and whether the core had uncommitted changes then.
+fn core_version(root: &std::path::Path) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match (
+        git(&["log", "-1", "--format=%h %s"]),
+        git(&["status", "--porcelain", "asyncjobs-core"]),
+    ) {
+        (Some(head), Some(dirty)) if dirty.is_empty() => format!("commit {head}"),
+        (Some(head), Some(_)) => {
+            format!("commit {head}, with uncommitted changes in asyncjobs-core")
+        }
+        _ => "unknown (not a git checkout)".into(),
+    }
+}
+
 /// Runs the benchmark; see the module doc.
 pub fn main(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
@@ -164,6 +195,7 @@ pub fn main(args: &[String]) -> Result<()> {
     };
     let max_n = if opts.quick { 100_000 } else { 1_000_000 };
 
+    let load_before = load_average();
     let fixed = runner.fixed_cost()?;
     eprintln!(
         "run() of an empty scheduler (runtime start-up and shutdown): {}",
@@ -193,11 +225,16 @@ pub fn main(args: &[String]) -> Result<()> {
         println!("(--quick: sizes up to 100k, no Python; BENCHMARKS.md not written)");
         return Ok(());
     }
-    let python_version = python
-        .as_ref()
-        .map(|p| p.version.clone())
-        .unwrap_or_default();
-    let body = report::markdown(&rows, &verdicts, fixed, &python_version, python::CAP);
+    let setting = report::Setting {
+        fixed_s: fixed,
+        python: python
+            .as_ref()
+            .map(|p| p.version.clone())
+            .unwrap_or_default(),
+        core: core_version(&root),
+        load: format!("{load_before} before, {} after", load_average()),
+    };
+    let body = report::markdown(&rows, &verdicts, &setting, python::CAP);
     let path = root.join("BENCHMARKS.md");
     super::markdown::update(&path, "Scheduler", "scheduler", &body)?;
     println!("wrote the Scheduler section of {}", path.display());

@@ -22,7 +22,7 @@ const PIP_CAP: Duration = Duration::from_secs(600);
 /// What the reference did with one configuration.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Medians over `reps` processes, in seconds.
+    /// Best times over `reps` processes, in seconds.
     Measured {
         build_s: f64,
         check_s: f64,
@@ -33,14 +33,17 @@ pub enum Outcome {
     Skipped,
 }
 
+/// (jobs, wall seconds) of each size measured for one shape and variant, or
+/// None once a size was skipped (bigger ones are skipped too).
+type History = Option<Vec<(usize, f64)>>;
+
 /// The venv and what has been measured so far (to predict what will not fit).
 pub struct Reference {
     python: PathBuf,
     script: PathBuf,
     /// `Python 3.x.y, asynciojobs 0.21.3`.
     pub version: String,
-    /// Per shape and variant: (jobs, wall seconds) of each size measured, or None once one was skipped.
-    history: HashMap<(Shape, Variant), Option<Vec<(usize, f64)>>>,
+    history: HashMap<(Shape, Variant), History>,
 }
 
 fn checked(cmd: &mut Command, what: &str) -> Result<String> {
@@ -148,7 +151,7 @@ impl Reference {
         }
     }
 
-    /// One configuration: median of a few processes, or skipped when it would exceed the cap.
+    /// One configuration: best of a few processes, or skipped when it would exceed the cap.
     pub fn measure(&mut self, c: &Config) -> Result<Outcome> {
         let key = (c.shape, c.variant);
         let Some(points) = self
@@ -177,7 +180,7 @@ impl Reference {
         let col = |key: &str| {
             let mut v: Vec<f64> = runs.iter().filter_map(|(r, _)| r[key].as_f64()).collect();
             v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2)
+            v.first()
                 .copied()
                 .context("asynciojobs_bench.py: missing a time")
         };

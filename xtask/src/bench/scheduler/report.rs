@@ -243,14 +243,26 @@ fn python_table(rows: &[Row]) -> String {
     out
 }
 
+/// What the table was measured with, besides the machine.
+pub struct Setting {
+    /// `run()` of an empty scheduler, in seconds.
+    pub fixed_s: f64,
+    /// Python and asynciojobs versions.
+    pub python: String,
+    /// The commit of asyncjobs-core measured.
+    pub core: String,
+    /// 1-minute load average before and after.
+    pub load: String,
+}
+
 /// The generated part of the "Scheduler" section of BENCHMARKS.md.
-pub fn markdown(
-    rows: &[Row],
-    verdicts: &[Verdict],
-    fixed: f64,
-    python_version: &str,
-    cap: Duration,
-) -> String {
+pub fn markdown(rows: &[Row], verdicts: &[Verdict], setting: &Setting, cap: Duration) -> String {
+    let (fixed, core_commit, python, load) = (
+        setting.fixed_s,
+        &setting.core,
+        &setting.python,
+        &setting.load,
+    );
     let machine: String = crate::bench::machine::describe()
         .iter()
         .map(|(k, v)| format!("- {k}: {v}\n"))
@@ -266,18 +278,20 @@ pub fn markdown(
 `cargo xtask bench scheduler --quick` runs sizes up to 100k without Python and writes nothing, for fast iteration.
 
 Machine:
-{machine}- Python reference: {python_version}, from PyPI in `target/bench-venv`
+{machine}- asyncjobs-core: {core_commit}
+- Python reference: {python}, from PyPI in `target/bench-venv`
 
 Method. Each configuration runs in a fresh process of `bench_scheduler_runner` (profile `bench-release`), \
-so its peak RSS is its own; times are medians of {} (1k, 10k), {} (100k) and {} (1M) processes. \
+so its peak RSS is its own; times are the best of {} (1k, 10k), {} (100k) and {} (1M) processes \
+(other work on this shared machine can only add time; 1-minute load average {load}), RSS the median. \
 *build*: creating the jobs (`Job::ok(async {{}})`, or one awaiting `tokio::task::yield_now()` once) and adding them; \
-*check*: `s.check()`; *run*: `s.run()` (it builds its own multi-thread runtime — {} for an empty scheduler — \
-and checks the graph again) or, in the `#[tokio::main]` rows, `s.co_run().await` on that runtime; \
+*check*: `s.check()`; *run*: `s.run()`, all it does, including building its own multi-thread runtime \
+({} for an empty scheduler), or, in the `#[tokio::main]` rows, `s.co_run().await` on that runtime; \
 *jobs/s*: N / run; *peak RSS*: VmHWM; *bytes/job*: (VmHWM − VmRSS before building) / N. \
 Shapes: wide (no edges), chain (each job requires the previous one), layered (layers of 100, job i requiring \
 jobs (i + 25k) % 100, k = 0..3, of the layer before). \
 Python: `PureScheduler(verbose=False)`, `Job(coro(), required=...)`, `check_cycles()`, then `run()` \
-(which in 0.21.3 also runs its automatic `co_shutdown()` pass); median of 3 processes up to 10k, one at 100k; \
+(which in 0.21.3 also runs its automatic `co_shutdown()` pass); best of 3 processes up to 10k, one at 100k; \
 a configuration is capped at {} s (killed, or not started when the sizes before predict more) and then shows \
 \"skipped (>{} s)\"; *ratio* = python run / rust run.
 
