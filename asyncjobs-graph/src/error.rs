@@ -11,28 +11,30 @@ pub const INSTALL_GRAPHVIZ: &str = "install graphviz, which provides `dot`: \
      or run `cargo xtask test`, which installs it";
 
 /// An error from a dot export or a graphviz rendering.
+///
+/// Each message is complete, cause included (no `source()` chain to print).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GraphError {
     /// The scheduler cannot be put in order (a cycle, or a requirement on a job
     /// of another scheduler), so it cannot be drawn.
     #[error("cannot draw the scheduler, its jobs cannot be ordered: {0}")]
-    Unordered(#[from] SchedulerError),
+    Unordered(SchedulerError),
     /// Reading a file failed.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Writing a file failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The graphviz program was not found.
     #[error("graphviz `{}` was not found: {INSTALL_GRAPHVIZ}", program.display())]
@@ -41,12 +43,12 @@ pub enum GraphError {
         program: PathBuf,
     },
     /// The graphviz program could not be started or talked to.
-    #[error("cannot run graphviz `{}`: {source}", program.display())]
+    #[error("cannot run graphviz `{}`: {error}", program.display())]
     GraphvizIo {
         /// The program.
         program: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// graphviz rejected its input.
     #[error("graphviz `dot` failed on {input} ({status}): {stderr}")]
@@ -66,4 +68,10 @@ pub enum GraphError {
         /// The time limit.
         timeout: Duration,
     },
+}
+
+impl From<SchedulerError> for GraphError {
+    fn from(e: SchedulerError) -> Self {
+        GraphError::Unordered(e)
+    }
 }

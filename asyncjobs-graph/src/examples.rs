@@ -83,7 +83,7 @@ pub fn sub_scheduler() -> Scheduler {
     sub
 }
 
-/// The nesting example: `main-start -> [`[`sub_scheduler`]`] -> main-end`.
+/// The nesting example: `main-start`, then [`sub_scheduler`], then `main-end`.
 pub fn nested() -> Scheduler {
     let mut main = Scheduler::new();
     main.add(

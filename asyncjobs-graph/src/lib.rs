@@ -94,9 +94,9 @@ pub fn export_as_dotfile_with(
 ) -> Result<String, GraphError> {
     let path = path.as_ref();
     let dot = dot_format_with(s, opts)?;
-    std::fs::write(path, dot).map_err(|source| GraphError::Write {
+    std::fs::write(path, dot).map_err(|error| GraphError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     Ok(format!("(Over)wrote {}", path.display()))
 }

@@ -97,25 +97,25 @@ impl Graphviz {
         output: &Path,
         format: Format,
     ) -> Result<(), GraphError> {
-        let dot = std::fs::read_to_string(input).map_err(|source| GraphError::Read {
+        let dot = std::fs::read_to_string(input).map_err(|error| GraphError::Read {
             path: input.to_path_buf(),
-            source,
+            error,
         })?;
         let arg = format!("-T{}", format.suffix());
         let image = self
             .run(&[&arg], dot.as_bytes(), &input.display().to_string())?
             .stdout;
-        std::fs::write(output, image).map_err(|source| GraphError::Write {
+        std::fs::write(output, image).map_err(|error| GraphError::Write {
             path: output.to_path_buf(),
-            source,
+            error,
         })
     }
 
     /// Runs `dot` with `stdin`, within the time limit; its output when it exits 0.
     fn run(&self, args: &[&str], stdin: &[u8], input: &str) -> Result<Output, GraphError> {
-        let io = |source| GraphError::GraphvizIo {
+        let io = |error| GraphError::GraphvizIo {
             program: self.program.clone(),
-            source,
+            error,
         };
         let mut child = Command::new(&self.program)
             .args(args)

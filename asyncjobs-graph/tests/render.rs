@@ -95,7 +95,7 @@ fn a_stuck_renderer_is_killed_at_the_time_limit() {
     let mut err = stuck.render("digraph {}", Format::Svg).unwrap_err();
     for _ in 0..20 {
         match &err {
-            GraphError::GraphvizIo { source, .. } if source.raw_os_error() == Some(26) => {
+            GraphError::GraphvizIo { error, .. } if error.raw_os_error() == Some(26) => {
                 std::thread::sleep(Duration::from_millis(50));
                 err = stuck.render("digraph {}", Format::Svg).unwrap_err();
             }

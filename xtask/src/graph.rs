@@ -210,6 +210,27 @@ mod tests {
     }
 
     #[test]
+    fn committed_readme_pictures_are_up_to_date() -> Result<()> {
+        for (name, scheduler, colored) in examples::readme_pictures()? {
+            let opts = if colored {
+                DotOptions::outcomes()
+            } else {
+                DotOptions::default()
+            };
+            let generated = asyncjobs_graph::dot_format_with(&scheduler, &opts)?;
+            let path = default_out().join(format!("{name}.dot"));
+            let committed = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            assert!(
+                committed == generated,
+                "{} is stale: run `cargo xtask graph` and commit docs/img",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
     fn a_dot_file_is_rendered_next_to_it_or_into_out() -> Result<()> {
         let tmp = tempfile::tempdir()?;
         let dot = tmp.path().join("mine.dot");
