@@ -29,8 +29,13 @@ const PRIVSEP_DIR: &str = "/run/sshd";
 /// [`encrypted_identity`](Self::encrypted_identity) for [`user`](Self::user).
 /// When the tests run as root the user is the dedicated account `ajtest`;
 /// otherwise it is the current user (an unprivileged sshd can only log in the
-/// account it runs as). That account is shared by every testbed on the machine,
-/// so remote file names and process patterns should be unique per test.
+/// account it runs as, and cannot allocate ptys). That account is shared by every
+/// testbed on the machine, so remote file names and process patterns should be
+/// unique per test.
+///
+/// `Testbed` is `Send + Sync`: share it by reference across threads. A testbed kept
+/// in a `static` is never dropped; its servers are killed by the next test process
+/// that starts a testbed (see [`reap_leaked_sshd`](crate::reap_leaked_sshd)).
 #[derive(Debug)]
 pub struct Testbed {
     // Declared before `dir`: servers stop before their files go.
@@ -340,4 +345,13 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), HarnessError> {
 fn write(path: &Path, text: &str) -> Result<(), HarnessError> {
     std::fs::write(path, text)
         .map_err(|e| HarnessError::io(format!("writing {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn testbed_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::Testbed>();
+    }
 }

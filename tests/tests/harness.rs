@@ -128,26 +128,44 @@ fn established_connections_count_a_running_session() {
 
 #[test]
 fn remote_processes_see_a_running_remote_sleep() {
+    use std::io::BufRead;
     let bed = Testbed::start(1).expect("testbed starts");
     let pattern = "sleep 7373";
     assert_eq!(bed.remote_processes(pattern), 0);
-    // A forced pty makes sshd hang the sleep up when the client goes away.
-    let child = bed
-        .ssh_command(&bed.hosts()[0])
-        .args(["-tt", "exec sleep 7373"])
+    // The remote shell prints its PID, then becomes the sleep: we can stop it by PID.
+    let mut cmd = bed.ssh_command(&bed.hosts()[0]);
+    let child = cmd
+        .arg("echo $$; exec sleep 7373")
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut child = Reaped(child);
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid: u32 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no pid in {line:?}\n{}", bed.sshd_log()));
     assert!(
         eventually(|| bed.remote_processes(pattern) == 1),
         "remote sleep not seen\n{}",
         bed.sshd_log()
     );
-    let _ = child.0.kill();
-    let _ = child.0.wait();
+    let kill = bed
+        .ssh_command(&bed.hosts()[0])
+        .arg(format!("kill {pid}"))
+        .output()
+        .unwrap();
+    assert!(kill.status.success(), "{}", text(&kill.stderr));
     assert!(
         eventually(|| bed.remote_processes(pattern) == 0),
-        "remote sleep outlived its session"
+        "remote sleep still running"
+    );
+    assert!(
+        !child.0.wait().unwrap().success(),
+        "the session ends with the killed sleep"
     );
 }
 
