@@ -28,7 +28,11 @@ fn show(s: &Scheduler, ok: Result<bool, asyncjobs_core::SchedulerError>) {
         Ok(b) => println!("run() -> {b}"),
         Err(e) => println!("run() -> error: {e}"),
     }
-    print!("{}", s.listing(&ListOptions::default()).unwrap_or_else(|e| e.to_string()));
+    print!(
+        "{}",
+        s.listing(&ListOptions::default())
+            .unwrap_or_else(|e| e.to_string())
+    );
 }
 
 #[tokio::main]
@@ -71,7 +75,9 @@ async fn main() {
     show(&sc, r);
 
     title("Example D: a global timeout of 0.25 s");
-    let mut sd = Scheduler::new().timeout(Duration::from_millis(250)).critical(false);
+    let mut sd = Scheduler::new()
+        .timeout(Duration::from_millis(250))
+        .critical(false);
     sd.add(
         Job::ok(async move {
             for i in 0.. {
@@ -85,7 +91,10 @@ async fn main() {
     show(&sd, r);
     println!("why(): {}", sd.why());
 
-    for (name, critical) in [("E: a non-critical failure", false), ("F: a critical failure", true)] {
+    for (name, critical) in [
+        ("E: a non-critical failure", false),
+        ("F: a critical failure", true),
+    ] {
         title(&format!("Example {name}"));
         let mut s = Scheduler::new().critical(false);
         s.add(
