@@ -90,6 +90,6 @@ pub fn test(extra: &[String]) -> Result<()> {
 pub fn demo(extra: &[String]) -> Result<()> {
     ensure(&[SSHD])?;
     let mut cmd = cargo();
-    cmd.args(["run", "--quiet", "--release", "-p", "asyncjobs-tests", "--example", "demo", "--"]).args(extra);
+    cmd.args(["run", "--quiet", "-p", "asyncjobs-tests", "--example", "demo", "--"]).args(extra);
     run(cmd)
 }
