@@ -42,21 +42,22 @@ impl JobState {
 /// Identity of an added job: its scheduler and its index there. `Copy`, untyped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobRef {
-    pub(crate) scheduler: u64,
+    pub(crate) scheduler: u32,
     pub(crate) serial: u32,
 }
 
 /// Per-job shared state: the part a handle can read while the scheduler owns the job.
 pub(crate) struct Cell<T> {
-    id: JobRef,
+    /// The job's serial in its scheduler (the scheduler's id is in the handle, keeping cells small).
+    serial: u32,
     state: AtomicU8,
     outcome: OnceLock<Result<T, JobError>>,
 }
 
 impl<T> Cell<T> {
-    pub(crate) fn new(id: JobRef) -> Self {
+    pub(crate) fn new(serial: u32) -> Self {
         Cell {
-            id,
+            serial,
             state: AtomicU8::new(0),
             outcome: OnceLock::new(),
         }
@@ -106,12 +107,14 @@ impl<T: Debug + Send + Sync> ErasedCell for Cell<T> {
 /// ```
 pub struct JobHandle<T> {
     pub(crate) cell: Arc<Cell<T>>,
+    pub(crate) scheduler: u32,
 }
 
 impl<T> Clone for JobHandle<T> {
     fn clone(&self) -> Self {
         JobHandle {
             cell: Arc::clone(&self.cell),
+            scheduler: self.scheduler,
         }
     }
 }
@@ -119,7 +122,7 @@ impl<T> Clone for JobHandle<T> {
 impl<T: Debug + Send + Sync> Debug for JobHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobHandle")
-            .field("serial", &self.cell.id.serial)
+            .field("serial", &self.cell.serial)
             .field("state", &self.state())
             .field("outcome", &self.cell.outcome.get())
             .finish()
@@ -129,7 +132,10 @@ impl<T: Debug + Send + Sync> Debug for JobHandle<T> {
 impl<T: Debug + Send + Sync> JobHandle<T> {
     /// The job's identity, usable as a requirement.
     pub fn job_ref(&self) -> JobRef {
-        self.cell.id
+        JobRef {
+            scheduler: self.scheduler,
+            serial: self.cell.serial,
+        }
     }
     /// Where the job is in its lifecycle.
     pub fn state(&self) -> JobState {

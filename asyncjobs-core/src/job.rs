@@ -76,18 +76,33 @@ pub(crate) type RunFuture = Pin<Box<dyn Future<Output = Status> + Send>>;
 
 /// How a job runs, as the scheduler stores it.
 pub(crate) enum Body {
+    /// `name` gives the default label (the future's type name); a function
+    /// pointer keeps the record small.
     Future {
-        fut: Option<RunFuture>,
-        name: &'static str,
-        shutdown: Option<BoxFuture<'static, ()>>,
+        fut: RunFuture,
+        name: fn() -> &'static str,
     },
+    /// Any [`AbstractJob`], and nested schedulers.
     Abstract(Box<dyn ErasedAbstract>),
-    Nested(Arc<NestedSlot>, Arc<Cell<bool>>),
+}
+
+impl Body {
+    /// The slot of a nested scheduler, when this job is one.
+    pub fn nested(&self) -> Option<&Arc<NestedSlot>> {
+        match self {
+            Body::Abstract(j) => j.nested(),
+            Body::Future { .. } => None,
+        }
+    }
 }
 
 pub(crate) trait ErasedAbstract: Send + Sync {
     fn start(&self) -> RunFuture;
-    fn shutdown(&self) -> BoxFuture<'_, ()>;
+    /// Resolves to false when a nested shutdown did not finish in time.
+    fn shutdown(&self) -> BoxFuture<'_, bool>;
+    fn nested(&self) -> Option<&Arc<NestedSlot>> {
+        None
+    }
     fn kind(&self) -> String;
     fn default_label(&self) -> String;
     fn details(&self) -> Option<String>;
@@ -103,8 +118,11 @@ impl<J: AbstractJob> ErasedAbstract for AbstractBody<J> {
         let (job, cell) = (Arc::clone(&self.job), Arc::clone(&self.cell));
         Box::pin(async move { finish(&cell, job.co_run().await) })
     }
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        self.job.co_shutdown()
+    fn shutdown(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            self.job.co_shutdown().await;
+            true
+        })
     }
     fn kind(&self) -> String {
         self.job.kind()
@@ -114,6 +132,33 @@ impl<J: AbstractJob> ErasedAbstract for AbstractBody<J> {
     }
     fn details(&self) -> Option<String> {
         self.job.details()
+    }
+}
+
+/// A nested scheduler, seen by its parent as one job whose result is its run's.
+pub(crate) struct NestedBody {
+    pub slot: Arc<NestedSlot>,
+    pub cell: Arc<Cell<bool>>,
+}
+
+impl ErasedAbstract for NestedBody {
+    fn start(&self) -> RunFuture {
+        crate::run::run_nested(Arc::clone(&self.slot), Arc::clone(&self.cell))
+    }
+    fn shutdown(&self) -> BoxFuture<'_, bool> {
+        crate::shutdown::shutdown_nested(Arc::clone(&self.slot))
+    }
+    fn kind(&self) -> String {
+        "Scheduler".into()
+    }
+    fn default_label(&self) -> String {
+        self.slot.lock().label()
+    }
+    fn details(&self) -> Option<String> {
+        None
+    }
+    fn nested(&self) -> Option<&Arc<NestedSlot>> {
+        Some(&self.slot)
     }
 }
 
@@ -138,7 +183,7 @@ pub(crate) fn label_from_type_name(name: &str) -> &str {
 /// Per-job options kept by the scheduler.
 #[derive(Debug, Clone)]
 pub(crate) struct JobOptions {
-    pub label: Option<Box<str>>,
+    pub label: Option<String>,
     pub critical: bool,
     pub forever: bool,
     pub requires: Vec<JobRef>,
@@ -188,13 +233,13 @@ pub trait JobBody: Send + 'static {
     type Output: Debug + Send + Sync + 'static;
     #[doc(hidden)]
     #[allow(private_interfaces)]
-    fn into_body(self, cell: Arc<Cell<Self::Output>>) -> Body;
+    fn into_body(self, cell: Arc<Cell<Self::Output>>) -> (Body, Option<BoxFuture<'static, ()>>);
 }
 
 /// A [`JobBody`] made of a future.
 pub struct FutureBody<F> {
     fut: F,
-    name: &'static str,
+    name: fn() -> &'static str,
     shutdown: Option<BoxFuture<'static, ()>>,
 }
 
@@ -209,23 +254,24 @@ where
 {
     type Output = T;
     #[allow(private_interfaces)]
-    fn into_body(self, cell: Arc<Cell<T>>) -> Body {
+    fn into_body(self, cell: Arc<Cell<T>>) -> (Body, Option<BoxFuture<'static, ()>>) {
         let fut = self.fut;
-        Body::Future {
-            fut: Some(Box::pin(async move {
-                finish(&cell, fut.await.map_err(Into::into))
-            })),
+        let body = Body::Future {
+            fut: Box::pin(async move { finish(&cell, fut.await.map_err(Into::into)) }),
             name: self.name,
-            shutdown: self.shutdown,
-        }
+        };
+        (body, self.shutdown)
     }
 }
 
 impl<J: AbstractJob> JobBody for AbstractJobBody<J> {
     type Output = J::Output;
     #[allow(private_interfaces)]
-    fn into_body(self, cell: Arc<Cell<J::Output>>) -> Body {
-        Body::Abstract(Box::new(AbstractBody { job: self.0, cell }))
+    fn into_body(self, cell: Arc<Cell<J::Output>>) -> (Body, Option<BoxFuture<'static, ()>>) {
+        (
+            Body::Abstract(Box::new(AbstractBody { job: self.0, cell })),
+            None,
+        )
     }
 }
 
@@ -239,7 +285,7 @@ impl<F> Job<FutureBody<F>> {
         Job {
             body: FutureBody {
                 fut,
-                name: std::any::type_name::<F>(),
+                name: std::any::type_name::<F>,
                 shutdown: None,
             },
             opts: JobOptions::default(),
@@ -264,7 +310,7 @@ impl Job<()> {
         Job {
             body: FutureBody {
                 fut: async move { Ok(fut.await) },
-                name: std::any::type_name::<G>(),
+                name: std::any::type_name::<G>,
                 shutdown: None,
             },
             opts: JobOptions::default(),
@@ -283,7 +329,7 @@ impl Job<()> {
 impl<B> Job<B> {
     /// The label shown in listings and graphs.
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.opts.label = Some(label.into().into_boxed_str());
+        self.opts.label = Some(label.into());
         self
     }
     /// Whether a failure of this job aborts the scheduler (default: true).

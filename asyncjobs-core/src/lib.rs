@@ -52,3 +52,13 @@ pub use scheduler::Scheduler;
 pub use sequence::{Sequence, SequenceHandle};
 pub use snapshot::{JobView, Snapshot};
 pub use watch::Watch;
+#[cfg(test)]
+mod size_budget {
+    /// Memory per job is a documented target (BENCHMARKS.md): keep the record and cell small.
+    #[test]
+    fn records_and_cells_stay_small() {
+        assert!(std::mem::size_of::<crate::scheduler::Record>() <= 80);
+        assert!(std::mem::size_of::<crate::handle::Cell<()>>() <= 24);
+        assert_eq!(std::mem::size_of::<crate::JobError>(), 8);
+    }
+}

@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::handle::JobState;
-use crate::job::Body;
 use crate::scheduler::Scheduler;
 use crate::snapshot::{JobView, Snapshot};
 
@@ -234,10 +233,7 @@ impl Scheduler {
         let id = |i: usize| format!("{path}.{}", i + 1);
         for (i, r) in self.records.iter().enumerate() {
             let state = r.cell.state();
-            if opts.silence_done_jobs
-                && state == JobState::Done
-                && !matches!(r.body, Body::Nested(..))
-            {
+            if opts.silence_done_jobs && state == JobState::Done && r.body.nested().is_none() {
                 continue;
             }
             let short = opts
@@ -255,7 +251,7 @@ impl Scheduler {
                 let _ = write!(out, " - requires {{{}}}", reqs.join(", "));
             }
             out.push('\n');
-            if let Body::Nested(slot, _) = &r.body {
+            if let Some(slot) = r.body.nested() {
                 if let Some(inner) = slot.lock().get() {
                     let sub = format!("{path}{}", i + 1);
                     inner.safe_into(out, opts, &sub);

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::error::SchedulerError;
 use crate::handle::JobRef;
-use crate::job::{AsJobRef, Body, Requirements};
+use crate::job::{AsJobRef, Requirements};
 use crate::scheduler::Scheduler;
 
 /// One job met by [`Scheduler::iterate_jobs`].
@@ -100,7 +100,7 @@ impl Scheduler {
         let inherited = self.records[j as usize].requires.clone();
         for r in &mut self.records {
             if r.requires.contains(&j) {
-                r.requires.retain(|&q| q != j);
+                r.requires.retain(|q| *q != j);
                 r.requires.extend(inherited.iter().copied());
             }
         }
@@ -170,8 +170,8 @@ impl Scheduler {
 
     fn iterate_into(&self, scan: bool, depth: usize, out: &mut Vec<JobEntry>) {
         for (i, r) in self.records.iter().enumerate() {
-            match &r.body {
-                Body::Nested(slot, _) => {
+            match r.body.nested() {
+                Some(slot) => {
                     if scan {
                         out.push(JobEntry {
                             job: Some(self.job_ref_at(i)),
@@ -184,7 +184,7 @@ impl Scheduler {
                         inner.iterate_into(scan, depth + 1, out);
                     }
                 }
-                _ => out.push(JobEntry {
+                None => out.push(JobEntry {
                     job: Some(self.job_ref_at(i)),
                     label: r.label(),
                     is_scheduler: false,

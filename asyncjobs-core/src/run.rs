@@ -70,9 +70,9 @@ impl Run<'_> {
         record.cell.set_state(JobState::Running);
         self.in_flight += 1;
         let mut fut = match &mut record.body {
-            Body::Future { fut, .. } => fut.take().unwrap_or_else(|| already_taken()),
+            // a future runs once: what stays behind is a stand-in that allocates nothing
+            Body::Future { fut, .. } => std::mem::replace(fut, Box::pin(AlreadyRan)),
             Body::Abstract(job) => job.start(),
-            Body::Nested(slot, cell) => run_nested(Arc::clone(slot), Arc::clone(cell)),
         };
         // poll once here: a job that completes at once never touches the set
         match fut.as_mut().poll(cx) {
@@ -173,11 +173,16 @@ impl Run<'_> {
     }
 }
 
-fn already_taken() -> RunFuture {
-    Box::pin(async { Err(JobError::msg("internal: job future already consumed")) })
+/// Left in place of a job's future once it started (a scheduler runs once).
+struct AlreadyRan;
+impl Future for AlreadyRan {
+    type Output = Status;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Status> {
+        Poll::Ready(Err(JobError::msg("internal: job future already consumed")))
+    }
 }
 
-fn run_nested(slot: Arc<NestedSlot>, cell: Arc<Cell<bool>>) -> RunFuture {
+pub(crate) fn run_nested(slot: Arc<NestedSlot>, cell: Arc<Cell<bool>>) -> RunFuture {
     Box::pin(async move {
         let Some(mut sched) = slot.lease() else {
             return crate::job::finish(

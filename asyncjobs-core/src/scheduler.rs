@@ -1,15 +1,20 @@
 //! [`Scheduler`]: holds jobs and their requirements, runs them, reports on them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use futures::future::BoxFuture;
+use smallvec::SmallVec;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::error::SchedulerError;
 use crate::handle::{Cell, ErasedCell, JobHandle, JobRef};
-use crate::job::{label_from_type_name, Addable, AsJobRef, Body, JobOptions, Requirements};
+use crate::job::{
+    label_from_type_name, Addable, AsJobRef, Body, JobOptions, NestedBody, Requirements,
+};
 use crate::listing::format_secs;
 
-static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+static NEXT_UID: AtomicU32 = AtomicU32::new(1);
 
 /// Marks a removed job in index maps.
 const REMOVED: u32 = u32::MAX;
@@ -18,9 +23,11 @@ const REMOVED: u32 = u32::MAX;
 pub(crate) struct Record {
     pub cell: Arc<dyn ErasedCell>,
     pub body: Body,
-    pub label: Option<Box<str>>,
+    /// Boxed twice so an unlabelled job pays one pointer, not a fat one.
+    #[allow(clippy::box_collection)]
+    pub label: Option<Box<String>>,
     /// Indices of required jobs in this scheduler (duplicates allowed, harmless).
-    pub requires: Vec<u32>,
+    pub requires: SmallVec<[u32; 4]>,
     pub critical: bool,
     pub forever: bool,
     /// Stable identity within the scheduler (indices shift when jobs are removed).
@@ -33,16 +40,14 @@ impl Record {
             return l.to_string();
         }
         match &self.body {
-            Body::Future { name, .. } => label_from_type_name(name).to_string(),
+            Body::Future { name, .. } => label_from_type_name(name()).to_string(),
             Body::Abstract(j) => j.default_label(),
-            Body::Nested(slot, _) => slot.lock().label(),
         }
     }
     pub fn kind(&self) -> String {
         match &self.body {
             Body::Future { .. } => "Job".into(),
             Body::Abstract(j) => j.kind(),
-            Body::Nested(..) => "Scheduler".into(),
         }
     }
     pub fn details(&self) -> Option<String> {
@@ -117,7 +122,7 @@ impl NestedGuard<'_> {
     pub fn get(&self) -> Option<&Scheduler> {
         self.0.as_deref()
     }
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.get()
             .map(Scheduler::get_label)
             .unwrap_or_else(|| "Scheduler (running)".into())
@@ -155,10 +160,12 @@ pub(crate) enum Outcome {
 /// assert_eq!(s.why(), "FINE");
 /// ```
 pub struct Scheduler {
-    pub(crate) uid: u64,
+    pub(crate) uid: u32,
     pub(crate) records: Vec<Record>,
     /// Requirements on jobs of other schedulers: (job index, foreign job).
     pub(crate) foreign: Vec<(u32, JobRef)>,
+    /// Shutdown hooks of future-based jobs, by job serial (rare, so kept aside).
+    pub(crate) shutdowns: Vec<(u32, BoxFuture<'static, ()>)>,
     /// Serial of the next job added.
     pub(crate) next_serial: u32,
     /// Serial -> index, once jobs have been removed (before that, serial == index).
@@ -193,6 +200,7 @@ impl Scheduler {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             records: Vec::new(),
             foreign: Vec::new(),
+            shutdowns: Vec::new(),
             next_serial: 0,
             index_of: None,
             checked: std::cell::Cell::new(false),
@@ -319,7 +327,7 @@ impl Scheduler {
         self.checked.set(false);
         let before = self.records[job as usize].requires.len() + self.foreign.len();
         match self.resolve(req) {
-            Some(q) => self.records[job as usize].requires.retain(|&i| i != q),
+            Some(q) => self.records[job as usize].requires.retain(|i| *i != q),
             None => self.foreign.retain(|&(j, r)| !(j == job && r == req)),
         }
         if before == self.records[job as usize].requires.len() + self.foreign.len() {
@@ -375,7 +383,7 @@ impl Scheduler {
     pub(crate) fn push_record<T>(
         &mut self,
         opts: JobOptions,
-        make: impl FnOnce(Arc<Cell<T>>) -> Body,
+        make: impl FnOnce(Arc<Cell<T>>) -> (Body, Option<BoxFuture<'static, ()>>),
     ) -> JobHandle<T>
     where
         T: std::fmt::Debug + Send + Sync + 'static,
@@ -387,16 +395,16 @@ impl Scheduler {
         if let Some(map) = &mut self.index_of {
             map.push(index);
         }
-        let cell = Arc::new(Cell::new(JobRef {
-            scheduler: self.uid,
-            serial,
-        }));
-        let body = make(Arc::clone(&cell));
+        let cell = Arc::new(Cell::new(serial));
+        let (body, shutdown) = make(Arc::clone(&cell));
+        if let Some(hook) = shutdown {
+            self.shutdowns.push((serial, hook));
+        }
         self.records.push(Record {
             cell: cell.clone(),
             body,
-            label: opts.label,
-            requires: Vec::with_capacity(opts.requires.len()),
+            label: opts.label.map(Box::new),
+            requires: SmallVec::new(),
             critical: opts.critical,
             forever: opts.forever,
             serial,
@@ -404,7 +412,10 @@ impl Scheduler {
         for r in opts.requires {
             self.push_requirement(index, r);
         }
-        JobHandle { cell }
+        JobHandle {
+            cell,
+            scheduler: self.uid,
+        }
     }
 
     /// Removes the jobs flagged in `gone`, dropping every requirement on them;
@@ -419,6 +430,12 @@ impl Scheduler {
                 next += 1;
             }
         }
+        let removed: std::collections::HashSet<u32> = (0..gone.len())
+            .filter(|&i| gone[i])
+            .map(|i| self.records[i].serial)
+            .collect();
+        self.shutdowns
+            .retain(|(serial, _)| !removed.contains(serial));
         let mut i = 0;
         self.records.retain(|_| {
             i += 1;
@@ -505,7 +522,7 @@ impl Scheduler {
         let mut clean = self.foreign.is_empty();
         self.foreign.clear();
         for r in &mut self.records {
-            if let Body::Nested(slot, _) = &r.body {
+            if let Some(slot) = r.body.nested() {
                 if let Some(mut inner) = slot.lease() {
                     clean &= inner.sanitize();
                 }
@@ -517,7 +534,7 @@ impl Scheduler {
     /// Calls `f` on every nested scheduler directly in this one.
     pub(crate) fn for_each_nested(&self, mut f: impl FnMut(usize, &Scheduler)) {
         for (i, r) in self.records.iter().enumerate() {
-            if let Body::Nested(slot, _) = &r.body {
+            if let Some(slot) = r.body.nested() {
                 if let Some(inner) = slot.lock().get() {
                     f(i, inner);
                 }
@@ -542,7 +559,9 @@ impl Addable for Scheduler {
         self.as_job.critical = critical;
         self.as_job.forever = forever;
         let slot = Arc::new(NestedSlot::new(self));
-        let h = s.push_record(opts, |cell| Body::Nested(slot, cell));
+        let h = s.push_record(opts, |cell| {
+            (Body::Abstract(Box::new(NestedBody { slot, cell })), None)
+        });
         let r = h.job_ref();
         (h, Some((r, r)))
     }

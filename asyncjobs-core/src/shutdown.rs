@@ -17,16 +17,14 @@ impl Scheduler {
             return true;
         }
         self.shut_down = true;
-        let mut hooks: Vec<BoxFuture<'_, bool>> = Vec::new();
-        for r in &mut self.records {
-            match &mut r.body {
-                Body::Future { shutdown, .. } => {
-                    if let Some(f) = shutdown.take() {
-                        hooks.push(f.map(|()| true).boxed());
-                    }
-                }
-                Body::Abstract(job) => hooks.push(job.shutdown().map(|()| true).boxed()),
-                Body::Nested(slot, _) => hooks.push(shutdown_nested(Arc::clone(slot))),
+        let mut hooks: Vec<BoxFuture<'_, bool>> = std::mem::take(&mut self.shutdowns)
+            .into_iter()
+            .map(|(_, f)| f.map(|()| true).boxed())
+            .collect();
+        for r in &self.records {
+            match &r.body {
+                Body::Future { .. } => {}
+                Body::Abstract(job) => hooks.push(job.shutdown()),
             }
         }
         let all = join_all(hooks);
@@ -58,7 +56,8 @@ impl Scheduler {
     }
 }
 
-fn shutdown_nested(slot: Arc<NestedSlot>) -> BoxFuture<'static, bool> {
+/// Shuts a nested scheduler down, borrowing it out of its slot meanwhile.
+pub(crate) fn shutdown_nested(slot: Arc<NestedSlot>) -> BoxFuture<'static, bool> {
     async move {
         match slot.lease() {
             Some(mut inner) => inner.co_shutdown().await,

@@ -3,7 +3,6 @@
 
 use crate::error::{JobError, SchedulerError};
 use crate::handle::JobState;
-use crate::job::Body;
 use crate::scheduler::Scheduler;
 
 /// A picture of a scheduler and its nested schedulers, jobs in listing
@@ -134,12 +133,12 @@ impl Scheduler {
             ids[i as usize] = *next;
             let id = *next;
             *next += 1;
-            let nested = match &r.body {
-                Body::Nested(slot, _) => match slot.lock().get() {
+            let nested = match r.body.nested().map(|slot| slot.lock()) {
+                Some(guard) => match guard.get() {
                     Some(inner) => Some(inner.snapshot_from(next)?),
                     None => None,
                 },
-                _ => None,
+                None => None,
             };
             let mut requires: Vec<usize> = r.requires.iter().map(|&q| ids[q as usize]).collect();
             requires.sort_unstable();
