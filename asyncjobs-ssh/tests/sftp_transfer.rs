@@ -66,7 +66,7 @@ async fn push_then_pull_round_trips_a_tree_with_checksums_and_modes() {
     assert!(pushed.skipped.is_empty());
 
     let back = local.path().join("back");
-    let pulled = pull(&sftp, &[remote.clone()], &back, &opts)
+    let pulled = pull(&sftp, std::slice::from_ref(&remote), &back, &opts)
         .await
         .expect("pull");
     assert_eq!(tree(&back), expected, "pulled copy differs");
@@ -165,7 +165,7 @@ async fn destinations_follow_scp_rules() {
             "slash/f.txt",
         ]
     );
-    let changed = sftp_support::local_sha256(&[file.clone()]).remove(0);
+    let changed = sftp_support::local_sha256(std::slice::from_ref(&file)).remove(0);
     assert_eq!(
         listing["f.txt"],
         Entry::File {
@@ -242,9 +242,14 @@ async fn missing_sources_are_errors_naming_them() {
     let opts = TransferOptions::default();
 
     let missing_remote = remote_area(&bed, "no-such-file");
-    let err = pull(&sftp, &[missing_remote.clone()], local.path(), &opts)
-        .await
-        .unwrap_err();
+    let err = pull(
+        &sftp,
+        std::slice::from_ref(&missing_remote),
+        local.path(),
+        &opts,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, SftpError::RemoteNotFound { path, .. } if *path == missing_remote),
         "{err:?}"
@@ -378,7 +383,9 @@ async fn preserve_keeps_modification_times_both_ways() {
     assert_eq!(out.stdout, "1000000000\n1000000000\n", "{}", out.stderr);
 
     let back = local.path().join("back");
-    pull(&sftp, &[remote.clone()], &back, &opts).await.unwrap();
+    pull(&sftp, std::slice::from_ref(&remote), &back, &opts)
+        .await
+        .unwrap();
     for path in [back.clone(), back.join("f.txt")] {
         assert_eq!(
             std::fs::metadata(&path).unwrap().modified().unwrap(),
@@ -456,7 +463,7 @@ async fn following_symlinks_copies_targets_and_detects_loops() {
     .unwrap();
     let err = pull(
         &sftp,
-        &[remote_loop.clone()],
+        std::slice::from_ref(&remote_loop),
         &local.path().join("pulled"),
         &follow,
     )

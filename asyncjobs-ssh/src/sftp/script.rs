@@ -10,9 +10,10 @@ use std::{
 };
 
 use russh_sftp::{client::SftpSession, protocol::OpenFlags};
+use tokio::io::AsyncRead;
 
 use super::error::{local, remote, shown};
-use super::remote::{join, mkdir_p, remove_remote, set_attributes, stat};
+use super::remote::{join, mkdir_p, set_attributes, stat};
 use super::stream::{copy, open_for_write, upload_file, CreateMode, Ends};
 use super::{Op, SftpError, Side};
 
@@ -54,7 +55,7 @@ pub enum ScriptSource {
 /// before anything is uploaded: a missing one is a
 /// [`SftpError::MissingInclude`] error.
 ///
-/// Remove the script with [`remove_remote`] once it has run. Includes are
+/// Remove the script with [`remove_remote`](super::remove_remote) once it has run. Includes are
 /// left in place: concurrent runs of other scripts may share them.
 pub async fn upload_script(
     sftp: &SftpSession,
@@ -64,7 +65,8 @@ pub async fn upload_script(
 ) -> Result<String, SftpError> {
     let base = script_base(name_hint, body);
     let includes = check_includes(&base, includes).await?;
-    let prepared = match body {
+    // Open a local script before touching the remote host.
+    let (mut reader, from): (Box<dyn AsyncRead + Send + Unpin + '_>, String) = match body {
         ScriptSource::File(path) => {
             let md = tokio::fs::metadata(path)
                 .await
@@ -76,9 +78,12 @@ pub async fn upload_script(
                     reason: "a script must be a regular file",
                 });
             }
-            Prepared::File(path, md)
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| local(Op::Open, path, e))?;
+            (Box::new(file), shown(path))
         }
-        ScriptSource::Text(text) => Prepared::Text(text),
+        ScriptSource::Text(text) => (Box::new(text.as_bytes()), "<script text>".to_owned()),
     };
 
     mkdir_p(sftp, REMOTE_SCRIPT_DIR).await?;
@@ -86,69 +91,36 @@ pub async fn upload_script(
         install_include(sftp, path, md, name).await?;
     }
 
+    let flags = OpenFlags::CREATE | OpenFlags::EXCLUDE | OpenFlags::WRITE;
     for _ in 0..NAME_ATTEMPTS {
         let remote_path = join(REMOTE_SCRIPT_DIR, &format!("{base}-{}", random_letters()));
-        let result = match &prepared {
-            Prepared::File(path, md) => upload_file(
-                sftp,
-                path,
-                md,
-                &remote_path,
-                CreateMode::Exclusive,
-                SCRIPT_MODE,
-                false,
-            )
-            .await
-            .map(drop),
-            Prepared::Text(text) => write_text(sftp, text, &remote_path).await,
-        };
-        match result {
-            Ok(()) => return Ok(remote_path),
+        let mut file = match open_for_write(sftp, &remote_path, flags, SCRIPT_MODE).await {
+            Ok(file) => file,
             Err(SftpError::AlreadyExists { .. }) => continue,
-            Err(e) => {
-                // Do not leave a half-written script behind; the original
-                // error matters more than a failed clean-up.
-                if stat(sftp, &remote_path, false)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some()
-                {
-                    let _ = remove_remote(sftp, &remote_path).await;
-                }
-                return Err(e);
-            }
+            Err(e) => return Err(e),
+        };
+        let ends = Ends {
+            from: &from,
+            from_side: Side::Local,
+            to: &remote_path,
+        };
+        let mut filled = copy(&mut reader, &mut file, ends).await.map(drop);
+        if filled.is_ok() {
+            // The create mode went through the server's umask: set it for real.
+            filled = set_attributes(sftp, &remote_path, SCRIPT_MODE, None).await;
         }
+        if let Err(e) = filled {
+            // Do not leave a half-written script behind; the original error
+            // matters more than a failed clean-up.
+            let _ = sftp.remove_file(remote_path.as_str()).await;
+            return Err(e);
+        }
+        return Ok(remote_path);
     }
     Err(SftpError::AlreadyExists {
         side: Side::Remote,
         path: join(REMOTE_SCRIPT_DIR, &format!("{base}-*")),
     })
-}
-
-/// A checked [`ScriptSource`].
-enum Prepared<'a> {
-    File(&'a Path, std::fs::Metadata),
-    Text(&'a str),
-}
-
-/// Writes `text` to a new remote file `path` with the script mode.
-async fn write_text(sftp: &SftpSession, text: &str, path: &str) -> Result<(), SftpError> {
-    let flags = OpenFlags::CREATE | OpenFlags::EXCLUDE | OpenFlags::WRITE;
-    let mut file = open_for_write(sftp, path, flags, SCRIPT_MODE).await?;
-    let mut reader = text.as_bytes();
-    copy(
-        &mut reader,
-        &mut file,
-        Ends {
-            from: "<script text>",
-            from_side: Side::Local,
-            to: path,
-        },
-    )
-    .await?;
-    // The create mode went through the server's umask: set it for real.
-    set_attributes(sftp, path, SCRIPT_MODE, None).await
 }
 
 /// Checks every include is a local regular file with a distinct UTF-8 name.

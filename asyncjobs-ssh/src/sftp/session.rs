@@ -10,16 +10,18 @@ use super::SftpError;
 /// How long the server may take to accept or refuse the subsystem request.
 const SUBSYSTEM_REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Seconds one SFTP request may stay unanswered before the session gives up.
-const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// Seconds one SFTP request may stay unanswered before the session gives up;
+/// generous because up to 4 MiB may be queued ahead of it on a slow link.
+const REQUEST_TIMEOUT_SECS: u64 = 120;
 
-/// Session tuning: large writes with many requests in flight, so a transfer is
-/// not bound by round trips (OpenSSH accepts 256 KiB packets).
+/// Session tuning: 256 KiB requests (OpenSSH's limit), 16 in flight each way,
+/// which is 4 MiB: more than the SSH channel window, so a transfer is bound
+/// by the window and the ciphers, not by round trips.
 fn config() -> Config {
     Config {
         max_packet_len: 256 * 1024,
-        max_concurrent_reads: 32,
-        max_concurrent_writes: 32,
+        max_concurrent_reads: 16,
+        max_concurrent_writes: 16,
         max_write_packet_len: 256 * 1024,
         request_timeout_secs: REQUEST_TIMEOUT_SECS,
     }
