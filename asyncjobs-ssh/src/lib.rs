@@ -1,6 +1,112 @@
 //! # asyncjobs-ssh
 //!
-//! SSH orchestration on top of `asyncjobs-core` (being written).
+//! Orchestrate commands across remote hosts as a DAG of jobs, on
+//! [`asyncjobs_core`]'s scheduler and [russh](https://docs.rs/russh): the Rust
+//! counterpart of Python's apssh, safe by default.
+//!
+//! * [`SshNode`]: a host (user, port, keys, gateway for jump hosts, timeouts,
+//!   host key policy). One connection per node, opened on first use and
+//!   shared by all its jobs; closed by `Scheduler::shutdown()`, by
+//!   [`SshNode::close`], or when the node is dropped. [`LocalNode`] runs the
+//!   same commands on this machine.
+//! * [`SshJob`]: commands run in order on a node — [`Run`], [`RunScript`],
+//!   [`RunString`], [`Push`], [`Pull`] — stopping at the first failure, with
+//!   a typed [`SshError`] (host, command, exit status, stderr tail) and an
+//!   [`SshOutput`] result.
+//! * Output streams line by line through a [`Formatter`]: [`HostFormatter`]
+//!   (`host:line`, default), [`RawFormatter`], [`TimeHostFormatter`],
+//!   [`SubdirFormatter`] (one file per host).
+//! * Trust as OpenSSH: host keys checked against known_hosts (plain, hashed,
+//!   `[host]:port`), unknown hosts refused unless [`HostKeyPolicy::AcceptNew`],
+//!   changed keys always refused; ssh-agent, default or explicit keys; never a prompt.
+//! * Cancellation is safe: a job dropped by a scheduler timeout or a critical
+//!   failure stops its remote command (signal through the channel) and
+//!   per-command timeouts do the same.
+//!
+//! ```no_run
+//! use asyncjobs_core::{JobExt, Scheduler};
+//! use asyncjobs_ssh::{Push, Run, RunScript, SshJob, SshNode};
+//! use std::time::Duration;
+//!
+//! let gateway = SshNode::builder("bastion.example.org").build();
+//! let nodes: Vec<SshNode> = (1..=3)
+//!     .map(|i| SshNode::builder(format!("10.0.0.{i}")).user("root").gateway(&gateway).build())
+//!     .collect();
+//!
+//! let mut s = Scheduler::new().timeout(Duration::from_secs(60));
+//! for node in &nodes {
+//!     let push = s.add(SshJob::new(node).command(Push::new(["setup.sh"], "/tmp/")));
+//!     s.add(
+//!         SshJob::new(node)
+//!             .command(Run::new("hostname"))
+//!             .command(RunScript::new("install.sh").arg("--quick"))
+//!             .requires(&push),
+//!     );
+//! }
+//! let ok = s.run();
+//! s.shutdown().unwrap(); // closes every connection, hosts before their gateway
+//! println!("{ok:?}");
+//! ```
+//!
+//! Runnable without any remote host, on a [`LocalNode`]:
+//!
+//! ```
+//! use asyncjobs_core::{JobExt, Scheduler};
+//! use asyncjobs_ssh::{LocalNode, Run, SshError, SshJob};
+//!
+//! let node = LocalNode::new();
+//! let mut s = Scheduler::new().critical(false);
+//! let ok = s.add(SshJob::new(&node).command(Run::new("echo").arg("it's fine")));
+//! let ko = s.add(SshJob::new(&node).run("echo oops >&2; exit 3").critical(false));
+//! assert!(s.run().unwrap());
+//! assert_eq!(ok.result().unwrap().stdout(), "it's fine\n");
+//! let err = ko.raised_exception().unwrap();
+//! assert_eq!(err.kind(), "CommandFailed");
+//! match err.downcast_ref::<SshError>() {
+//!     Some(SshError::CommandFailed { status, stderr_tail, .. }) => {
+//!         assert_eq!(status.code(), Some(3));
+//!         assert_eq!(stderr_tail, "oops");
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+//!
+//! Connections and the clean-up of cancelled commands run on a small runtime
+//! of this crate's own (2 threads), so they outlive the runtime that
+//! `Scheduler::run()` creates and drops.
 #![warn(missing_docs)]
 
+mod anynode;
+mod auth;
+mod commands;
+mod connection;
+mod context;
+mod error;
+mod exec;
+mod formatter;
+mod job;
+mod known_hosts;
+mod lines;
+mod local;
+mod node;
+mod output;
+mod quote;
+mod runtime;
 pub mod sftp;
+mod status;
+
+pub use anynode::Node;
+pub use commands::{Pull, Push, Run, RunScript, RunString, SshCommand};
+pub use context::{CommandContext, Sftp};
+pub use error::{ConnectError, SshError};
+pub use formatter::{
+    default_formatter, Event, Formatter, HostFormatter, RawFormatter, SharedBuffer, Stream, SubdirFormatter,
+    TimeHostFormatter,
+};
+pub use job::{SshJob, DEFAULT_CAPTURE_LIMIT};
+pub use known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
+pub use local::LocalNode;
+pub use node::{SshNode, SshNodeBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE, DEFAULT_MAX_SESSIONS};
+pub use output::{CommandOutput, SshOutput};
+pub use quote::shell_quote;
+pub use status::ExitStatus;

@@ -1,0 +1,215 @@
+//! Authentication as OpenSSH users expect, without ever prompting.
+//!
+//! Explicit identity files if any were given (and only those); otherwise the
+//! ssh-agent when `SSH_AUTH_SOCK` is set, then the default key files
+//! `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` that exist. Decoded private keys
+//! are cached per process (keyed by path and modification time): a fan-out
+//! over N hosts decodes (and decrypts) each key once, not N times.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use russh::client::Handle;
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg};
+use russh::{MethodKind, MethodSet};
+
+use crate::error::ConnectError;
+
+/// Where keys come from, as configured on a node.
+#[derive(Clone, Default)]
+pub(crate) struct AuthConfig {
+    /// Explicit identity files, each with its own passphrase if any.
+    pub identities: Vec<(PathBuf, Option<String>)>,
+    /// Passphrase for identity files that have none of their own.
+    pub passphrase: Option<String>,
+    /// `None`: use the agent when there are no explicit files and `SSH_AUTH_SOCK` is set.
+    pub agent: Option<bool>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never print passphrases
+        let files: Vec<_> = self.identities.iter().map(|(p, _)| p.display().to_string()).collect();
+        f.debug_struct("AuthConfig").field("identities", &files).field("agent", &self.agent).finish()
+    }
+}
+
+/// The default key files OpenSSH tries, in order.
+pub(crate) fn default_identity_files() -> Vec<PathBuf> {
+    let Some(home) = std::env::var_os("HOME") else { return Vec::new() };
+    let ssh = Path::new(&home).join(".ssh");
+    ["id_ed25519", "id_ecdsa", "id_rsa"].iter().map(|n| ssh.join(n)).collect()
+}
+
+type KeyCache = Mutex<HashMap<PathBuf, (Option<SystemTime>, Arc<PrivateKey>)>>;
+
+fn key_cache() -> &'static KeyCache {
+    static CACHE: OnceLock<KeyCache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Why a key file was not used.
+enum LoadError {
+    Encrypted,
+    Other(String),
+}
+
+/// Loads (or gets from the cache) a private key; blocking work runs off the async threads.
+async fn load_key(path: &Path, passphrase: Option<&str>) -> Result<Arc<PrivateKey>, LoadError> {
+    let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if let Some((t, key)) = key_cache().lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+        if *t == mtime {
+            return Ok(Arc::clone(key));
+        }
+    }
+    let (p, pass) = (path.to_path_buf(), passphrase.map(str::to_string));
+    let loaded = tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&p, pass.as_deref()))
+        .await
+        .map_err(|e| LoadError::Other(e.to_string()))?;
+    match loaded {
+        Ok(key) => {
+            let key = Arc::new(key);
+            key_cache().lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_path_buf(), (mtime, Arc::clone(&key)));
+            Ok(key)
+        }
+        Err(russh::keys::Error::KeyIsEncrypted) => Err(LoadError::Encrypted),
+        Err(e) if passphrase.is_some() => Err(LoadError::Other(format!("{e} (wrong passphrase?)"))),
+        Err(e) => Err(LoadError::Other(e.to_string())),
+    }
+}
+
+/// Authenticates `user` on an open session, trying the configured keys in order.
+pub(crate) async fn authenticate<H: russh::client::Handler>(
+    handle: &mut Handle<H>,
+    user: &str,
+    target: &str,
+    cfg: &AuthConfig,
+) -> Result<(), ConnectError> {
+    let protocol = |e: russh::Error| ConnectError::Protocol { target: target.to_string(), message: e.to_string() };
+    let mut tried: Vec<String> = Vec::new();
+    let mut encrypted: Option<PathBuf> = None;
+    let mut unreadable: Option<(PathBuf, String)> = None;
+    let mut rsa_hash: Option<Option<HashAlg>> = None;
+
+    let explicit = !cfg.identities.is_empty();
+    let use_agent = cfg.agent.unwrap_or(!explicit) && std::env::var_os("SSH_AUTH_SOCK").is_some();
+    if use_agent {
+        match try_agent(handle, user, &mut tried).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => return Err(protocol(e)),
+        }
+    }
+
+    let files: Vec<(PathBuf, Option<String>)> = if explicit {
+        cfg.identities.clone()
+    } else {
+        default_identity_files().into_iter().filter(|p| p.exists()).map(|p| (p, None)).collect()
+    };
+    for (path, own_pass) in files {
+        let pass = own_pass.as_deref().or(cfg.passphrase.as_deref());
+        let key = match load_key(&path, pass).await {
+            Ok(k) => k,
+            Err(LoadError::Encrypted) => {
+                tried.push(format!("key {} skipped (encrypted, no passphrase)", path.display()));
+                encrypted.get_or_insert(path);
+                continue;
+            }
+            Err(LoadError::Other(m)) => {
+                tried.push(format!("key {} unreadable ({m})", path.display()));
+                unreadable.get_or_insert((path, m));
+                continue;
+            }
+        };
+        let hash = if key.algorithm().is_rsa() {
+            match rsa_hash {
+                Some(h) => h,
+                None => {
+                    let h = handle.best_supported_rsa_hash().await.map_err(protocol)?.flatten();
+                    rsa_hash = Some(h);
+                    h
+                }
+            }
+        } else {
+            None
+        };
+        tried.push(format!("key {}", path.display()));
+        let res = handle
+            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key, hash))
+            .await
+            .map_err(protocol)?;
+        match res {
+            russh::client::AuthResult::Success => return Ok(()),
+            russh::client::AuthResult::Failure { remaining_methods, .. } => {
+                if !allows_publickey(&remaining_methods) {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(path) = encrypted {
+        return Err(ConnectError::KeyEncrypted { path });
+    }
+    if let (true, Some((path, message))) = (explicit, unreadable) {
+        return Err(ConnectError::KeyUnreadable { path, message });
+    }
+    Err(ConnectError::AuthRefused { target: target.to_string(), user: user.to_string(), tried })
+}
+
+fn allows_publickey(methods: &MethodSet) -> bool {
+    methods.is_empty() || methods.iter().any(|m| matches!(m, MethodKind::PublicKey))
+}
+
+/// Tries every key the agent holds; `Ok(false)` when none was accepted or the agent is unusable.
+async fn try_agent<H: russh::client::Handler>(
+    handle: &mut Handle<H>,
+    user: &str,
+    tried: &mut Vec<String>,
+) -> Result<bool, russh::Error> {
+    let mut agent = match russh::keys::agent::client::AgentClient::connect_env().await {
+        Ok(a) => a,
+        Err(e) => {
+            tried.push(format!("ssh-agent unusable ({e})"));
+            return Ok(false);
+        }
+    };
+    let ids = match agent.request_identities().await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tried.push(format!("ssh-agent unusable ({e})"));
+            return Ok(false);
+        }
+    };
+    if ids.is_empty() {
+        tried.push("ssh-agent (no keys)".into());
+    }
+    let mut rsa_hash: Option<Option<HashAlg>> = None;
+    for id in ids {
+        let key = id.public_key().into_owned();
+        let hash = if key.algorithm().is_rsa() {
+            match rsa_hash {
+                Some(h) => h,
+                None => {
+                    let h = handle.best_supported_rsa_hash().await?.flatten();
+                    rsa_hash = Some(h);
+                    h
+                }
+            }
+        } else {
+            None
+        };
+        tried.push(format!("agent key {} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256)));
+        match handle.authenticate_publickey_with(user, key, hash, &mut agent).await {
+            Ok(russh::client::AuthResult::Success) => return Ok(true),
+            Ok(russh::client::AuthResult::Failure { remaining_methods, .. }) => {
+                if !allows_publickey(&remaining_methods) {
+                    return Ok(false);
+                }
+            }
+            Err(e) => tried.push(format!("agent could not sign ({e})")),
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,76 @@
+//! Commands an [`SshJob`](crate::SshJob) runs, one module each, same shape:
+//! a builder, a label, allowed exits, and `run` on a [`CommandContext`].
+
+use async_trait::async_trait;
+
+use crate::context::CommandContext;
+use crate::error::SshError;
+use crate::output::CommandOutput;
+use crate::status::ExitStatus;
+
+mod installed;
+mod pull;
+mod push;
+mod run;
+mod script;
+mod string;
+
+pub use pull::Pull;
+pub use push::Push;
+pub use run::Run;
+pub use script::RunScript;
+pub use string::RunString;
+
+/// One step of an [`SshJob`](crate::SshJob). Implement it for commands of your
+/// own out of [`CommandContext::shell`] and [`CommandContext::sftp`].
+#[async_trait]
+pub trait SshCommand: Send + Sync + 'static {
+    /// The label shown in listings, outputs and errors.
+    fn label(&self) -> String;
+
+    /// Statuses besides 0 that count as success (exit codes or signal names).
+    fn allowed_exits(&self) -> &[ExitStatus] {
+        &[]
+    }
+
+    /// Runs the command; returns its status and output (a non-zero status is
+    /// not an error here: the job judges it against [`allowed_exits`](Self::allowed_exits)).
+    async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError>;
+}
+
+/// Options every shell-running command has.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Common {
+    pub label: Option<String>,
+    pub allowed: Vec<ExitStatus>,
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Builder methods shared by `Run`, `RunScript` and `RunString`.
+macro_rules! common_builders {
+    ($t:ty) => {
+        impl $t {
+            /// Replaces the default label.
+            pub fn with_label(mut self, label: impl Into<String>) -> Self {
+                self.common.label = Some(label.into());
+                self
+            }
+            /// Adds statuses that count as success besides 0: exit codes (`3`) or
+            /// signal names (`"TERM"`).
+            pub fn allow_exits<I, E>(mut self, statuses: I) -> Self
+            where
+                I: IntoIterator<Item = E>,
+                E: Into<$crate::ExitStatus>,
+            {
+                self.common.allowed.extend(statuses.into_iter().map(Into::into));
+                self
+            }
+            /// Stops the command after `timeout` (overrides the job's command timeout).
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.common.timeout = Some(timeout);
+                self
+            }
+        }
+    };
+}
+pub(crate) use common_builders;

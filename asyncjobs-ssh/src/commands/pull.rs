@@ -1,0 +1,80 @@
+//! [`Pull`]: remote files and directory trees to this machine, over SFTP.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use async_trait::async_trait;
+
+use super::push::paths_label;
+use super::SshCommand;
+use crate::context::CommandContext;
+use crate::error::SshError;
+use crate::output::CommandOutput;
+use crate::sftp::{pull, TransferOptions};
+use crate::status::ExitStatus;
+
+/// Copies remote files and directories (recursively by default) to a local
+/// path, like `scp -r` (see the [`sftp`](crate::sftp) module). Relative remote
+/// paths are under the login home. SSH nodes only.
+///
+/// ```
+/// use asyncjobs_ssh::{Pull, SshCommand};
+/// let p = Pull::new(["/var/log/app.log"], "logs/web1/");
+/// assert_eq!(p.label(), "Pull: /var/log/app.log into logs/web1/");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Pull {
+    remote: Vec<String>,
+    local: PathBuf,
+    options: TransferOptions,
+    label: Option<String>,
+}
+
+impl Pull {
+    /// Copies `remote_paths` into `local` (a directory, or the new name of a single source).
+    pub fn new<I, S>(remote_paths: I, local: impl Into<PathBuf>) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Pull {
+            remote: remote_paths.into_iter().map(Into::into).collect(),
+            local: local.into(),
+            options: TransferOptions::default(),
+            label: None,
+        }
+    }
+    /// Transfer options (recursion, times, links).
+    pub fn options(mut self, options: TransferOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Replaces the default label.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+#[async_trait]
+impl SshCommand for Pull {
+    fn label(&self) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| format!("Pull: {} into {}", paths_label(&self.remote), self.local.display()))
+    }
+    async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
+        let start = Instant::now();
+        let label = self.label();
+        let sftp = ctx.sftp(&label).await?;
+        pull(&sftp, &self.remote, &self.local, &self.options).await.map_err(|e| ctx.transfer(&label, e))?;
+        Ok(CommandOutput {
+            command: label,
+            status: ExitStatus::Code(0),
+            stdout: String::new(),
+            stderr: String::new(),
+            truncated: false,
+            duration: start.elapsed(),
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! [`Push`]: local files and directory trees to the node, over SFTP.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use async_trait::async_trait;
+
+use super::SshCommand;
+use crate::context::CommandContext;
+use crate::error::SshError;
+use crate::output::CommandOutput;
+use crate::sftp::{push, TransferOptions};
+use crate::status::ExitStatus;
+
+/// Copies local files and directories (recursively by default) to a remote
+/// path, like `scp -r` (see the [`sftp`](crate::sftp) module for the exact
+/// rules). Relative remote paths are under the login home. SSH nodes only.
+///
+/// ```
+/// use asyncjobs_ssh::{Push, SshCommand};
+/// let p = Push::new(["conf/app.toml", "conf/extra"], "/etc/app/");
+/// assert_eq!(p.label(), "Push: conf/app.toml ... (2 total) onto /etc/app/");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Push {
+    local: Vec<PathBuf>,
+    remote: String,
+    options: TransferOptions,
+    label: Option<String>,
+}
+
+impl Push {
+    /// Copies `local_paths` onto `remote` (a directory, or the new name of a single source).
+    pub fn new<I, P>(local_paths: I, remote: impl Into<String>) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<PathBuf>,
+    {
+        Push {
+            local: local_paths.into_iter().map(Into::into).collect(),
+            remote: remote.into(),
+            options: TransferOptions::default(),
+            label: None,
+        }
+    }
+    /// Transfer options (recursion, times, links).
+    pub fn options(mut self, options: TransferOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Replaces the default label.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+pub(crate) fn paths_label(paths: &[String]) -> String {
+    match paths {
+        [] => "nothing".into(),
+        [one] => one.clone(),
+        [first, ..] => format!("{first} ... ({} total)", paths.len()),
+    }
+}
+
+#[async_trait]
+impl SshCommand for Push {
+    fn label(&self) -> String {
+        self.label.clone().unwrap_or_else(|| {
+            let shown: Vec<String> = self.local.iter().map(|p| p.display().to_string()).collect();
+            format!("Push: {} onto {}", paths_label(&shown), self.remote)
+        })
+    }
+    async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
+        let start = Instant::now();
+        let label = self.label();
+        let sftp = ctx.sftp(&label).await?;
+        push(&sftp, &self.local, &self.remote, &self.options).await.map_err(|e| ctx.transfer(&label, e))?;
+        Ok(CommandOutput {
+            command: label,
+            status: ExitStatus::Code(0),
+            stdout: String::new(),
+            stderr: String::new(),
+            truncated: false,
+            duration: start.elapsed(),
+        })
+    }
+}

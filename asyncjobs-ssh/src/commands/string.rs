@@ -1,0 +1,115 @@
+//! [`RunString`]: a script given as text, installed on the node and run with arguments.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use super::installed::{run_installed, Installed};
+use super::{common_builders, Common, SshCommand};
+use crate::context::CommandContext;
+use crate::error::SshError;
+use crate::output::CommandOutput;
+use crate::quote::shell_quote;
+use crate::sftp::ScriptSource;
+use crate::status::ExitStatus;
+
+/// Like [`RunScript`](crate::RunScript), from the script's text: it should
+/// start with a `#!` line.
+///
+/// ```
+/// use asyncjobs_ssh::{RunString, SshCommand};
+/// let s = RunString::new("#!/bin/sh\n# greet\necho hello \"$1\"\n").arg("world");
+/// assert_eq!(s.label(), "RunString: echo hello \"$1\" world");
+/// ```
+#[derive(Debug, Clone)]
+pub struct RunString {
+    body: String,
+    remote_name: String,
+    args: String,
+    includes: Vec<PathBuf>,
+    common: Common,
+}
+
+impl RunString {
+    /// The script's text.
+    pub fn new(script_body: impl Into<String>) -> Self {
+        RunString {
+            body: script_body.into(),
+            remote_name: String::new(),
+            args: String::new(),
+            includes: Vec::new(),
+            common: Common::default(),
+        }
+    }
+    /// Base name of the installed script (default `script`).
+    pub fn remote_name(mut self, name: impl Into<String>) -> Self {
+        self.remote_name = name.into();
+        self
+    }
+    /// Appends one argument, quoted.
+    pub fn arg(self, word: impl AsRef<str>) -> Self {
+        let q = shell_quote(word.as_ref());
+        self.raw_arg(q)
+    }
+    /// Appends arguments, each quoted.
+    pub fn args<I, S>(self, words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        words.into_iter().fold(self, |r, w| r.arg(w))
+    }
+    /// Appends raw shell text to the arguments.
+    pub fn raw_arg(mut self, text: impl AsRef<str>) -> Self {
+        if !self.args.is_empty() {
+            self.args.push(' ');
+        }
+        self.args.push_str(text.as_ref());
+        self
+    }
+    /// Installs `file` next to the script.
+    pub fn include(mut self, file: impl Into<PathBuf>) -> Self {
+        self.includes.push(file.into());
+        self
+    }
+}
+
+common_builders!(RunString);
+
+/// The first line that is neither blank, a `#!` nor a comment, cut to 30 characters.
+fn summary(body: &str) -> String {
+    let line = body.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+    if line.chars().count() > 30 {
+        format!("{}...", line.chars().take(30).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+#[async_trait]
+impl SshCommand for RunString {
+    fn label(&self) -> String {
+        if let Some(l) = &self.common.label {
+            return l.clone();
+        }
+        let mut label = format!("RunString: {}", summary(&self.body));
+        if !self.args.is_empty() {
+            label.push(' ');
+            label.push_str(&self.args);
+        }
+        label
+    }
+    fn allowed_exits(&self) -> &[ExitStatus] {
+        &self.common.allowed
+    }
+    async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
+        let installed = Installed {
+            source: ScriptSource::Text(self.body.clone()),
+            name_hint: &self.remote_name,
+            includes: &self.includes,
+            args: &self.args,
+            timeout: self.common.timeout,
+        };
+        run_installed(ctx, &self.label(), installed).await
+    }
+}

@@ -1,0 +1,233 @@
+//! Running one command line on a connection: output streamed line by line to
+//! the formatter and captured, per-command timeout, and a guard that stops the
+//! remote command when the run is cancelled (its future dropped).
+//!
+//! Stopping: OpenSSH (>= 7.9) delivers a `signal` channel request to the
+//! session's process group, which closing the channel alone does not do for a
+//! command without a pty. So a cancelled or timed-out command gets `TERM`,
+//! then `KILL` if its channel is still open 2 s later, and only then is the
+//! channel closed. This runs as a task on the SSH runtime that the
+//! connection's `close` waits for.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use russh::client::Msg;
+use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig};
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::connection::Connection;
+use crate::error::SshError;
+use crate::formatter::{Formatter, Stream};
+use crate::lines::LineSplitter;
+use crate::output::CommandOutput;
+use crate::status::ExitStatus;
+
+/// Grace between `TERM` and `KILL` for a stopped command.
+const TERM_GRACE: Duration = Duration::from_secs(2);
+
+/// How a command's output is handled.
+#[derive(Clone)]
+pub(crate) struct ExecOptions {
+    /// Where lines go (`None`: nowhere, e.g. internal clean-up commands).
+    pub formatter: Option<Arc<dyn Formatter>>,
+    /// Stop the command after this long.
+    pub timeout: Option<Duration>,
+    /// Bytes captured per stream.
+    pub capture_limit: usize,
+}
+
+/// Collects one command's output: lines to the formatter, bytes to the capture.
+pub(crate) struct OutputSink<'a> {
+    host: &'a str,
+    opts: &'a ExecOptions,
+    split: [LineSplitter; 2],
+    capture: [Vec<u8>; 2],
+    truncated: bool,
+    error: Option<io::Error>,
+}
+
+impl<'a> OutputSink<'a> {
+    pub fn new(host: &'a str, opts: &'a ExecOptions) -> Self {
+        OutputSink {
+            host,
+            opts,
+            split: Default::default(),
+            capture: Default::default(),
+            truncated: false,
+            error: None,
+        }
+    }
+
+    pub fn data(&mut self, stream: Stream, bytes: &[u8]) {
+        let i = stream as usize;
+        let room = self.opts.capture_limit.saturating_sub(self.capture[i].len());
+        if bytes.len() > room {
+            self.truncated = true;
+        }
+        self.capture[i].extend_from_slice(&bytes[..bytes.len().min(room)]);
+        if let Some(f) = &self.opts.formatter {
+            let (host, error) = (self.host, &mut self.error);
+            self.split[i].push(bytes, &mut |line| emit(f.as_ref(), host, stream, line, error));
+        }
+    }
+
+    /// Flushes partial lines; returns (stdout, stderr, truncated) or the first write error.
+    pub fn finish(mut self) -> Result<(String, String, bool), io::Error> {
+        if let Some(f) = &self.opts.formatter {
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                let (host, error) = (self.host, &mut self.error);
+                self.split[stream as usize].finish(&mut |line| emit(f.as_ref(), host, stream, line, error));
+            }
+        }
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let [out, err] = self.capture;
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok((text(out), text(err), self.truncated))
+    }
+}
+
+fn emit(f: &dyn Formatter, host: &str, stream: Stream, line: &[u8], error: &mut Option<io::Error>) {
+    // after a write error, keep the first error and stop writing
+    if error.is_none() {
+        if let Err(e) = f.line(host, stream, line) {
+            *error = Some(e);
+        }
+    }
+}
+
+/// The signal name of an `exit-signal` message.
+fn sig_name(sig: &Sig) -> String {
+    match sig {
+        Sig::ABRT => "ABRT",
+        Sig::ALRM => "ALRM",
+        Sig::FPE => "FPE",
+        Sig::HUP => "HUP",
+        Sig::ILL => "ILL",
+        Sig::INT => "INT",
+        Sig::KILL => "KILL",
+        Sig::PIPE => "PIPE",
+        Sig::QUIT => "QUIT",
+        Sig::SEGV => "SEGV",
+        Sig::TERM => "TERM",
+        Sig::USR1 => "USR1",
+        Sig::Custom(name) => name.trim_start_matches("SIG"),
+    }
+    .to_string()
+}
+
+/// A started remote command; dropping it before `done` stops the command.
+struct Running {
+    rx: Option<ChannelReadHalf>,
+    tx: Option<ChannelWriteHalf<Msg>>,
+    permit: Option<OwnedSemaphorePermit>,
+    conn: Arc<Connection>,
+    done: bool,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let (Some(rx), Some(tx)) = (self.rx.take(), self.tx.take()) {
+            let permit = self.permit.take();
+            self.conn.spawn_cleanup(async move {
+                stop(rx, tx).await;
+                drop(permit);
+            });
+        }
+    }
+}
+
+/// TERM, then KILL if the channel is still open after the grace, then close.
+async fn stop(mut rx: ChannelReadHalf, tx: ChannelWriteHalf<Msg>) {
+    if tx.signal(Sig::TERM).await.is_err() {
+        return; // the connection is gone, and with it the session
+    }
+    if !closed_within(&mut rx, TERM_GRACE).await {
+        let _ = tx.signal(Sig::KILL).await;
+        let _ = closed_within(&mut rx, TERM_GRACE).await;
+    }
+    let _ = tx.close().await;
+}
+
+/// Whether the server closes the channel within `grace`.
+async fn closed_within(rx: &mut ChannelReadHalf, grace: Duration) -> bool {
+    let wait = async {
+        while let Some(msg) = rx.wait().await {
+            if let ChannelMsg::Close = msg {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(grace, wait).await.is_ok()
+}
+
+/// Runs `command_line` on `conn` (through the remote user's shell, as `ssh host cmd` does).
+pub(crate) async fn run_remote(
+    conn: &Arc<Connection>,
+    host: &str,
+    label: &str,
+    command_line: &str,
+    opts: &ExecOptions,
+) -> Result<CommandOutput, SshError> {
+    let start = Instant::now();
+    let session = |message: String| SshError::Session { host: host.into(), command: label.into(), message };
+    let (channel, permit) = conn.open_session().await.map_err(session)?;
+    let (rx, tx) = channel.split();
+    let mut running = Running { rx: Some(rx), tx: None, permit: Some(permit), conn: Arc::clone(conn), done: false };
+    tx.exec(true, command_line)
+        .await
+        .map_err(|e| session(format!("cannot start the command: {}", crate::connection::russh_message(&e))))?;
+    running.tx = Some(tx);
+
+    let mut sink = OutputSink::new(host, opts);
+    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let mut status: Option<ExitStatus> = None;
+    let mut refused = false;
+    let rx = running.rx.as_mut().expect("set above");
+    loop {
+        let msg = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, rx.wait()).await {
+                Ok(m) => m,
+                Err(_) => {
+                    // dropping `running` (not done) stops the command
+                    return Err(SshError::CommandTimeout {
+                        host: host.into(),
+                        command: label.into(),
+                        after: opts.timeout.unwrap_or_default(),
+                    });
+                }
+            },
+            None => rx.wait().await,
+        };
+        match msg {
+            Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
+            Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
+            Some(ChannelMsg::ExitStatus { exit_status }) => status = Some(ExitStatus::Code(exit_status)),
+            Some(ChannelMsg::ExitSignal { signal_name, .. }) => status = Some(ExitStatus::Signal(sig_name(&signal_name))),
+            Some(ChannelMsg::Failure) if status.is_none() => {
+                refused = true;
+                break;
+            }
+            Some(ChannelMsg::Close) | None => break,
+            Some(_) => {}
+        }
+    }
+    running.done = true;
+    drop(running);
+    if refused {
+        return Err(session("the server refused to run the command".into()));
+    }
+    let (stdout, stderr, truncated) = sink.finish().map_err(|e| SshError::Output {
+        host: host.into(),
+        command: label.into(),
+        message: e.to_string(),
+    })?;
+    let status = status.ok_or_else(|| session("the session ended without an exit status (connection lost?)".into()))?;
+    Ok(CommandOutput { command: label.into(), status, stdout, stderr, truncated, duration: start.elapsed() })
+}

@@ -1,0 +1,193 @@
+//! [`SshJob`]: commands run in order on one node, as one scheduler job.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use asyncjobs_core::{AbstractJob, JobError};
+
+use crate::anynode::Node;
+use crate::commands::{Run, SshCommand};
+use crate::context::CommandContext;
+use crate::error::SshError;
+use crate::formatter::{Event, Formatter};
+use crate::output::SshOutput;
+
+/// Default bytes of stdout (and of stderr) captured per command in the result.
+pub const DEFAULT_CAPTURE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Lines of stderr kept in a [`SshError::CommandFailed`] error.
+const STDERR_TAIL_LINES: usize = 10;
+
+/// A job that runs one or more commands in order on a node, stopping at the
+/// first failure. It implements [`AbstractJob`], so it goes into a
+/// [`Scheduler`](asyncjobs_core::Scheduler) with the usual options
+/// (`.label()`, `.critical()`, `.requires()` from [`JobExt`](asyncjobs_core::JobExt)).
+///
+/// * A command fails when it ends with a status other than 0 and not in its
+///   allowed exits: the job fails with [`SshError::CommandFailed`] (host,
+///   command, status, last lines of stderr). A connection problem is an
+///   [`SshError::Connect`]. Job errors carry the error's
+///   [`kind`](SshError::kind) (`CommandFailed`, `AuthRefused`, ...).
+/// * The result is an [`SshOutput`]: status and captured output of every command.
+/// * Dropping the running job (scheduler timeout, critical failure elsewhere)
+///   stops the command still running on the node.
+/// * `co_shutdown` (called by `Scheduler::shutdown`) closes the node's
+///   connection and those of its gateways, unless [`keep_connection`](Self::keep_connection).
+///
+/// ```no_run
+/// use asyncjobs_core::{JobExt, Scheduler};
+/// use asyncjobs_ssh::{Run, SshJob, SshNode};
+///
+/// let node = SshNode::builder("web1").user("deploy").build();
+/// let mut s = Scheduler::new();
+/// let h = s.add(
+///     SshJob::new(&node)
+///         .command(Run::new("uname -a"))
+///         .command(Run::new("systemctl is-active").arg("nginx"))
+///         .label("check web1"),
+/// );
+/// let ok = s.run().unwrap();
+/// s.shutdown().unwrap(); // closes the connection
+/// println!("{ok}: {:?}", h.result().map(|o| o.stdout()));
+/// ```
+pub struct SshJob {
+    node: Node,
+    commands: Vec<Arc<dyn SshCommand>>,
+    formatter: Option<Arc<dyn Formatter>>,
+    timeout: Option<Duration>,
+    capture_limit: usize,
+    keep_connection: bool,
+}
+
+impl SshJob {
+    /// A job on `node` (an `SshNode`, a `LocalNode`, or a reference to one), with no command yet.
+    pub fn new(node: impl Into<Node>) -> Self {
+        SshJob {
+            node: node.into(),
+            commands: Vec::new(),
+            formatter: None,
+            timeout: None,
+            capture_limit: DEFAULT_CAPTURE_LIMIT,
+            keep_connection: false,
+        }
+    }
+
+    /// Appends a command.
+    pub fn command(mut self, command: impl SshCommand) -> Self {
+        self.commands.push(Arc::new(command));
+        self
+    }
+
+    /// Appends an already shared command.
+    pub fn command_arc(mut self, command: Arc<dyn SshCommand>) -> Self {
+        self.commands.push(command);
+        self
+    }
+
+    /// Appends a [`Run`] of a raw shell command line: `job.run("uptime")`.
+    pub fn run(self, command_line: impl Into<String>) -> Self {
+        self.command(Run::new(command_line))
+    }
+
+    /// Overrides the node's formatter for this job's output.
+    pub fn formatter(mut self, formatter: Arc<dyn Formatter>) -> Self {
+        self.formatter = Some(formatter);
+        self
+    }
+
+    /// Default timeout of each command (commands may set their own).
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Bytes of stdout and of stderr kept per command in the result (default 16 MiB).
+    /// The formatter receives all output regardless.
+    pub fn capture_limit(mut self, bytes: usize) -> Self {
+        self.capture_limit = bytes;
+        self
+    }
+
+    /// Keep the connection open at `co_shutdown` (default: close it).
+    pub fn keep_connection(mut self, keep: bool) -> Self {
+        self.keep_connection = keep;
+        self
+    }
+
+    /// The node this job runs on.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The labels of the commands, in order.
+    pub fn command_labels(&self) -> Vec<String> {
+        self.commands.iter().map(|c| c.label()).collect()
+    }
+
+    /// Runs the commands outside any scheduler, with typed errors.
+    pub async fn execute(&self) -> Result<SshOutput, SshError> {
+        let start = Instant::now();
+        let host = self.node.display_name().to_string();
+        let formatter = self.formatter.clone().unwrap_or_else(|| Arc::clone(self.node.formatter()));
+        if let Node::Ssh(n) = &self.node {
+            // connect before the first command, so errors are about the connection
+            n.connect().await?;
+        }
+        let ctx =
+            CommandContext { node: &self.node, formatter: Arc::clone(&formatter), timeout: self.timeout, capture_limit: self.capture_limit };
+        let mut outputs = Vec::with_capacity(self.commands.len());
+        for cmd in &self.commands {
+            let label = cmd.label();
+            let output_err = |e: std::io::Error| SshError::Output { host: host.clone(), command: label.clone(), message: e.to_string() };
+            formatter.event(&host, &Event::CommandStart { command: &label }).map_err(output_err)?;
+            let result = cmd.run(&ctx).await;
+            let status = result.as_ref().ok().map(|o| &o.status);
+            formatter.event(&host, &Event::CommandEnd { command: &label, status }).map_err(output_err)?;
+            let out = result?;
+            if !out.status.success() && !cmd.allowed_exits().contains(&out.status) {
+                return Err(SshError::CommandFailed {
+                    host,
+                    command: label,
+                    status: out.status.clone(),
+                    stderr_tail: out.stderr_tail(STDERR_TAIL_LINES),
+                    output: Box::new(out),
+                });
+            }
+            outputs.push(out);
+        }
+        Ok(SshOutput { host, user: self.node.user(), commands: outputs, duration: start.elapsed() })
+    }
+}
+
+#[asyncjobs_core::async_trait]
+impl AbstractJob for SshJob {
+    type Output = SshOutput;
+
+    async fn co_run(&self) -> Result<SshOutput, JobError> {
+        self.execute().await.map_err(SshError::into_job_error)
+    }
+
+    async fn co_shutdown(&self) {
+        if let (Node::Ssh(n), false) = (&self.node, self.keep_connection) {
+            n.close_with_gateways().await;
+        }
+    }
+
+    fn kind(&self) -> String {
+        "SshJob".into()
+    }
+
+    fn default_label(&self) -> String {
+        match self.commands.as_slice() {
+            [] => "SshJob (no command)".into(),
+            [one] => one.label(),
+            [first, rest @ ..] => format!("{} + {} more", first.label(), rest.len()),
+        }
+    }
+
+    fn details(&self) -> Option<String> {
+        let mut lines = vec![self.node.describe()];
+        lines.extend(self.commands.iter().map(|c| c.label()));
+        Some(lines.join("\n"))
+    }
+}

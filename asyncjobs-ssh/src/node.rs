@@ -1,0 +1,441 @@
+//! [`SshNode`]: a remote host and its one lazily opened, shared connection.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures::future::{join_all, BoxFuture, FutureExt};
+use tokio::net::TcpStream;
+
+use crate::auth::{self, AuthConfig};
+use crate::connection::{Connection, HostKeyCheck, Settings};
+use crate::error::ConnectError;
+use crate::formatter::{default_formatter, Event, Formatter};
+use crate::known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
+
+/// Default connect timeout (TCP, SSH handshake and authentication together), as apssh's.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default keepalive interval: a dead peer is noticed after 3 unanswered probes.
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(30);
+/// Default bound on concurrent session channels per connection (sshd's `MaxSessions` default).
+pub const DEFAULT_MAX_SESSIONS: usize = 10;
+
+/// A remote host reached over SSH, possibly through a gateway (jump host).
+///
+/// A node owns at most one SSH connection, opened on first use and shared by
+/// every job and command using the node (clones of an `SshNode` share it too):
+/// commands run on channels multiplexed over it. A failed connection attempt is
+/// not remembered: the next use tries again. The connection is closed by
+/// [`close`](SshNode::close), by [`SshJob`](crate::SshJob)'s `co_shutdown`
+/// (so `Scheduler::shutdown()` closes it), and when the last clone of the node
+/// is dropped. Nodes behind this one (using it as gateway) are closed first.
+///
+/// ```no_run
+/// use asyncjobs_ssh::{HostKeyPolicy, SshNode};
+/// use std::time::Duration;
+///
+/// let gateway = SshNode::builder("gw.example.org").user("admin").build();
+/// let node = SshNode::builder("10.0.0.12")
+///     .user("root")
+///     .port(22)
+///     .identity("/home/me/.ssh/id_ed25519")
+///     .gateway(&gateway)
+///     .connect_timeout(Duration::from_secs(10))
+///     .host_key_policy(HostKeyPolicy::AcceptNew)
+///     .build();
+/// assert_eq!(node.to_string(), "admin@gw.example.org->root@10.0.0.12");
+/// ```
+#[derive(Clone)]
+pub struct SshNode {
+    inner: Arc<NodeInner>,
+}
+
+struct NodeInner {
+    cfg: NodeConfig,
+    formatter: Arc<dyn Formatter>,
+    /// The open connection, if any; its lock serialises connecting and closing.
+    slot: tokio::sync::Mutex<Option<Arc<Connection>>>,
+    /// Nodes whose connections go through this one: closed before it.
+    dependents: Mutex<Vec<Weak<NodeInner>>>,
+}
+
+#[derive(Clone)]
+struct NodeConfig {
+    hostname: String,
+    port: u16,
+    user: String,
+    display: String,
+    auth: AuthConfig,
+    gateway: Option<SshNode>,
+    connect_timeout: Duration,
+    keepalive: Option<Duration>,
+    policy: HostKeyPolicy,
+    known_hosts: Arc<Vec<PathBuf>>,
+    max_sessions: usize,
+}
+
+/// Builds an [`SshNode`]; see [`SshNode::builder`].
+#[must_use = "call build() to get the node"]
+pub struct SshNodeBuilder {
+    cfg: NodeConfig,
+    display: Option<String>,
+    known_hosts: Vec<PathBuf>,
+    formatter: Option<Arc<dyn Formatter>>,
+}
+
+/// The local login name, OpenSSH's default remote user.
+pub(crate) fn local_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "root".into())
+}
+
+impl SshNodeBuilder {
+    /// TCP port (default 22).
+    pub fn port(mut self, port: u16) -> Self {
+        self.cfg.port = port;
+        self
+    }
+    /// Login user (default: the local user, as OpenSSH).
+    pub fn user(mut self, user: impl Into<String>) -> Self {
+        self.cfg.user = user.into();
+        self
+    }
+    /// Adds an identity (private key) file. When any is given, only these are
+    /// tried (not the agent, not the default files).
+    pub fn identity(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cfg.auth.identities.push((path.into(), None));
+        self
+    }
+    /// Adds an encrypted identity file with its passphrase.
+    pub fn identity_with_passphrase(mut self, path: impl Into<PathBuf>, passphrase: impl Into<String>) -> Self {
+        self.cfg.auth.identities.push((path.into(), Some(passphrase.into())));
+        self
+    }
+    /// Passphrase for encrypted key files that have none of their own (default keys included).
+    pub fn passphrase(mut self, passphrase: impl Into<String>) -> Self {
+        self.cfg.auth.passphrase = Some(passphrase.into());
+        self
+    }
+    /// Whether to use ssh-agent (`SSH_AUTH_SOCK`). Default: yes unless identity files are given.
+    pub fn agent(mut self, use_agent: bool) -> Self {
+        self.cfg.auth.agent = Some(use_agent);
+        self
+    }
+    /// Reach this node through `gateway`'s connection (a `direct-tcpip` tunnel);
+    /// gateways may have gateways, to any depth.
+    pub fn gateway(mut self, gateway: &SshNode) -> Self {
+        self.cfg.gateway = Some(gateway.clone());
+        self
+    }
+    /// Bound on TCP connect + SSH handshake + authentication (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.cfg.connect_timeout = timeout;
+        self
+    }
+    /// Keepalive interval (default 30 s; `None` disables). After 3 unanswered
+    /// keepalives the connection is considered dead.
+    pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.cfg.keepalive = interval;
+        self
+    }
+    /// What to do with unknown host keys (default [`HostKeyPolicy::Strict`]).
+    pub fn host_key_policy(mut self, policy: HostKeyPolicy) -> Self {
+        self.cfg.policy = policy;
+        self
+    }
+    /// Adds a known_hosts file. When any is given, only these are read, and
+    /// accept-new writes to the first; otherwise `~/.ssh/known_hosts` and
+    /// `/etc/ssh/ssh_known_hosts`.
+    pub fn known_hosts_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.known_hosts.push(path.into());
+        self
+    }
+    /// The name shown in output lines and errors (default: the host name, with
+    /// `:port` when the port is not 22).
+    pub fn display_name(mut self, name: impl Into<String>) -> Self {
+        self.display = Some(name.into());
+        self
+    }
+    /// Where command output goes (default: [`default_formatter`], host-prefixed lines on stdout/stderr).
+    pub fn formatter(mut self, formatter: Arc<dyn Formatter>) -> Self {
+        self.formatter = Some(formatter);
+        self
+    }
+    /// Bound on concurrent session channels on the connection (default 10, as sshd's `MaxSessions`).
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.cfg.max_sessions = n.max(1);
+        self
+    }
+    /// The node (no connection is opened yet).
+    pub fn build(self) -> SshNode {
+        let mut cfg = self.cfg;
+        cfg.display = self.display.unwrap_or_else(|| {
+            if cfg.port == 22 {
+                cfg.hostname.clone()
+            } else {
+                format!("{}:{}", cfg.hostname, cfg.port)
+            }
+        });
+        cfg.known_hosts =
+            Arc::new(if self.known_hosts.is_empty() { default_known_hosts_files() } else { self.known_hosts });
+        SshNode {
+            inner: Arc::new(NodeInner {
+                cfg,
+                formatter: self.formatter.unwrap_or_else(default_formatter),
+                slot: tokio::sync::Mutex::new(None),
+                dependents: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+impl SshNode {
+    /// A node with default settings: port 22, local user, agent or default keys,
+    /// strict host key checking. Same as `SshNode::builder(hostname).build()`.
+    pub fn new(hostname: impl Into<String>) -> SshNode {
+        Self::builder(hostname).build()
+    }
+
+    /// A builder for a node on `hostname` (a name or an IP address).
+    pub fn builder(hostname: impl Into<String>) -> SshNodeBuilder {
+        SshNodeBuilder {
+            cfg: NodeConfig {
+                hostname: hostname.into(),
+                port: 22,
+                user: local_user(),
+                display: String::new(),
+                auth: AuthConfig::default(),
+                gateway: None,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                keepalive: Some(DEFAULT_KEEPALIVE),
+                policy: HostKeyPolicy::Strict,
+                known_hosts: Arc::new(Vec::new()),
+                max_sessions: DEFAULT_MAX_SESSIONS,
+            },
+            display: None,
+            known_hosts: Vec::new(),
+            formatter: None,
+        }
+    }
+
+    /// The host name or address.
+    pub fn hostname(&self) -> &str {
+        &self.inner.cfg.hostname
+    }
+    /// The TCP port.
+    pub fn port(&self) -> u16 {
+        self.inner.cfg.port
+    }
+    /// The login user.
+    pub fn user(&self) -> &str {
+        &self.inner.cfg.user
+    }
+    /// The name shown in output lines and errors.
+    pub fn display_name(&self) -> &str {
+        &self.inner.cfg.display
+    }
+    /// The gateway this node is reached through, if any.
+    pub fn gateway(&self) -> Option<&SshNode> {
+        self.inner.cfg.gateway.as_ref()
+    }
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.cfg.connect_timeout
+    }
+    /// The host key policy.
+    pub fn host_key_policy(&self) -> HostKeyPolicy {
+        self.inner.cfg.policy
+    }
+    /// The known_hosts files read (accept-new writes to the first).
+    pub fn known_hosts_files(&self) -> &[PathBuf] {
+        &self.inner.cfg.known_hosts
+    }
+    /// The formatter receiving this node's output.
+    pub fn formatter(&self) -> &Arc<dyn Formatter> {
+        &self.inner.formatter
+    }
+    /// 1 for a direct node, 1 + the gateway's distance otherwise.
+    pub fn distance(&self) -> usize {
+        1 + self.gateway().map_or(0, SshNode::distance)
+    }
+    /// `host:port`, as in error messages.
+    pub fn target(&self) -> String {
+        format!("{}:{}", self.hostname(), self.port())
+    }
+    /// True when both values are clones of the same node (they share one connection).
+    pub fn same_node(&self, other: &SshNode) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Whether the connection is open now.
+    pub fn is_connected(&self) -> bool {
+        match self.inner.slot.try_lock() {
+            Ok(slot) => slot.as_ref().is_some_and(|c| !c.is_closed()),
+            Err(_) => false, // someone is connecting or closing
+        }
+    }
+
+    /// Opens the connection now if it is not open (jobs do this on first use).
+    pub async fn connect(&self) -> Result<(), ConnectError> {
+        self.connection().await.map(drop)
+    }
+
+    /// The shared connection, opened if needed; concurrent callers wait for one attempt.
+    pub(crate) fn connection(&self) -> BoxFuture<'_, Result<Arc<Connection>, ConnectError>> {
+        // boxed: a gateway's connection is opened from inside this one (recursion)
+        self.connection_inner().boxed()
+    }
+
+    async fn connection_inner(&self) -> Result<Arc<Connection>, ConnectError> {
+        let mut slot = self.inner.slot.lock().await;
+        if let Some(c) = slot.as_ref() {
+            if !c.is_closed() {
+                return Ok(Arc::clone(c));
+            }
+        }
+        *slot = None;
+        let host = self.display_name();
+        let via = self.gateway().map(|g| g.to_string());
+        let _ = self.inner.formatter.event(host, &Event::Connecting { user: self.user(), via: via.as_deref() });
+        let node = self.clone();
+        let timeout = self.inner.cfg.connect_timeout;
+        let target = self.target();
+        // the session task must live on the SSH runtime, not the caller's
+        let outcome = crate::runtime::run(async move {
+            match tokio::time::timeout(timeout, node.open()).await {
+                Ok(r) => r,
+                Err(_) => Err(ConnectError::Timeout { target: node.target(), after: timeout }),
+            }
+        })
+        .await
+        .unwrap_or_else(|| Err(ConnectError::Protocol { target, message: "the SSH runtime is not available".into() }));
+        match outcome {
+            Ok(conn) => {
+                let conn = Arc::new(conn);
+                *slot = Some(Arc::clone(&conn));
+                let _ = self.inner.formatter.event(host, &Event::Connected { user: self.user() });
+                Ok(conn)
+            }
+            Err(e) => {
+                let _ = self.inner.formatter.event(host, &Event::ConnectFailed { error: &e.to_string() });
+                Err(e)
+            }
+        }
+    }
+
+    /// Transport, handshake and authentication (without the timeout).
+    async fn open(&self) -> Result<Connection, ConnectError> {
+        let cfg = &self.inner.cfg;
+        let settings = Settings {
+            check: HostKeyCheck {
+                target: self.target(),
+                name: known_hosts_name(&cfg.hostname, cfg.port),
+                policy: cfg.policy,
+                files: Arc::clone(&cfg.known_hosts),
+            },
+            keepalive: cfg.keepalive,
+            max_sessions: cfg.max_sessions,
+        };
+        let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
+        let auth = move |mut handle| async move {
+            auth::authenticate(&mut handle, &user, &target, &auth_cfg).await?;
+            Ok(handle)
+        };
+        match &cfg.gateway {
+            None => Connection::handshake(self.tcp().await?, settings, auth).await,
+            Some(gw) => {
+                let gw_conn = gw.connection().await.map_err(|e| ConnectError::Gateway {
+                    target: self.target(),
+                    gateway: gw.to_string(),
+                    source: Box::new(e),
+                })?;
+                gw.add_dependent(self);
+                let stream = gw_conn.open_tunnel(&cfg.hostname, cfg.port).await.map_err(|message| {
+                    ConnectError::Tunnel { target: self.target(), gateway: gw.to_string(), message }
+                })?;
+                Connection::handshake(stream, settings, auth).await
+            }
+        }
+    }
+
+    /// A TCP connection to the first address of the host that accepts.
+    async fn tcp(&self) -> Result<TcpStream, ConnectError> {
+        let cfg = &self.inner.cfg;
+        let addrs: Vec<_> = tokio::net::lookup_host((cfg.hostname.as_str(), cfg.port))
+            .await
+            .map_err(|e| ConnectError::Dns { host: cfg.hostname.clone(), message: e.to_string() })?
+            .collect();
+        let mut last = ConnectError::Dns { host: cfg.hostname.clone(), message: "no address found".into() };
+        for addr in addrs {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    let _ = s.set_nodelay(true);
+                    return Ok(s);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    last = ConnectError::Refused { target: self.target() };
+                }
+                Err(e) => last = ConnectError::Network { target: self.target(), message: e.to_string() },
+            }
+        }
+        Err(last)
+    }
+
+    fn add_dependent(&self, node: &SshNode) {
+        let mut deps = self.inner.dependents.lock().unwrap_or_else(|e| e.into_inner());
+        deps.retain(|w| w.strong_count() > 0);
+        if !deps.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&node.inner))) {
+            deps.push(Arc::downgrade(&node.inner));
+        }
+    }
+
+    /// Closes the connection, after those of the nodes behind this one; waits
+    /// until the server side is gone (bounded). Idempotent; a later use reconnects.
+    pub fn close(&self) -> BoxFuture<'_, ()> {
+        async move {
+            let deps: Vec<SshNode> = {
+                let deps = self.inner.dependents.lock().unwrap_or_else(|e| e.into_inner());
+                deps.iter().filter_map(Weak::upgrade).map(|inner| SshNode { inner }).collect()
+            };
+            join_all(deps.iter().map(SshNode::close)).await;
+            let mut slot = self.inner.slot.lock().await;
+            if let Some(conn) = slot.take() {
+                conn.close().await;
+                let _ = self.inner.formatter.event(self.display_name(), &Event::Closed);
+            }
+        }
+        .boxed()
+    }
+
+    /// Closes this node, then its gateway chain (each closing what is behind it first).
+    pub async fn close_with_gateways(&self) {
+        let mut node = Some(self);
+        while let Some(n) = node {
+            n.close().await;
+            node = n.gateway();
+        }
+    }
+}
+
+impl fmt::Display for SshNode {
+    /// `user@host` (with `:port` when not 22), prefixed by `gateway->` for each gateway.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(gw) = self.gateway() {
+            write!(f, "{gw}->")?;
+        }
+        write!(f, "{}@{}", self.user(), self.hostname())?;
+        if self.port() != 22 {
+            write!(f, ":{}", self.port())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for SshNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SshNode({self}, {:?})", self.inner.cfg.auth)
+    }
+}
