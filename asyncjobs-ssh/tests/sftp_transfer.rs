@@ -516,3 +516,80 @@ async fn relative_remote_paths_are_in_the_login_home() {
     remove_remote(&sftp, &name).await.unwrap();
     assert!(!bed.user_home().join(&name).exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn write_failures_mid_transfer_name_both_paths() {
+    let bed = Testbed::start(1).expect("testbed");
+    let handle = connect(&bed).await;
+    let sftp = open_sftp(&handle).await.expect("sftp opens");
+    let local = tempfile::tempdir().unwrap();
+    let file = local.path().join("data.bin");
+    write_file(&file, &sftp_support::random_bytes(1024 * 1024, 3), 0o644);
+    let opts = TransferOptions::default();
+
+    // /dev/full opens fine and fails every write (ENOSPC).
+    let err = push(&sftp, std::slice::from_ref(&file), "/dev/full", &opts)
+        .await
+        .unwrap_err();
+    match &err {
+        SftpError::Transfer {
+            side: Side::Remote,
+            from,
+            to,
+            ..
+        } => {
+            assert_eq!(
+                (from.as_str(), to.as_str()),
+                (file.to_str().unwrap(), "/dev/full")
+            );
+        }
+        other => panic!("expected a remote transfer error, got {other:?}"),
+    }
+    assert!(err.to_string().contains("/dev/full"), "{err}");
+
+    let remote = remote_area(&bed, "data.bin");
+    push(&sftp, std::slice::from_ref(&file), &remote, &opts)
+        .await
+        .unwrap();
+    let err = pull(
+        &sftp,
+        std::slice::from_ref(&remote),
+        Path::new("/dev/full"),
+        &opts,
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        SftpError::Transfer {
+            side: Side::Local,
+            from,
+            to,
+            ..
+        } => {
+            assert_eq!((from.as_str(), to.as_str()), (remote.as_str(), "/dev/full"));
+        }
+        other => panic!("expected a local transfer error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pushing_into_a_device_leaves_its_mode_alone() {
+    let bed = Testbed::start(1).expect("testbed");
+    let handle = connect(&bed).await;
+    let sftp = open_sftp(&handle).await.expect("sftp opens");
+    let local = tempfile::tempdir().unwrap();
+    let file = local.path().join("private.txt");
+    write_file(&file, b"secret\n", 0o600);
+    // The login user cannot chmod /dev/null: trying would fail the push.
+    let stats = push(
+        &sftp,
+        std::slice::from_ref(&file),
+        "/dev/null",
+        &TransferOptions::default(),
+    )
+    .await
+    .expect("push into /dev/null");
+    assert_eq!(stats.bytes, 7);
+    let mode = exec(&handle, "stat -c %a /dev/null").await;
+    assert_eq!(mode.stdout, "666\n");
+}

@@ -40,7 +40,7 @@ impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Op::Stat => "stat",
-            Op::ReadDir => "list directory",
+            Op::ReadDir => "list",
             Op::Mkdir => "create directory",
             Op::Open => "open",
             Op::Create => "create",
@@ -85,7 +85,7 @@ pub enum SftpError {
         reason: String,
     },
     /// A local path does not exist.
-    #[error("cannot {op} local path {}: no such file or directory", path.display())]
+    #[error("cannot {op} {} (local): no such file or directory", path.display())]
     LocalNotFound {
         /// The operation attempted.
         op: Op,
@@ -93,7 +93,7 @@ pub enum SftpError {
         path: PathBuf,
     },
     /// A remote path does not exist.
-    #[error("cannot {op} remote path {path}: no such file or directory")]
+    #[error("cannot {op} {path} (remote): no such file or directory")]
     RemoteNotFound {
         /// The operation attempted.
         op: Op,
@@ -101,7 +101,7 @@ pub enum SftpError {
         path: String,
     },
     /// Permission denied on a local or remote path.
-    #[error("cannot {op} {side} path {path}: permission denied")]
+    #[error("cannot {op} {path} ({side}): permission denied")]
     PermissionDenied {
         /// The operation attempted.
         op: Op,
@@ -111,7 +111,7 @@ pub enum SftpError {
         path: String,
     },
     /// A path that must be a directory is not one.
-    #[error("cannot {op} {side} path {path}: not a directory")]
+    #[error("cannot {op} {path} ({side}): not a directory")]
     NotADirectory {
         /// The operation attempted.
         op: Op,
@@ -145,7 +145,7 @@ pub enum SftpError {
         path: String,
     },
     /// Any other local I/O failure.
-    #[error("cannot {op} local path {}: {source}", path.display())]
+    #[error("cannot {op} {} (local): {source}", path.display())]
     LocalIo {
         /// The operation attempted.
         op: Op,
@@ -155,7 +155,7 @@ pub enum SftpError {
         source: io::Error,
     },
     /// Any other failure reported by the SFTP server or session.
-    #[error("cannot {op} remote path {path}: {source}")]
+    #[error("cannot {op} {path} (remote): {source}")]
     Remote {
         /// The operation attempted.
         op: Op,
@@ -165,7 +165,9 @@ pub enum SftpError {
         source: ProtocolError,
     },
     /// Reading or writing file data failed after the copy had started.
-    #[error("copy {from} -> {to} failed after {bytes} bytes ({op} on {side} side): {source}")]
+    #[error(
+        "copy {from} -> {to} failed during {op} on the {side} side after {bytes} bytes: {source}"
+    )]
     Transfer {
         /// The failing half of the copy.
         op: Op,

@@ -152,8 +152,12 @@ async fn pull_tree(
         };
         let kind = md.file_type();
         if kind.is_file() {
-            stats.bytes += download_file(sftp, &remote_path, &local_path).await?;
-            finish_local(&local_path, &md, opts.preserve).await?;
+            let (bytes, regular) = download_file(sftp, &remote_path, &local_path).await?;
+            // Writing into an existing device such as /dev/null must not chmod it.
+            if regular {
+                finish_local(&local_path, &md, opts.preserve).await?;
+            }
+            stats.bytes += bytes;
             stats.files += 1;
         } else if kind.is_symlink() {
             pull_symlink(sftp, &remote_path, &local_path).await?;
@@ -264,30 +268,32 @@ async fn canonical(sftp: &SftpSession, path: &str) -> Result<String, SftpError> 
 }
 
 /// Streams remote file `remote_path` into local `local_path` (created or
-/// truncated). Returns the number of bytes copied.
+/// truncated). Returns the number of bytes copied and whether `local_path` is
+/// a regular file (not an existing device, fifo...).
 async fn download_file(
     sftp: &SftpSession,
     remote_path: &str,
     local_path: &Path,
-) -> Result<u64, SftpError> {
+) -> Result<(u64, bool), SftpError> {
     let mut src = sftp
         .open(remote_path)
         .await
         .map_err(|e| remote(Op::Open, remote_path, e))?;
-    if tokio::fs::metadata(local_path)
-        .await
-        .is_ok_and(|md| md.is_dir())
-    {
-        return Err(SftpError::DirectoryInTheWay {
-            side: Side::Local,
-            path: shown(local_path),
-        });
-    }
+    let regular = match tokio::fs::metadata(local_path).await {
+        Ok(md) if md.is_dir() => {
+            return Err(SftpError::DirectoryInTheWay {
+                side: Side::Local,
+                path: shown(local_path),
+            })
+        }
+        Ok(md) => md.is_file(),
+        Err(_) => true,
+    };
     let mut dst = tokio::fs::File::create(local_path)
         .await
         .map_err(|e| local(Op::Create, local_path, e))?;
     let to = shown(local_path);
-    copy(
+    let bytes = copy(
         &mut src,
         &mut dst,
         Ends {
@@ -296,7 +302,8 @@ async fn download_file(
             to: &to,
         },
     )
-    .await
+    .await?;
+    Ok((bytes, regular))
 }
 
 /// Gives local `path` the mode (and, if `preserve`, the times) of remote `md`.

@@ -9,10 +9,13 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use russh_sftp::{client::SftpSession, protocol::OpenFlags};
+use russh_sftp::{
+    client::SftpSession,
+    protocol::{OpenFlags, StatusCode},
+};
 use tokio::io::AsyncRead;
 
-use super::error::{local, remote, shown};
+use super::error::{local, remote, shown, status_code};
 use super::remote::{join, mkdir_p, set_attributes, stat};
 use super::stream::{copy, open_for_write, upload_file, CreateMode, Ends};
 use super::{Op, SftpError, Side};
@@ -198,13 +201,10 @@ async fn install_include(
     }
     // SFTP v3 rename refuses to replace: remove the old copy first. If a
     // concurrent upload puts its copy back in between, that copy is as good.
-    match sftp.remove_file(target.as_str()).await {
-        Ok(()) => {}
-        Err(e) => {
-            if stat(sftp, &target, false).await?.is_some() {
-                let _ = sftp.remove_file(temp.as_str()).await;
-                return Err(remote(Op::Remove, &target, e));
-            }
+    if let Err(e) = sftp.remove_file(target.as_str()).await {
+        if status_code(&e) != Some(StatusCode::NoSuchFile) {
+            let _ = sftp.remove_file(temp.as_str()).await;
+            return Err(remote(Op::Remove, &target, e));
         }
     }
     if let Err(e) = sftp.rename(temp.as_str(), target.as_str()).await {

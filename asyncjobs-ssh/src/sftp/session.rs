@@ -81,7 +81,11 @@ pub async fn open_sftp_on_channel(
     }
     SftpSession::new_with_config(channel.into_stream(), config())
         .await
-        .map_err(|e| unavailable(format!("SFTP handshake failed: {e}")))
+        .map_err(|e| {
+            unavailable(format!(
+                "SFTP handshake failed (is the sftp subsystem working on the server?): {e}"
+            ))
+        })
 }
 
 fn unavailable(reason: String) -> SftpError {

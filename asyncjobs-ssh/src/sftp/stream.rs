@@ -79,7 +79,8 @@ pub(crate) enum CreateMode {
 }
 
 /// Uploads local regular file `local` (already stat'ed as `md`) to `remote`,
-/// then sets the mode `mode` and, if `preserve`, the times of `md`.
+/// then, if the remote file is a regular file, sets the mode `mode` and, if
+/// `preserve`, the times of `md`.
 /// Returns the number of bytes copied.
 pub(crate) async fn upload_file(
     sftp: &SftpSession,
@@ -98,6 +99,17 @@ pub(crate) async fn upload_file(
         CreateMode::Exclusive => OpenFlags::CREATE | OpenFlags::EXCLUDE | OpenFlags::WRITE,
     };
     let mut dst = open_for_write(sftp, remote_path, flags, mode).await?;
+    // Only a regular file gets our mode and times: writing into an existing
+    // device such as /dev/null must not chmod it.
+    let regular = match create {
+        CreateMode::Exclusive => true,
+        CreateMode::Overwrite => dst
+            .metadata()
+            .await
+            .map_err(|e| remote(Op::Stat, remote_path, e))?
+            .file_type()
+            .is_file(),
+    };
     let from = shown(local_path);
     let bytes = copy(
         &mut src,
@@ -109,8 +121,10 @@ pub(crate) async fn upload_file(
         },
     )
     .await?;
-    let times = preserve.then(|| (clamp_time(md.atime()), clamp_time(md.mtime())));
-    set_attributes(sftp, remote_path, mode, times).await?;
+    if regular {
+        let times = preserve.then(|| (clamp_time(md.atime()), clamp_time(md.mtime())));
+        set_attributes(sftp, remote_path, mode, times).await?;
+    }
     Ok(bytes)
 }
 
