@@ -5,7 +5,7 @@
 //! - SHAPE: `wide` (no edges), `chain` (each job requires the previous one),
 //!   `layered` (layers of 100; each job requires 4 jobs of the layer before,
 //!   `(i + k*25) % 100` for k = 0..3)
-//! - VARIANT: `trivial` (`Job::ok(async {})`) or `yield` (awaits
+//! - VARIANT: `trivial` (`Job::ok` of an empty `async fn`) or `yield` (awaits
 //!   `tokio::task::yield_now()` once)
 //! - `--tokio-main`: build, check and `co_run().await` inside `#[tokio::main]`
 //!   (multi-thread runtime) instead of `run()`.
@@ -132,17 +132,32 @@ struct Measure {
     built_kib: u64,
 }
 
+/// The trivial job's future.
+async fn trivial() {}
+
+/// The one-yield job's future, as a job waiting on one I/O event would.
+async fn one_yield() {
+    tokio::task::yield_now().await
+}
+
+/// Size of the job's own future: part of bytes/job that no scheduler can save.
+fn future_bytes(c: &Config) -> usize {
+    if c.yield_once {
+        std::mem::size_of_val(&one_yield())
+    } else {
+        std::mem::size_of_val(&trivial())
+    }
+}
+
 /// Build and check, timed; the run is left to the caller (blocking or async).
 fn build_and_check(c: &Config) -> Result<(Scheduler, Measure)> {
     let baseline_kib = status_kib("VmRSS:")?;
     let t0 = Instant::now();
     let mut s = Scheduler::new().label("bench").jobs_window(c.window);
     if c.yield_once {
-        build(&mut s, c.shape, c.n, || {
-            Job::ok(async { tokio::task::yield_now().await })
-        });
+        build(&mut s, c.shape, c.n, || Job::ok(one_yield()));
     } else {
-        build(&mut s, c.shape, c.n, || Job::ok(async {}));
+        build(&mut s, c.shape, c.n, || Job::ok(trivial()));
     }
     let t1 = Instant::now();
     s.check().context("check failed")?;
@@ -198,6 +213,7 @@ fn main() -> Result<()> {
         "build_s": m.build_s,
         "check_s": m.check_s,
         "run_s": m.run_s,
+        "future_bytes": future_bytes(&c),
         "baseline_kib": m.baseline_kib,
         "built_kib": m.built_kib,
         "hwm_kib": hwm_kib,

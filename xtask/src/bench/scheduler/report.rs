@@ -194,18 +194,19 @@ fn cost_table(rows: &[Row], fixed: f64) -> String {
 
 fn memory_table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| shape | variant | N | after build + check | peak (run) |\n|---|---|--:|--:|--:|\n",
+        "| shape | variant | N | after build + check | peak (run) | the job's own future |\n|---|---|--:|--:|--:|--:|\n",
     );
     for r in rows.iter().filter(|r| r.config.n >= 1_000_000) {
         out.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.0} |\n",
+            "| {} | {} | {} | {:.0} | {:.0} | {:.0} |\n",
             r.config.shape.name(),
             r.config
                 .variant_label()
                 .replace("#[tokio::main]", "`#[tokio::main]`"),
             size(r.config.n),
             r.built_bytes_per_job(),
-            r.bytes_per_job()
+            r.bytes_per_job(),
+            r.rust.future_bytes,
         ));
     }
     out
@@ -299,7 +300,7 @@ a configuration is capped at {} s (killed, or not started when the sizes before 
 Cost per job in ns, (build + check + run − the empty `run()`) / N:
 
 {}
-Bytes per job at 1M, once built and checked vs at the peak of the run:
+Bytes per job at 1M, once built and checked and at the peak of the run, next to the size of the future each job is given:
 
 {}
 The Python reference in detail:

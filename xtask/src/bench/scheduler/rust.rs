@@ -25,6 +25,8 @@ pub struct Measure {
     pub baseline_kib: f64,
     pub built_kib: f64,
     pub hwm_kib: f64,
+    /// Size of the job's own future (what `Job::ok` is given).
+    pub future_bytes: f64,
     pub reps: usize,
 }
 
@@ -142,6 +144,7 @@ impl Runner {
             baseline_kib: col("baseline_kib", Pick::Median)?,
             built_kib: col("built_kib", Pick::Median)?,
             hwm_kib: col("hwm_kib", Pick::Median)?,
+            future_bytes: col("future_bytes", Pick::Median)?,
             reps,
         })
     }
