@@ -62,6 +62,9 @@ impl<T> Cell<T> {
             outcome: OnceLock::new(),
         }
     }
+    pub(crate) fn result(&self) -> Option<&T> {
+        self.outcome.get().and_then(|o| o.as_ref().ok())
+    }
     pub(crate) fn set_outcome(&self, outcome: Result<T, JobError>) {
         let _ = self.outcome.set(outcome);
     }

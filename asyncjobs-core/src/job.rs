@@ -69,6 +69,15 @@ pub trait AbstractJob: Send + Sync + 'static {
     fn details(&self) -> Option<String> {
         None
     }
+
+    /// How listings show a result, as in `[[ -> {text}]]`; `Debug` by default.
+    /// Keep it short and on one line.
+    fn result_text(output: &Self::Output) -> String
+    where
+        Self: Sized,
+    {
+        format!("{output:?}")
+    }
 }
 
 pub(crate) type Status = Result<(), JobError>;
@@ -103,6 +112,8 @@ pub(crate) trait ErasedAbstract: Send + Sync {
     fn nested(&self) -> Option<&Arc<NestedSlot>> {
         None
     }
+    /// The result as listings show it, once done without error.
+    fn result_text(&self) -> Option<String>;
     fn kind(&self) -> String;
     fn default_label(&self) -> String;
     fn details(&self) -> Option<String>;
@@ -133,6 +144,9 @@ impl<J: AbstractJob> ErasedAbstract for AbstractBody<J> {
     fn details(&self) -> Option<String> {
         self.job.details()
     }
+    fn result_text(&self) -> Option<String> {
+        self.cell.result().map(J::result_text)
+    }
 }
 
 /// A nested scheduler, seen by its parent as one job whose result is its run's.
@@ -159,6 +173,9 @@ impl ErasedAbstract for NestedBody {
     }
     fn nested(&self) -> Option<&Arc<NestedSlot>> {
         Some(&self.slot)
+    }
+    fn result_text(&self) -> Option<String> {
+        self.cell.result().map(|fine| format!("{fine:?}"))
     }
 }
 

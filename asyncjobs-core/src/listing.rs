@@ -133,7 +133,9 @@ fn main_and_result(j: &JobView) -> String {
         } else {
             "exception"
         };
-        let _ = write!(s, "!! {tag} => {}:{}!!", e.kind(), e);
+        // one line per job: a multi-line message is folded
+        let msg = e.to_string().replace('\n', " ");
+        let _ = write!(s, "!! {tag} => {}:{msg}!!", e.kind());
     } else if let (JobState::Done, Some(r)) = (j.state, &j.result) {
         let _ = write!(s, "[[ -> {r}]]");
     }

@@ -50,6 +50,13 @@ impl Record {
             Body::Abstract(j) => j.kind(),
         }
     }
+    /// The result as listings show it (the job kind may format it).
+    pub fn result_text(&self) -> Option<String> {
+        match &self.body {
+            Body::Abstract(j) => j.result_text(),
+            Body::Future { .. } => self.cell.result_text(),
+        }
+    }
     pub fn details(&self) -> Option<String> {
         match &self.body {
             Body::Abstract(j) => j.details(),

@@ -151,7 +151,7 @@ impl Scheduler {
                 forever: r.forever,
                 state: r.cell.state(),
                 error: r.cell.error().cloned(),
-                result: r.cell.result_text(),
+                result: r.result_text(),
                 requires,
                 details: r.details(),
                 nested,

@@ -220,3 +220,30 @@ fn default_labels_are_readable() {
     assert!(text.contains("<Job `fetch_config`>"), "{text}");
     assert!(text.contains("<Scheduler `Scheduler[0 jobs]`>"), "{text}");
 }
+
+#[test]
+fn job_kinds_format_their_results_and_errors_stay_on_one_line() {
+    struct Report;
+    #[asyncjobs_core::async_trait]
+    impl asyncjobs_core::AbstractJob for Report {
+        type Output = Vec<u32>;
+        async fn co_run(&self) -> Result<Vec<u32>, JobError> {
+            Ok(vec![0, 0, 1])
+        }
+        fn result_text(output: &Vec<u32>) -> String {
+            format!("{} statuses", output.len())
+        }
+    }
+    let mut s = Scheduler::new().critical(false);
+    s.add(Report);
+    s.add(
+        Job::new(async { Err::<(), _>(JobError::msg("first line\nsecond line")) }).label("multi"),
+    );
+    assert!(!s.run().unwrap());
+    let text = s.listing(&opts(Symbols::Unicode)).unwrap();
+    assert_eq!(
+        text,
+        "1 ⚠ ☉ ☓   <Report `Report`>[[ -> 3 statuses]]\n\
+         2 ⚠ ★ ☓   <Job `multi`>!! CRIT. EXC. => Error:first line second line!!\n"
+    );
+}

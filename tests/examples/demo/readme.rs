@@ -1,4 +1,4 @@
-//! The end-to-end demo behind the README's first command (`cargo xtask demo`):
+//! Second half of the demo:
 //! the reference README's examples, run for real, with their timings and listings.
 
 use std::time::Duration;
@@ -35,8 +35,8 @@ fn show(s: &Scheduler, ok: Result<bool, asyncjobs_core::SchedulerError>) {
     );
 }
 
-#[tokio::main]
-async fn main() {
+pub async fn demo() {
+    title("The asynciojobs README examples");
     let w = Watch::new();
 
     title("Example B: b1 then b2, in parallel with b3");
