@@ -42,7 +42,7 @@ fn replace(old: &str, title: &str, key: &str, body: &str) -> String {
             let at = h + heading.len();
             format!("{}\n{generated}\n{}", &old[..at], &old[at..])
         }
-        None => format!("{}\n{heading}\n{generated}\n", old.trim_end()),
+        None => format!("{}\n\n{heading}\n{generated}\n", old.trim_end()),
     }
 }
 

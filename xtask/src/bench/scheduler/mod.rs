@@ -172,7 +172,7 @@ fn core_version(root: &std::path::Path) -> String {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     match (
-        git(&["log", "-1", "--format=%h %s"]),
+        git(&["log", "-1", "--format=%h %s", "--", "asyncjobs-core"]),
         git(&["status", "--porcelain", "asyncjobs-core"]),
     ) {
         (Some(head), Some(dirty)) if dirty.is_empty() => format!("commit {head}"),

@@ -285,7 +285,7 @@ Machine:
 Method. Each configuration runs in a fresh process of `bench_scheduler_runner` (profile `bench-release`), \
 so its peak RSS is its own; times are the best of {} (1k, 10k), {} (100k) and {} (1M) processes \
 (other work on this shared machine can only add time; 1-minute load average {load}), RSS the median. \
-*build*: creating the jobs (`Job::ok(async {{}})`, or one awaiting `tokio::task::yield_now()` once) and adding them; \
+*build*: creating the jobs (`Job::ok` of an empty `async fn`, or of one awaiting `tokio::task::yield_now()` once) and adding them; \
 *check*: `s.check()`; *run*: `s.run()`, all it does, including building its own multi-thread runtime \
 ({} for an empty scheduler), or, in the `#[tokio::main]` rows, `s.co_run().await` on that runtime; \
 *jobs/s*: N / run; *peak RSS*: VmHWM; *bytes/job*: (VmHWM − VmRSS before building) / N. \
