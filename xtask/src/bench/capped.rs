@@ -67,3 +67,36 @@ pub fn run(mut cmd: Command, cap: Duration) -> Result<Capped> {
         Some(s) => bail!("{shown} failed ({s}):\n{}", err.trim_end()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{run, Capped};
+    use std::process::Command;
+    use std::time::Duration;
+
+    #[test]
+    fn a_child_still_running_at_the_cap_is_killed() {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let outcome = run(cmd, Duration::from_millis(100)).unwrap();
+        assert!(matches!(outcome, Capped::TimedOut));
+    }
+
+    #[test]
+    fn a_failing_child_is_an_error_with_its_stderr() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo 'no such shape' >&2; exit 3"]);
+        let err = run(cmd, Duration::from_secs(30)).err().unwrap().to_string();
+        assert!(err.contains("no such shape"), "{err}");
+    }
+
+    #[test]
+    fn a_child_that_succeeds_gives_its_stdout() {
+        let mut cmd = Command::new("echo");
+        cmd.arg("{}");
+        let Capped::Done(out) = run(cmd, Duration::from_secs(30)).unwrap() else {
+            panic!("echo did not finish");
+        };
+        assert_eq!(out.trim(), "{}");
+    }
+}

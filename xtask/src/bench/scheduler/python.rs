@@ -196,3 +196,25 @@ impl Reference {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Reference;
+
+    #[test]
+    fn prediction_follows_the_growth_seen_between_linear_and_quadratic() {
+        // nothing measured yet: nothing to predict
+        assert_eq!(Reference::predict(&[], 1000), None);
+        // one size: assume linear
+        let one = Reference::predict(&[(1000, 1.0)], 10_000).unwrap();
+        assert!((one - 10.0).abs() < 1e-9);
+        // quadratic growth seen: quadratic prediction
+        let quad = Reference::predict(&[(1000, 0.1), (10_000, 10.0)], 100_000).unwrap();
+        assert!((quad - 1000.0).abs() < 1e-6);
+        // faster than quadratic is capped at quadratic, slower than linear at linear
+        let steep = Reference::predict(&[(1000, 0.001), (10_000, 10.0)], 100_000).unwrap();
+        assert!((steep - 1000.0).abs() < 1e-6);
+        let flat = Reference::predict(&[(1000, 1.0), (10_000, 1.0)], 100_000).unwrap();
+        assert!((flat - 10.0).abs() < 1e-9);
+    }
+}
