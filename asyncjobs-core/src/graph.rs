@@ -117,15 +117,19 @@ impl Scheduler {
     /// Checks the whole tree (this scheduler and nested ones): no cycle, no
     /// requirement on a job of another scheduler. Errors name the jobs.
     pub fn check(&self) -> Result<(), SchedulerError> {
-        self.checked_plan().map(|_| ())
+        let plan = self.checked_plan()?;
+        // kept for the run, until the graph changes
+        self.checked.set(Some(plan));
+        Ok(())
     }
 
-    /// [`check`](Self::check), handing back this level's plan so a run builds it once.
+    /// [`check`](Self::check), handing back this level's plan: the one the last
+    /// check kept when the graph has not changed since, so a run builds it once.
     pub(crate) fn checked_plan(&self) -> Result<Plan, SchedulerError> {
-        let plan = self.plan();
-        if self.checked.get() {
+        if let Some(plan) = self.checked.take() {
             return Ok(plan);
         }
+        let plan = self.plan();
         self.check_level(&plan)?;
         let mut nested = Ok(());
         self.for_each_nested(|_, inner| {
@@ -134,7 +138,6 @@ impl Scheduler {
             }
         });
         nested?;
-        self.checked.set(true);
         Ok(plan)
     }
 

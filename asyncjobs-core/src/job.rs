@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt};
 
 use crate::error::{short_type_name, JobError};
 use crate::handle::{Cell, JobHandle, JobRef};
@@ -274,7 +274,9 @@ where
     fn into_body(self, cell: Arc<Cell<T>>) -> (Body, Option<BoxFuture<'static, ()>>) {
         let fut = self.fut;
         let body = Body::Future {
-            fut: Box::pin(async move { finish(&cell, fut.await.map_err(Into::into)) }),
+            // a combinator, not an `async move` block: such a block keeps room for the
+            // captured future *and* for it while awaited, doubling its size per layer
+            fut: Box::pin(fut.map(move |outcome| finish(&cell, outcome.map_err(Into::into)))),
             name: self.name,
         };
         (body, self.shutdown)
@@ -326,7 +328,7 @@ impl Job<()> {
     {
         Job {
             body: FutureBody {
-                fut: async move { Ok(fut.await) },
+                fut: fut.map(Ok),
                 name: std::any::type_name::<G>,
                 shutdown: None,
             },

@@ -177,8 +177,9 @@ pub struct Scheduler {
     pub(crate) next_serial: u32,
     /// Serial -> index, once jobs have been removed (before that, serial == index).
     pub(crate) index_of: Option<Vec<u32>>,
-    /// The tree passed `check()` and has not changed since: a run skips the cycle check.
-    pub(crate) checked: std::cell::Cell<bool>,
+    /// The tree passed `check()` and has not changed since: the plan that check built,
+    /// which the run takes instead of checking and building it again.
+    pub(crate) checked: std::cell::Cell<Option<crate::graph::Plan>>,
     pub(crate) label: Option<String>,
     pub(crate) as_job: JobOptions,
     pub(crate) timeout: Option<Duration>,
@@ -210,7 +211,7 @@ impl Scheduler {
             shutdowns: Vec::new(),
             next_serial: 0,
             index_of: None,
-            checked: std::cell::Cell::new(false),
+            checked: std::cell::Cell::new(None),
             label: None,
             as_job: JobOptions::default(),
             timeout: None,
@@ -331,7 +332,7 @@ impl Scheduler {
     ) -> Result<(), SchedulerError> {
         let job = self.own(job.as_job_ref())?;
         let req = req.as_job_ref();
-        self.checked.set(false);
+        self.checked.set(None);
         let before = self.records[job as usize].requires.len() + self.foreign.len();
         match self.resolve(req) {
             Some(q) => self.records[job as usize].requires.retain(|i| *i != q),
@@ -371,7 +372,7 @@ impl Scheduler {
     /// Records that job (an index here) requires `req`: an index here, or a
     /// foreign requirement reported by `check()` and dropped by `sanitize()`.
     pub(crate) fn push_requirement(&mut self, job: u32, req: JobRef) {
-        self.checked.set(false);
+        self.checked.set(None);
         match self.resolve(req) {
             Some(q) if q == job => {} // a job requiring itself is ignored, as in the reference
             Some(q) => self.records[job as usize].requires.push(q),
@@ -397,7 +398,7 @@ impl Scheduler {
     {
         let serial = self.next_serial;
         self.next_serial += 1;
-        self.checked.set(false);
+        self.checked.set(None);
         let index = self.records.len() as u32;
         if let Some(map) = &mut self.index_of {
             map.push(index);
@@ -428,7 +429,7 @@ impl Scheduler {
     /// Removes the jobs flagged in `gone`, dropping every requirement on them;
     /// handles of the others stay valid (they name jobs by serial, not index).
     pub(crate) fn remove_flagged(&mut self, gone: &[bool]) {
-        self.checked.set(false);
+        self.checked.set(None);
         let mut new_index = vec![REMOVED; self.records.len()];
         let mut next = 0u32;
         for (i, g) in gone.iter().enumerate() {
