@@ -1,0 +1,463 @@
+//! The command line, with clap's derive API.
+//!
+//! `ajssh [OPTIONS] TARGETS... -- COMMAND...`: everything after the first
+//! `--` is the remote command. Without `--`, options must come first and the
+//! words that follow are split as apssh and pdsh users expect: with `-t`
+//! they are all the command, otherwise the first word holds the targets
+//! (a comma-separated list or node set) and the rest is the command.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::exit;
+
+const TARGET_HELP: &str = "\
+Target syntax:
+  host, user@host, user@host:port, [v6addr]:port  one host (or ~/.ssh/config alias)
+  node[01-20,35]                 a node set: node01 .. node20 and node35
+  a,b c                          several targets (commas or spaces)
+  gw->user@host, a->b->host      through jump hosts (also written →)
+  None->host                     directly, even when -J is given
+  -t FILE | -t DIR | -t -        one or more targets per line (# comments),
+                                 a directory whose file names are hosts, stdin
+
+Each host runs, in order: the --push copies, the script (-s) or the command,
+then the --pull copies. The command words are joined with spaces and run by
+the remote login shell (as ssh does): quote or escape shell characters.
+Without `--`, the first word is the targets and the rest the command (all
+of them are the command when -t is given).
+
+Output (one of):
+  default      lines prefixed with the host: `host:line` (stderr to stderr)
+  -r           raw output, no prefix
+  --time       lines prefixed with the time and the host
+  -d DIR       DIR/HOST (stdout) and DIR/HOST.err (stderr); -m adds
+               DIR/0ok/HOST and DIR/1failed/HOST marks, re-usable with -t
+  -b           gathered: hosts with identical output in one block
+  --json       one JSON object per line and host, then a summary object
+A progress bar is shown on stderr when it is a terminal; a summary of the
+failed and unreachable hosts always ends the run on stderr.
+
+Examples:
+  ajssh web[01-20] -- uptime
+  ajssh -t hosts.txt -x web07 -w 64 -b -- 'cat /etc/os-release | head -1'
+  ajssh -J admin@bastion:2222 db1,db2 -s check.sh -- --verbose
+  ajssh node[1-4] --push app.tar.gz --to /tmp/ --pull /var/log/app.log --into logs
+  ajssh scenario run deploy.toml";
+
+const USAGE: &str = "\
+ajssh [OPTIONS] TARGETS... -- COMMAND...
+       ajssh [OPTIONS] -t FILE [TARGETS...] -- COMMAND...
+       ajssh [OPTIONS] TARGETS... -s SCRIPT [-- ARGS...]
+       ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
+       ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
+       ajssh scenario run|check|dot FILE";
+
+/// Parallel SSH: run a command, a script or file copies on many hosts at
+/// once, or a scenario file of jobs with requirements.
+#[derive(Debug, Parser)]
+#[command(name = "ajssh", version, override_usage = USAGE, after_help = after_help())]
+#[command(args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Hosts to run on (see Targets below).
+    #[arg(value_name = "TARGETS")]
+    pub words: Vec<String>,
+
+    /// Read targets from FILE (`-` for stdin) or a directory of host-named files; repeatable.
+    #[arg(
+        short = 't',
+        long = "targets",
+        value_name = "FILE",
+        help_heading = "Targets"
+    )]
+    pub target_sources: Vec<String>,
+
+    /// Exclude these targets (same syntax as targets, or a file); repeatable.
+    #[arg(short = 'x', long, value_name = "TARGETS", help_heading = "Targets")]
+    pub exclude: Vec<String>,
+
+    /// Print the selected targets, one per line, and exit.
+    #[arg(short = 'L', long, help_heading = "Targets")]
+    pub list_targets: bool,
+
+    /// Print the excludes, the selected hosts and what would run on them, and exit.
+    #[arg(short = 'n', long, help_heading = "Targets")]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+
+    #[command(flatten)]
+    pub run: RunOpts,
+
+    #[command(flatten)]
+    pub output: OutputOpts,
+
+    /// Scenario files.
+    #[command(subcommand)]
+    pub sub: Option<Sub>,
+
+    /// The remote command (after `--`).
+    #[arg(skip)]
+    pub command: Vec<String>,
+}
+
+/// How to connect: shared by fan-out and scenarios.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectOpts {
+    /// Login user (default: from ~/.ssh/config, else the local user).
+    #[arg(
+        short = 'u',
+        long,
+        visible_alias = "login",
+        short_alias = 'l',
+        value_name = "USER"
+    )]
+    pub user: Option<String>,
+
+    /// Port (default: from ~/.ssh/config, else 22).
+    #[arg(short = 'p', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// Private key file; repeatable (default: ssh-agent and ~/.ssh/id_*).
+    #[arg(short = 'i', long = "identity", short_alias = 'k', value_name = "FILE")]
+    pub identities: Vec<PathBuf>,
+
+    /// Jump host(s) as OpenSSH: [user@]host[:port][,...], first hop first.
+    #[arg(
+        short = 'J',
+        long = "jump",
+        visible_alias = "gateway",
+        short_alias = 'g',
+        value_name = "HOPS"
+    )]
+    pub jump: Option<String>,
+
+    /// ssh config file (default ~/.ssh/config; `none` to read none).
+    #[arg(short = 'F', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Seconds to set up a connection: TCP, SSH handshake, authentication
+    /// (default: ConnectTimeout from ~/.ssh/config, else 10).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub connect_timeout: Option<Duration>,
+
+    /// known_hosts file to check host keys against; repeatable (default ~/.ssh/known_hosts).
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+
+    /// Accept and record the keys of hosts not yet known (changed keys are still refused).
+    #[arg(long, conflicts_with = "insecure_accept_any_host_key")]
+    pub accept_new_host_keys: bool,
+
+    /// Do not check host keys at all (man-in-the-middle attacks go unnoticed).
+    #[arg(long)]
+    pub insecure_accept_any_host_key: bool,
+
+    /// Show connection and command events on stderr (-vv: also the plan).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Run")]
+pub struct RunOpts {
+    /// Hosts in flight at once (connections being set up or used).
+    #[arg(short = 'w', long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub window: u64,
+
+    /// Timeout of each command, push or pull on each host, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+
+    /// Upload this local script and run it; the command words are its arguments.
+    #[arg(short = 's', long, value_name = "SCRIPT")]
+    pub script: Option<PathBuf>,
+
+    /// Copy these local files or directories to every host (needs --to).
+    #[arg(long, value_name = "LOCAL", num_args = 1.., requires = "to")]
+    pub push: Vec<PathBuf>,
+
+    /// Remote destination of --push (a directory if it ends with / or exists).
+    #[arg(long, value_name = "REMOTE", requires = "push")]
+    pub to: Option<String>,
+
+    /// Copy these remote files or directories from every host (needs --into).
+    #[arg(long, value_name = "REMOTE", num_args = 1.., requires = "into")]
+    pub pull: Vec<String>,
+
+    /// Local directory for --pull: one subdirectory per host.
+    #[arg(long, value_name = "LOCALDIR", requires = "pull")]
+    pub into: Option<PathBuf>,
+}
+
+/// Where the output goes.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputOpts {
+    #[command(flatten)]
+    pub mode: ModeOpts,
+
+    /// With -d: also write DIR/0ok/HOST and DIR/1failed/HOST marks.
+    #[arg(short = 'm', long, requires = "out_dir")]
+    pub mark: bool,
+
+    /// No progress bar (it is only shown when stderr is a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// The output mode: at most one of these.
+#[derive(Debug, Clone, Default, Args)]
+#[group(id = "mode", multiple = false)]
+pub struct ModeOpts {
+    /// Raw output: the bytes as they come, without host prefix.
+    #[arg(short = 'r', long)]
+    pub raw: bool,
+
+    /// Prefix lines with the time of reception and the host.
+    #[arg(long)]
+    pub time: bool,
+
+    /// One file per host in DIR: DIR/HOST (stdout) and DIR/HOST.err (stderr).
+    #[arg(short = 'd', long = "out-dir", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Gather: hosts with identical output are shown once, in one block.
+    #[arg(short = 'b', long)]
+    pub gather: bool,
+
+    /// One JSON object per host and line (stdout, stderr, status, timing, error).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Scenario files: jobs on nodes with requirements (TOML, or apssh's YAML).
+    #[command(subcommand)]
+    Scenario(ScenarioCmd),
+}
+
+/// `ajssh scenario ...`
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCmd {
+    /// Run a scenario file and print its listing.
+    Run(ScenarioRun),
+    /// Write the scenario's graph in dot format.
+    Dot(ScenarioDot),
+    /// Check a scenario file and print what would run, in order, without running it.
+    Check(ScenarioCheck),
+}
+
+/// `ajssh scenario run FILE`
+#[derive(Debug, Args)]
+pub struct ScenarioRun {
+    /// The scenario (.toml, or .yaml/.yml in apssh's format).
+    pub file: PathBuf,
+    /// Also write the graph with outcome colours to this .dot file after the run.
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+}
+
+/// `ajssh scenario dot FILE`
+#[derive(Debug, Args)]
+pub struct ScenarioDot {
+    /// The scenario (.toml, or .yaml/.yml in apssh's format).
+    pub file: PathBuf,
+    /// Where to write (default: FILE with the extension .dot; `-` for stdout).
+    #[arg(short = 'o', long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// `ajssh scenario check FILE`
+#[derive(Debug, Args)]
+pub struct ScenarioCheck {
+    /// The scenario (.toml, or .yaml/.yml in apssh's format).
+    pub file: PathBuf,
+}
+
+fn after_help() -> String {
+    format!("{TARGET_HELP}\n\n{}", exit::HELP)
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("`{s}`: must be more than 0 seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// A parse failure: clap's error (help and version included) to print, and the exit code.
+pub struct ParseExit {
+    /// What to print.
+    pub error: clap::Error,
+    /// 0 for --help/--version, [`exit::USAGE`] otherwise.
+    pub code: u8,
+}
+
+/// Parses the command line (program name first).
+pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
+    let split = args.iter().skip(1).position(|a| a == "--").map(|i| i + 1);
+    let (front, command) = match split {
+        Some(i) => (args[..i].to_vec(), args[i + 1..].to_vec()),
+        None => (args, Vec::new()),
+    };
+    let mut cmd = Cli::command();
+    if split.is_none() {
+        // no `--`: the first positional word ends the options, the rest is kept verbatim
+        cmd = cmd.mut_arg("words", |a| {
+            a.trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .num_args(0..)
+        });
+    }
+    let fail = |error: clap::Error| {
+        let code = match error.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                exit::OK
+            }
+            _ => exit::USAGE,
+        };
+        ParseExit { error, code }
+    };
+    let matches = cmd.try_get_matches_from_mut(front).map_err(fail)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(fail)?;
+    if split.is_some() {
+        cli.command = command
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+    } else if cli.sub.is_none() && !cli.words.is_empty() {
+        let keep = if cli.target_sources.is_empty() { 1 } else { 0 };
+        cli.command = cli.words.split_off(keep);
+    }
+    Ok(cli)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: &str) -> Cli {
+        let args = std::iter::once("ajssh")
+            .chain(line.split_whitespace())
+            .map(OsString::from)
+            .collect();
+        match parse(args) {
+            Ok(c) => c,
+            Err(e) => panic!("{line}: {}", e.error),
+        }
+    }
+
+    fn err(line: &str) -> (String, u8) {
+        let args = std::iter::once("ajssh")
+            .chain(line.split_whitespace())
+            .map(OsString::from)
+            .collect();
+        match parse(args) {
+            Ok(c) => panic!("{line} parsed: {c:?}"),
+            Err(e) => (e.error.to_string(), e.code),
+        }
+    }
+
+    #[test]
+    fn command_follows_double_dash_and_options_may_come_anywhere() {
+        let c = p("h1 -w 4 h2 -- ls -l --all");
+        assert_eq!(c.words, ["h1", "h2"]);
+        assert_eq!(c.command, ["ls", "-l", "--all"]);
+        assert_eq!(c.run.window, 4);
+    }
+
+    #[test]
+    fn without_double_dash_the_first_word_is_the_targets() {
+        let c = p("-u bob h1,h2 uname -a");
+        assert_eq!(c.words, ["h1,h2"]);
+        assert_eq!(c.command, ["uname", "-a"]);
+        assert_eq!(c.connect.user.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn with_target_files_all_words_are_the_command() {
+        let c = p("-t hosts.txt uname -a");
+        assert!(c.words.is_empty());
+        assert_eq!(c.target_sources, ["hosts.txt"]);
+        assert_eq!(c.command, ["uname", "-a"]);
+    }
+
+    #[test]
+    fn apssh_spellings_are_accepted() {
+        let c = p("-l root -g gw -k key -t h -- true");
+        assert_eq!(c.connect.user.as_deref(), Some("root"));
+        assert_eq!(c.connect.jump.as_deref(), Some("gw"));
+        assert_eq!(c.connect.identities, [PathBuf::from("key")]);
+    }
+
+    #[test]
+    fn push_and_pull_take_several_paths() {
+        let c = p("--push a b --to /tmp/ --pull /etc/hostname --into out h -- true");
+        assert_eq!(c.run.push, [PathBuf::from("a"), PathBuf::from("b")]);
+        assert_eq!(c.run.to.as_deref(), Some("/tmp/"));
+        assert_eq!(c.run.pull, ["/etc/hostname"]);
+        assert_eq!(c.words, ["h"]);
+    }
+
+    #[test]
+    fn scenario_subcommands_parse() {
+        let c = p("scenario run plan.toml -v --known-hosts kh");
+        match c.sub {
+            Some(Sub::Scenario(ScenarioCmd::Run(r))) => {
+                assert_eq!(r.file, PathBuf::from("plan.toml"));
+                assert_eq!(r.connect.verbose, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            p("scenario dot a.toml -o -").sub,
+            Some(Sub::Scenario(ScenarioCmd::Dot(_)))
+        ));
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        for line in [
+            "h -w 0 -- true",
+            "h -w many -- true",
+            "h --timeout -1 -- true",
+            "h --connect-timeout abc -- true",
+            "h -p 70000 -- true",
+            "h -r -b -- true",
+            "h --json -d out -- true",
+            "h -m -- true",
+            "h --push a -- true",
+            "h --into d -- true",
+            "h --frobnicate -- true",
+            "h --accept-new-host-keys --insecure-accept-any-host-key -- true",
+        ] {
+            let (text, code) = err(line);
+            assert_eq!(code, exit::USAGE, "{line}: {text}");
+            assert!(text.starts_with("error:"), "{line}: {text}");
+        }
+    }
+
+    #[test]
+    fn help_is_not_an_error_and_documents_exit_codes() {
+        let (text, code) = err("--help");
+        assert_eq!(code, exit::OK);
+        assert!(
+            text.contains("Exit codes:") && text.contains("node[01-20,35]"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! `ajssh TARGETS -- COMMAND`: the same steps on every host, `-w` hosts at
+//! a time, on a scheduler of [`HostJob`]s.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use asyncjobs_core::{JobExt, Scheduler};
+
+use crate::args::Cli;
+use crate::exit;
+use crate::hostjob::{Fanout, HostJob};
+use crate::hosts::{HostSpec, NodeFactory, Resolver};
+use crate::limits;
+use crate::output::{Mode, Output};
+use crate::progress::Progress;
+use crate::steps::{self, Step};
+use crate::targets::{self, Target, TargetError};
+
+/// An error that ends the run before it starts, with its exit code.
+#[derive(Debug)]
+pub struct Fail {
+    /// What to print after `ajssh: error: `.
+    pub message: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+fn usage(message: impl ToString) -> Fail {
+    Fail {
+        message: message.to_string(),
+        code: exit::USAGE,
+    }
+}
+
+fn local(message: impl ToString) -> Fail {
+    Fail {
+        message: message.to_string(),
+        code: exit::LOCAL,
+    }
+}
+
+/// The targets given (words and `-t` sources) and the excludes.
+pub fn collect(cli: &Cli) -> Result<(Vec<Target>, Vec<Target>), TargetError> {
+    let mut all = Vec::new();
+    for w in &cli.words {
+        all.extend(targets::parse_word(w)?);
+    }
+    for s in &cli.target_sources {
+        all.extend(targets::from_source(s)?);
+    }
+    let mut excludes = Vec::new();
+    for x in &cli.exclude {
+        excludes.extend(targets::from_source(x)?);
+    }
+    Ok((all, excludes))
+}
+
+/// Runs the fan-out described by `cli`; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8, Fail> {
+    let (all, excludes) = collect(&cli).map_err(usage)?;
+    if all.is_empty() {
+        return Err(usage("no target given (see --help: TARGETS, -t FILE)"));
+    }
+    let (selected, excluded) = targets::resolve(all, &excludes);
+    let resolver = Resolver::new(&cli.connect).map_err(usage)?;
+    let specs = resolver.resolve(&selected).map_err(usage)?;
+    if cli.list_targets {
+        let mut out = std::io::stdout().lock();
+        for s in &specs {
+            writeln!(out, "{}", s.target()).map_err(local)?;
+        }
+        return Ok(exit::OK);
+    }
+    if specs.is_empty() {
+        return Err(usage(format!(
+            "no target left: all {excluded} were excluded"
+        )));
+    }
+    let steps = steps::from_options(&cli.run, &cli.command).map_err(usage)?;
+    if cli.dry_run {
+        print!("{}", dry_run(&excludes, &specs, excluded, &steps));
+        return Ok(exit::OK);
+    }
+    let window = check_limits(&cli, &specs, &steps)?;
+    let mode = mode(&cli);
+    let verbose = cli.connect.verbose > 0;
+    let progress = Progress::new(specs.len(), !cli.output.no_progress);
+    let output =
+        Output::new(mode, verbose, cli.output.mark, specs.len(), progress).map_err(local)?;
+    let factory = NodeFactory::new(output.node_formatter());
+    let fanout = Arc::new(Fanout {
+        output,
+        factory,
+        steps,
+        timeout: cli.run.timeout,
+        local_error: AtomicBool::new(false),
+    });
+    let mut sched = Scheduler::new()
+        .critical(false)
+        .jobs_window(window)
+        .label("ajssh");
+    for (order, spec) in specs.into_iter().enumerate() {
+        sched.add(
+            HostJob {
+                order,
+                spec,
+                fanout: Arc::clone(&fanout),
+            }
+            .critical(false),
+        );
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(local)?;
+    let interrupted = rt.block_on(async {
+        let interrupted = tokio::select! {
+            r = sched.co_run() => { r.map_err(|e| local(format!("scheduler: {e}")))?; false }
+            _ = tokio::signal::ctrl_c() => true,
+        };
+        // cancelled hosts' commands are stopped as their jobs are dropped
+        drop(sched);
+        fanout.factory.close_gateways().await;
+        Ok::<bool, Fail>(interrupted)
+    })?;
+    if interrupted {
+        eprintln!("ajssh: interrupted");
+    }
+    let code = fanout.output.finish(verbose).map_err(local)?;
+    if fanout.local_error.load(Ordering::SeqCst) {
+        return Ok(exit::LOCAL);
+    }
+    Ok(code)
+}
+
+fn mode(cli: &Cli) -> Mode {
+    let m = &cli.output.mode;
+    if m.raw {
+        Mode::Raw
+    } else if m.time {
+        Mode::Time
+    } else if let Some(d) = &m.out_dir {
+        Mode::Dir(d.clone())
+    } else if m.gather {
+        Mode::Gather
+    } else if m.json {
+        Mode::Json
+    } else {
+        Mode::Prefixed
+    }
+}
+
+/// Raises the descriptor limit and checks the window fits; returns the window.
+fn check_limits(cli: &Cli, specs: &[HostSpec], steps: &[Step]) -> Result<usize, Fail> {
+    let window = usize::try_from(cli.run.window)
+        .unwrap_or(usize::MAX)
+        .min(specs.len())
+        .max(1);
+    let transfers = steps.iter().any(|s| !matches!(s, Step::Run(_)));
+    // the socket, slack for the SSH runtime, files of -d and of transfers
+    let per_host =
+        2 + if cli.output.mode.out_dir.is_some() {
+            2
+        } else {
+            0
+        } + if transfers { 2 } else { 0 };
+    let nofile = limits::raise_nofile()
+        .map_err(|e| local(format!("cannot read the file descriptor limit: {e}")))?;
+    if let Some(msg) = limits::check_window(window, per_host, nofile) {
+        return Err(local(msg));
+    }
+    if cli.connect.verbose > 1 {
+        eprintln!(
+            "ajssh: {} hosts, window {window}, file descriptor limit {}",
+            specs.len(),
+            nofile.soft
+        );
+    }
+    Ok(window)
+}
+
+/// `-n`: the excludes, the hosts selected and the steps, as apssh lists them.
+fn dry_run(excludes: &[Target], specs: &[HostSpec], excluded: usize, steps: &[Step]) -> String {
+    let mut s = format!("========== {} excludes found:\n", excludes.len());
+    for x in excludes {
+        s.push_str(&format!("{x}\n"));
+    }
+    s.push_str(&format!(
+        "========== {} hostnames selected ({excluded} excluded):\n",
+        specs.len()
+    ));
+    for spec in specs {
+        s.push_str(&format!("{}: {}\n", spec.label, spec.target()));
+    }
+    s.push_str(&format!(
+        "========== each host runs {} step(s):\n",
+        steps.len()
+    ));
+    for (i, step) in steps.iter().enumerate() {
+        s.push_str(&format!("{}. {}\n", i + 1, step.describe()));
+    }
+    s
+}

@@ -1,0 +1,122 @@
+//! [`HostJob`]: one host of a fan-out, as a scheduler job. It builds the
+//! host's node when it starts (not before: memory and descriptors stay flat
+//! however many hosts wait), runs the steps, closes the connection, and hands
+//! the outcome to the output at once; the scheduler only keeps a `()`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use asyncjobs_core::{AbstractJob, JobError};
+use asyncjobs_ssh::{SshError, SshJob, SshOutput};
+
+use crate::hosts::{HostSpec, NodeFactory};
+use crate::output::json::HostStatus;
+use crate::output::{HostResult, Output};
+use crate::steps::Step;
+
+/// Output bytes the library keeps per command for error messages (the stderr
+/// tail); the outputs themselves go through the formatters.
+const ERROR_CAPTURE: usize = 16 * 1024;
+
+/// What every host of a fan-out shares.
+pub struct Fanout {
+    /// Where results go.
+    pub output: Output,
+    /// Builds the nodes.
+    pub factory: NodeFactory,
+    /// What to run.
+    pub steps: Vec<Step>,
+    /// Per-command timeout.
+    pub timeout: Option<Duration>,
+    /// Set when a result could not be written locally.
+    pub local_error: AtomicBool,
+}
+
+/// One host.
+pub struct HostJob {
+    /// Rank among the targets.
+    pub order: usize,
+    /// The host.
+    pub spec: HostSpec,
+    /// Shared state.
+    pub fanout: Arc<Fanout>,
+}
+
+/// Status, error kind and error text of a host's result.
+pub fn classify(
+    result: &Result<SshOutput, SshError>,
+) -> (HostStatus, Option<String>, Option<String>) {
+    match result {
+        Ok(_) => (HostStatus::Ok, None, None),
+        Err(e @ SshError::Connect(_)) => (
+            HostStatus::Unreachable,
+            Some(e.kind().into()),
+            Some(e.to_string()),
+        ),
+        Err(e) => (
+            HostStatus::Failed,
+            Some(e.kind().into()),
+            Some(e.to_string()),
+        ),
+    }
+}
+
+#[asyncjobs_core::async_trait]
+impl AbstractJob for HostJob {
+    type Output = ();
+
+    async fn co_run(&self) -> Result<(), JobError> {
+        let f = &self.fanout;
+        let start = f.output.started().elapsed();
+        let t0 = Instant::now();
+        let node = f.factory.node(&self.spec);
+        let capture = f.output.host_formatter();
+        let mut job = SshJob::new(&node)
+            .formatter(capture.clone())
+            .capture_limit(ERROR_CAPTURE);
+        if let Some(t) = f.timeout {
+            job = job.command_timeout(t);
+        }
+        for step in &f.steps {
+            job = job.command_arc(step.command(&self.spec.label, f.timeout));
+        }
+        let result = job.execute().await;
+        // free the socket now: thousands of finished hosts must not pile up
+        node.close().await;
+        let (status, error_kind, error) = classify(&result);
+        let exit_status = match &result {
+            Err(e) => e.status().cloned(),
+            Ok(_) => None,
+        };
+        let r = HostResult {
+            order: self.order,
+            label: self.spec.label.clone(),
+            target: self.spec.target(),
+            status,
+            error_kind,
+            error,
+            exit_code: exit_status.as_ref().and_then(|s| s.code()),
+            signal: exit_status
+                .as_ref()
+                .and_then(|s| s.signal().map(str::to_string)),
+            start,
+            duration: t0.elapsed(),
+            capture,
+        };
+        if let Err(e) = f.output.finish_host(r) {
+            if !f.local_error.swap(true, Ordering::SeqCst) {
+                eprintln!("ajssh: error: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    fn kind(&self) -> String {
+        "HostJob".into()
+    }
+
+    fn default_label(&self) -> String {
+        self.spec.label.clone()
+    }
+}

@@ -1,0 +1,456 @@
+//! From targets to SSH nodes: merges what the target says, the command-line
+//! options and `~/.ssh/config` (in that order of precedence, as OpenSSH),
+//! gives every host a unique display name, and builds the nodes — lazily,
+//! one host at a time, so ten thousand targets cost ten thousand small
+//! [`HostSpec`]s, not ten thousand connections. Gateways are shared: one
+//! node (one connection) per distinct jump chain.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use asyncjobs_ssh::{Formatter, HostKeyPolicy, SshNode};
+
+use crate::args::ConnectOpts;
+use crate::sshconfig::{Config, ConfigError, ConfigSource};
+use crate::targets::{parse_hop, Hop, Target, TargetError, Via};
+
+/// Default connect timeout of `ajssh` (shorter than the library's 30 s:
+/// in a fan-out, a dead host should not hold a window slot for long).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One machine to connect to, fully resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The name as given (an ssh_config alias, or the host name).
+    pub alias: String,
+    /// The name or address to connect to (`HostName`, else the alias).
+    pub hostname: String,
+    /// Login user.
+    pub user: String,
+    /// Port.
+    pub port: u16,
+    /// Key files; empty for the library's default (agent, ~/.ssh/id_*).
+    pub identities: Vec<PathBuf>,
+    /// Also use the agent besides `identities` (keys that come from ssh_config).
+    pub agent_too: bool,
+    /// known_hosts files; empty for the default ones.
+    pub known_hosts: Vec<PathBuf>,
+    /// Host key policy.
+    pub policy: HostKeyPolicy,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl Endpoint {
+    /// `user@hostname[:port]` (`[v6]:port` for IPv6).
+    pub fn address(&self) -> String {
+        let host = if self.hostname.contains(':') {
+            format!("[{}]", self.hostname)
+        } else {
+            self.hostname.clone()
+        };
+        if self.port == 22 {
+            format!("{}@{host}", self.user)
+        } else {
+            format!("{}@{host}:{}", self.user, self.port)
+        }
+    }
+}
+
+/// A host of the fan-out, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    /// The host.
+    pub endpoint: Endpoint,
+    /// Jump hosts, first hop first.
+    pub gateways: Vec<Endpoint>,
+    /// Unique name in outputs (`-d` files, `-b` blocks, prefixes).
+    pub label: String,
+}
+
+impl HostSpec {
+    /// `gw->...->user@host:port`.
+    pub fn target(&self) -> String {
+        let mut s = String::new();
+        for g in &self.gateways {
+            s.push_str(&g.address());
+            s.push_str("->");
+        }
+        s.push_str(&self.endpoint.address());
+        s
+    }
+}
+
+/// Why the hosts cannot be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum HostsError {
+    /// Bad `-J` or ProxyJump.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// Bad config file.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// What the options say, merged with the config for each host.
+pub struct Resolver {
+    opts: ConnectOpts,
+    jump: Option<Vec<Hop>>,
+    config: Config,
+}
+
+fn local_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "root".into())
+}
+
+/// `-J` / ProxyJump hops: `[user@]host[:port]` (also `ssh://...`), comma separated.
+pub fn parse_jump(text: &str) -> Result<Vec<Hop>, TargetError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| parse_hop(h.trim_start_matches("ssh://"), text))
+        .collect()
+}
+
+impl Resolver {
+    /// Reads the config and checks `-J`.
+    pub fn new(opts: &ConnectOpts) -> Result<Resolver, HostsError> {
+        let jump = opts.jump.as_deref().map(parse_jump).transpose()?;
+        let config = Config::load(&ConfigSource::from_arg(opts.config.as_deref()))?;
+        Ok(Resolver {
+            opts: opts.clone(),
+            jump,
+            config,
+        })
+    }
+
+    /// A resolver with a given config (tests).
+    #[cfg(test)]
+    pub fn with_config(opts: &ConnectOpts, config: Config) -> Resolver {
+        let jump = opts.jump.as_deref().map(|j| parse_jump(j).unwrap());
+        Resolver {
+            opts: opts.clone(),
+            jump,
+            config,
+        }
+    }
+
+    /// Resolves one hop: target values, then options, then config, then defaults.
+    pub fn endpoint(&self, hop: &Hop) -> Endpoint {
+        let cfg = self.config.query(&hop.host);
+        let o = &self.opts;
+        let (identities, agent_too) = if !o.identities.is_empty() {
+            (o.identities.clone(), false)
+        } else {
+            // OpenSSH skips IdentityFile entries that do not exist, and still asks the agent
+            let files: Vec<PathBuf> = cfg
+                .identity_files
+                .iter()
+                .filter(|p| p.exists())
+                .cloned()
+                .collect();
+            let any = !files.is_empty();
+            (files, any)
+        };
+        let policy = if o.insecure_accept_any_host_key {
+            HostKeyPolicy::AcceptAny
+        } else if o.accept_new_host_keys {
+            HostKeyPolicy::AcceptNew
+        } else {
+            match cfg.strict_host_key_checking.as_deref() {
+                // "no" would also accept changed keys in OpenSSH: we never do that silently
+                Some("no" | "off" | "accept-new") => HostKeyPolicy::AcceptNew,
+                _ => HostKeyPolicy::Strict,
+            }
+        };
+        Endpoint {
+            alias: hop.host.clone(),
+            hostname: cfg.host_name.clone().unwrap_or_else(|| hop.host.clone()),
+            user: hop
+                .user
+                .clone()
+                .or_else(|| o.user.clone())
+                .or(cfg.user.clone())
+                .unwrap_or_else(local_user),
+            port: hop.port.or(o.port).or(cfg.port).unwrap_or(22),
+            identities,
+            agent_too,
+            known_hosts: if o.known_hosts.is_empty() {
+                cfg.known_hosts_files.clone()
+            } else {
+                o.known_hosts.clone()
+            },
+            policy,
+            connect_timeout: o
+                .connect_timeout
+                .or(cfg.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        }
+    }
+
+    /// The gateways of a target: its own, or none (`None->`), or `-J`, or ProxyJump.
+    pub fn gateways(&self, t: &Target) -> Result<Vec<Endpoint>, TargetError> {
+        let hops = match &t.via {
+            Via::Gateways(h) => h.clone(),
+            Via::Direct => Vec::new(),
+            Via::Default => match &self.jump {
+                Some(j) => j.clone(),
+                None => match self.config.query(&t.hop.host).proxy_jump {
+                    Some(list) => parse_jump(&list.join(","))?,
+                    None => Vec::new(),
+                },
+            },
+        };
+        Ok(hops.iter().map(|h| self.endpoint(h)).collect())
+    }
+
+    /// Resolves all targets and gives them unique labels.
+    pub fn resolve(&self, targets: &[Target]) -> Result<Vec<HostSpec>, TargetError> {
+        let mut specs = Vec::with_capacity(targets.len());
+        for t in targets {
+            specs.push(HostSpec {
+                endpoint: self.endpoint(&t.hop),
+                gateways: self.gateways(t)?,
+                label: String::new(),
+            });
+        }
+        label(&mut specs);
+        Ok(specs)
+    }
+}
+
+/// Labels: the alias (`:port` when not 22); `user@` in front where that is
+/// ambiguous; the whole target where even that is.
+fn label(specs: &mut [HostSpec]) {
+    let base = |s: &HostSpec| {
+        let host = if s.endpoint.alias.contains(':') {
+            format!("[{}]", s.endpoint.alias)
+        } else {
+            s.endpoint.alias.clone()
+        };
+        if s.endpoint.port == 22 {
+            host
+        } else {
+            format!("{host}:{}", s.endpoint.port)
+        }
+    };
+    let count = |labels: &[String]| {
+        let mut m: HashMap<String, usize> = HashMap::new();
+        for l in labels {
+            *m.entry(l.clone()).or_default() += 1;
+        }
+        m
+    };
+    let mut labels: Vec<String> = specs.iter().map(base).collect();
+    let dup = count(&labels);
+    for (l, s) in labels.iter_mut().zip(specs.iter()) {
+        if dup[l.as_str()] > 1 {
+            *l = format!("{}@{l}", s.endpoint.user);
+        }
+    }
+    let dup = count(&labels);
+    for (l, s) in labels.iter_mut().zip(specs.iter()) {
+        if dup[l.as_str()] > 1 {
+            *l = s.target();
+        }
+    }
+    for (s, l) in specs.iter_mut().zip(labels) {
+        s.label = l;
+    }
+}
+
+/// Builds nodes, sharing gateway nodes between hosts.
+pub struct NodeFactory {
+    events: Arc<dyn Formatter>,
+    gateways: Mutex<HashMap<String, SshNode>>,
+}
+
+impl NodeFactory {
+    /// Nodes whose connection events go to `events`.
+    pub fn new(events: Arc<dyn Formatter>) -> NodeFactory {
+        NodeFactory {
+            events,
+            gateways: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A node for `e`, shown as `display`, behind `gateway`.
+    pub fn build(&self, e: &Endpoint, display: &str, gateway: Option<&SshNode>) -> SshNode {
+        let mut b = SshNode::builder(&e.hostname)
+            .port(e.port)
+            .user(&e.user)
+            .connect_timeout(e.connect_timeout)
+            .host_key_policy(e.policy)
+            .display_name(display)
+            .formatter(Arc::clone(&self.events));
+        for i in &e.identities {
+            b = b.identity(i);
+        }
+        if e.agent_too {
+            b = b.agent(true);
+        }
+        for k in &e.known_hosts {
+            b = b.known_hosts_file(k);
+        }
+        if let Some(g) = gateway {
+            b = b.gateway(g);
+        }
+        b.build()
+    }
+
+    /// The node of `spec` (its gateways are created once and shared).
+    pub fn node(&self, spec: &HostSpec) -> SshNode {
+        let mut gateway: Option<SshNode> = None;
+        let mut chain = String::new();
+        for g in &spec.gateways {
+            chain.push_str(&format!(
+                "{}|{:?}|{:?}|{:?}->",
+                g.address(),
+                g.identities,
+                g.known_hosts,
+                g.policy
+            ));
+            let mut cache = self.gateways.lock().unwrap_or_else(|e| e.into_inner());
+            let node = cache
+                .entry(chain.clone())
+                .or_insert_with(|| self.build(g, &g.address(), gateway.as_ref()))
+                .clone();
+            gateway = Some(node);
+        }
+        self.build(&spec.endpoint, &spec.label, gateway.as_ref())
+    }
+
+    /// Closes the gateways' connections (the hosts' are closed as they finish).
+    pub async fn close_gateways(&self) {
+        let nodes: Vec<SshNode> = {
+            let cache = self.gateways.lock().unwrap_or_else(|e| e.into_inner());
+            let mut v: Vec<SshNode> = cache.values().cloned().collect();
+            // farthest first: a gateway closes after the hosts behind it
+            v.sort_by_key(|n| std::cmp::Reverse(n.distance()));
+            v
+        };
+        for n in nodes {
+            n.close().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::targets::parse_word;
+    use std::path::Path;
+
+    fn opts() -> ConnectOpts {
+        ConnectOpts {
+            user: None,
+            ..ConnectOpts::default()
+        }
+    }
+
+    fn resolver(o: &ConnectOpts) -> Resolver {
+        let cfg = "Host web\n  HostName 10.0.0.5\n  User deploy\n  Port 2200\n  ProxyJump jumper\nHost jumper\n  HostName 10.0.0.1\n  User gw\n";
+        Resolver::with_config(o, Config::from_text(cfg, Path::new("/home/alice")))
+    }
+
+    fn specs(r: &Resolver, word: &str) -> Vec<HostSpec> {
+        r.resolve(&parse_word(word).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn config_fills_what_target_and_options_do_not_say() {
+        let s = &specs(&resolver(&opts()), "web")[0];
+        assert_eq!(s.endpoint.hostname, "10.0.0.5");
+        assert_eq!(s.endpoint.user, "deploy");
+        assert_eq!(s.endpoint.port, 2200);
+        assert_eq!(s.label, "web:2200");
+        assert_eq!(s.target(), "gw@10.0.0.1->deploy@10.0.0.5:2200");
+    }
+
+    #[test]
+    fn target_beats_options_which_beat_config() {
+        let o = ConnectOpts {
+            user: Some("opt".into()),
+            port: Some(2022),
+            ..opts()
+        };
+        let r = resolver(&o);
+        assert_eq!(specs(&r, "web")[0].endpoint.user, "opt");
+        assert_eq!(specs(&r, "web")[0].endpoint.port, 2022);
+        assert_eq!(
+            specs(&r, "me@web:23")[0].endpoint.address(),
+            "me@10.0.0.5:23"
+        );
+    }
+
+    #[test]
+    fn jump_option_and_none_override_proxy_jump() {
+        let o = ConnectOpts {
+            jump: Some("a@j1:2,j2".into()),
+            ..opts()
+        };
+        let r = resolver(&o);
+        let s = &specs(&r, "web")[0];
+        assert_eq!(
+            s.gateways.iter().map(Endpoint::address).collect::<Vec<_>>(),
+            ["a@j1:2", &format!("{}@j2", local_user())]
+        );
+        assert!(specs(&r, "None->web")[0].gateways.is_empty());
+        assert_eq!(specs(&r, "x@own->web")[0].gateways[0].address(), "x@own");
+    }
+
+    #[test]
+    fn host_key_flags_set_the_policy() {
+        let r = resolver(&ConnectOpts {
+            accept_new_host_keys: true,
+            ..opts()
+        });
+        assert_eq!(specs(&r, "h")[0].endpoint.policy, HostKeyPolicy::AcceptNew);
+        let r = resolver(&ConnectOpts {
+            insecure_accept_any_host_key: true,
+            ..opts()
+        });
+        assert_eq!(specs(&r, "h")[0].endpoint.policy, HostKeyPolicy::AcceptAny);
+        assert_eq!(
+            specs(&resolver(&opts()), "h")[0].endpoint.policy,
+            HostKeyPolicy::Strict
+        );
+    }
+
+    #[test]
+    fn labels_are_unique() {
+        let r = resolver(&opts());
+        let labels: Vec<String> = specs(&r, "a@h,b@h,h:2222,[::1]:2222")
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        assert_eq!(labels, ["a@h", "b@h", "h:2222", "[::1]:2222"]);
+        let labels: Vec<String> = specs(&r, "g1->u@h,g2->u@h")
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        let me = local_user();
+        assert_eq!(labels, [format!("{me}@g1->u@h"), format!("{me}@g2->u@h")]);
+    }
+
+    #[test]
+    fn bad_jump_hosts_are_errors() {
+        assert!(parse_jump("a:notaport").is_err());
+        assert_eq!(parse_jump("ssh://u@h:2,k").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn gateway_nodes_are_shared_between_hosts() {
+        let r = resolver(&opts());
+        let f = NodeFactory::new(asyncjobs_ssh::default_formatter());
+        let s = specs(&r, "web,None->other,x@web");
+        let (a, b) = (f.node(&s[0]), f.node(&s[2]));
+        assert!(a.gateway().unwrap().same_node(b.gateway().unwrap()));
+        assert!(f.node(&s[1]).gateway().is_none());
+    }
+}

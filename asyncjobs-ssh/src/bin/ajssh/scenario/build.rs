@@ -1,0 +1,231 @@
+//! A checked [`Plan`] into a scheduler: nodes (gateways first), then each
+//! scope's jobs and groups, then their requirements.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use asyncjobs_core::{JobExt, JobRef, Scheduler};
+use asyncjobs_ssh::{
+    Formatter, LocalNode, Node, Pull, Push, Run, RunScript, RunString, SshCommand, SshJob,
+};
+
+use super::plan::{CommandDef, GroupDef, Item, NodeDef, Plan};
+use crate::hosts::{HostSpec, NodeFactory, Resolver};
+use crate::targets::{Hop, Target, Via};
+
+/// Builds the nodes and the scheduler of a checked plan.
+pub fn scheduler(
+    plan: &Plan,
+    resolver: &Resolver,
+    formatter: Arc<dyn Formatter>,
+) -> Result<Scheduler, String> {
+    let factory = NodeFactory::new(Arc::clone(&formatter));
+    let mut nodes: HashMap<String, Node> = HashMap::new();
+    for n in &plan.nodes {
+        build_node(n, plan, resolver, &factory, &formatter, &mut nodes);
+    }
+    let mut s = Scheduler::new()
+        .critical(plan.critical)
+        .jobs_window(plan.window);
+    if let Some(l) = &plan.label {
+        s = s.label(l.clone());
+    }
+    if let Some(t) = plan.timeout {
+        s = s.timeout(t);
+    }
+    fill(&mut s, &plan.items, &nodes)?;
+    Ok(s)
+}
+
+/// Builds `n` (and its gateway first, recursively; the plan has no gateway cycle).
+fn build_node(
+    n: &NodeDef,
+    plan: &Plan,
+    resolver: &Resolver,
+    factory: &NodeFactory,
+    formatter: &Arc<dyn Formatter>,
+    nodes: &mut HashMap<String, Node>,
+) {
+    if nodes.contains_key(&n.id.name) {
+        return;
+    }
+    if n.local {
+        let local = LocalNode::new()
+            .with_name(n.id.name.clone())
+            .with_formatter(Arc::clone(formatter));
+        nodes.insert(n.id.name.clone(), Node::Local(local));
+        return;
+    }
+    let hop = Hop {
+        user: n.user.clone(),
+        host: n.host.clone().unwrap_or_default(),
+        port: n.port,
+    };
+    let mut endpoint = resolver.endpoint(&hop);
+    if !n.identities.is_empty() {
+        endpoint.identities = n.identities.clone();
+        endpoint.agent_too = false;
+    }
+    let node = match &n.gateway {
+        Some(gw) => {
+            if let Some(def) = plan.nodes.iter().find(|d| d.id.name == gw.name) {
+                build_node(def, plan, resolver, factory, formatter, nodes);
+            }
+            let gateway = nodes.get(&gw.name).and_then(Node::as_ssh).cloned();
+            factory.build(&endpoint, &n.id.name, gateway.as_ref())
+        }
+        None => {
+            // no gateway in the file: -J or the ssh_config's ProxyJump, as for fan-outs
+            let gateways = resolver
+                .gateways(&Target {
+                    hop: hop.clone(),
+                    via: Via::Default,
+                })
+                .unwrap_or_default();
+            factory.node(&HostSpec {
+                endpoint,
+                gateways,
+                label: n.id.name.clone(),
+            })
+        }
+    };
+    nodes.insert(n.id.name.clone(), Node::Ssh(node));
+}
+
+fn fill(s: &mut Scheduler, items: &[Item], nodes: &HashMap<String, Node>) -> Result<(), String> {
+    let mut refs: HashMap<&str, JobRef> = HashMap::new();
+    for item in items {
+        let r = match item {
+            Item::Job(j) => {
+                let node = nodes
+                    .get(&j.node.name)
+                    .ok_or_else(|| format!("unknown node `{}`", j.node.name))?;
+                let mut job = SshJob::new(node);
+                if let Some(t) = j.timeout {
+                    job = job.command_timeout(t);
+                }
+                for c in &j.commands {
+                    job = job.command_arc(command(c));
+                }
+                let label = j.label.clone().unwrap_or_else(|| j.id.name.clone());
+                s.add(job.label(label).critical(j.critical).forever(j.forever))
+                    .job_ref()
+            }
+            Item::Group(g) => s.add(group(g, nodes)?).job_ref(),
+        };
+        refs.insert(&item.id().name, r);
+    }
+    for item in items {
+        let reqs: Vec<JobRef> = item
+            .requires()
+            .iter()
+            .filter_map(|r| refs.get(r.name.as_str()).copied())
+            .collect();
+        if !reqs.is_empty() {
+            s.add_requirement(&refs[item.id().name.as_str()], reqs)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn group(g: &GroupDef, nodes: &HashMap<String, Node>) -> Result<Scheduler, String> {
+    let mut s = Scheduler::new()
+        .label(g.label.clone().unwrap_or_else(|| g.id.name.clone()))
+        .critical(g.critical)
+        .forever(g.forever)
+        .jobs_window(g.window);
+    if let Some(t) = g.timeout {
+        s = s.timeout(t);
+    }
+    fill(&mut s, &g.items, nodes)?;
+    Ok(s)
+}
+
+fn command(c: &CommandDef) -> Arc<dyn SshCommand> {
+    match c {
+        CommandDef::Run {
+            line,
+            allowed,
+            label,
+            timeout,
+        } => {
+            let mut r = Run::new(line.clone()).allow_exits(allowed.clone());
+            if let Some(l) = label {
+                r = r.with_label(l.clone());
+            }
+            if let Some(t) = timeout {
+                r = r.timeout(*t);
+            }
+            Arc::new(r)
+        }
+        CommandDef::Script {
+            path,
+            args,
+            includes,
+            allowed,
+            label,
+            timeout,
+        } => {
+            let mut r = RunScript::new(path.clone()).allow_exits(allowed.clone());
+            if !args.is_empty() {
+                r = r.raw_arg(args);
+            }
+            for i in includes {
+                r = r.include(i.clone());
+            }
+            if let Some(l) = label {
+                r = r.with_label(l.clone());
+            }
+            if let Some(t) = timeout {
+                r = r.timeout(*t);
+            }
+            Arc::new(r)
+        }
+        CommandDef::String {
+            body,
+            args,
+            includes,
+            allowed,
+            label,
+            timeout,
+        } => {
+            let mut r = RunString::new(body.clone()).allow_exits(allowed.clone());
+            if !args.is_empty() {
+                r = r.raw_arg(args);
+            }
+            for i in includes {
+                r = r.include(i.clone());
+            }
+            if let Some(l) = label {
+                r = r.with_label(l.clone());
+            }
+            if let Some(t) = timeout {
+                r = r.timeout(*t);
+            }
+            Arc::new(r)
+        }
+        CommandDef::Push {
+            local,
+            remote,
+            label,
+        } => {
+            let p = Push::new(local.clone(), remote.clone());
+            Arc::new(match label {
+                Some(l) => p.with_label(l.clone()),
+                None => p,
+            })
+        }
+        CommandDef::Pull {
+            remote,
+            local,
+            label,
+        } => {
+            let p = Pull::new(remote.clone(), local.clone());
+            Arc::new(match label {
+                Some(l) => p.with_label(l.clone()),
+                None => p,
+            })
+        }
+    }
+}

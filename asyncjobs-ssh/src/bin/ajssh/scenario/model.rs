@@ -1,0 +1,237 @@
+//! The scenario file format (TOML), as serde structs. Unknown fields are
+//! errors; names keep their position in the file for error messages.
+//!
+//! ```toml
+//! label = "deploy"          # optional: the scheduler's label
+//! window = 8                # optional: jobs running at once (0: no limit)
+//! timeout = 300             # optional: seconds for the whole scenario
+//!
+//! [nodes.gw]
+//! host = "bastion.example.org"
+//! user = "admin"
+//! [nodes.web1]
+//! host = "10.0.0.1"         # or an ~/.ssh/config alias
+//! user = "root"
+//! port = 22
+//! identity = "~/.ssh/deploy_key"   # or a list
+//! gateway = "gw"            # another node (jump host)
+//! [nodes.here]
+//! local = true              # this machine
+//!
+//! [[job]]
+//! id = "prepare"
+//! node = "web1"
+//! run = "apt-get update"    # shorthand for one command
+//!
+//! [[job]]
+//! id = "deploy"
+//! node = "web1"
+//! requires = ["prepare"]    # or a single id
+//! critical = true           # default true: a failure stops the scenario
+//! forever = false
+//! timeout = 60              # seconds, for each command of the job
+//! commands = [
+//!   { push = ["app.tar.gz"], to = "/tmp/" },
+//!   { script = "install.sh", args = ["--quick"] },
+//!   { string = "echo done", args = [] },
+//!   { run = "systemctl restart app", allowed_exits = [3, "TERM"] },
+//!   { pull = ["/var/log/app.log"], into = "logs/" },
+//! ]
+//!
+//! [[group]]                 # a nested scheduler
+//! id = "checks"
+//! requires = ["deploy"]
+//! window = 2
+//! critical = false
+//!   [[group.job]]
+//!   id = "check1"
+//!   node = "here"
+//!   run = "curl -fsS http://10.0.0.1/"
+//! ```
+//! Relative local paths are relative to the scenario file's directory.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One value or a list of them.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// `x = "a"`
+    One(T),
+    /// `x = ["a", "b"]`
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    /// As a list.
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// An allowed exit: a code or a signal name.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Exit {
+    /// `3`
+    Code(u32),
+    /// `"TERM"`
+    Signal(String),
+}
+
+/// The whole file: a scope with nodes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    /// Scheduler label.
+    pub label: Option<String>,
+    /// Jobs window.
+    pub window: Option<usize>,
+    /// Seconds for the whole scenario.
+    pub timeout: Option<Spanned<f64>>,
+    /// Whether a failure of a critical job aborts (the scheduler's `critical`).
+    pub critical: Option<bool>,
+    /// Nodes by id.
+    #[serde(default)]
+    pub nodes: BTreeMap<String, Spanned<Node>>,
+    /// Jobs.
+    #[serde(default)]
+    pub job: Vec<Spanned<Job>>,
+    /// Nested groups.
+    #[serde(default)]
+    pub group: Vec<Spanned<Group>>,
+}
+
+/// A node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// Host name, address or ssh_config alias.
+    pub host: Option<String>,
+    /// Login user.
+    pub user: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// Key file(s).
+    pub identity: Option<OneOrMany<PathBuf>>,
+    /// Gateway node id.
+    pub gateway: Option<Spanned<String>>,
+    /// This machine.
+    #[serde(default)]
+    pub local: bool,
+}
+
+/// A job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// Unique id, used by `requires`.
+    pub id: Spanned<String>,
+    /// Node id.
+    pub node: Spanned<String>,
+    /// Label in listings (default: the id).
+    pub label: Option<String>,
+    /// Ids of jobs (or groups) of the same scope that must be done first.
+    pub requires: Option<Spanned<OneOrMany<String>>>,
+    /// Default true.
+    pub critical: Option<bool>,
+    /// Default false.
+    pub forever: Option<bool>,
+    /// Seconds, per command.
+    pub timeout: Option<Spanned<f64>>,
+    /// One command line (shorthand).
+    pub run: Option<String>,
+    /// Commands, in order.
+    #[serde(default)]
+    pub commands: Vec<Spanned<Command>>,
+}
+
+/// One command: exactly one of `run`, `script`, `string`, `push`, `pull`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    /// Shell command line.
+    pub run: Option<String>,
+    /// Local script to upload and run.
+    pub script: Option<PathBuf>,
+    /// Script text to upload and run.
+    pub string: Option<String>,
+    /// Arguments of `script` / `string` (shell-quoted), or extra words of `run`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Files uploaded next to a script.
+    #[serde(default)]
+    pub includes: Vec<PathBuf>,
+    /// Local paths to push.
+    pub push: Option<OneOrMany<PathBuf>>,
+    /// Remote destination of `push`.
+    pub to: Option<String>,
+    /// Remote paths to pull.
+    pub pull: Option<OneOrMany<String>>,
+    /// Local destination of `pull`.
+    pub into: Option<PathBuf>,
+    /// Statuses that count as success besides 0.
+    #[serde(default)]
+    pub allowed_exits: Vec<Exit>,
+    /// Label in outputs.
+    pub label: Option<String>,
+    /// Seconds (overrides the job's).
+    pub timeout: Option<Spanned<f64>>,
+}
+
+/// A nested scheduler.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// Unique id.
+    pub id: Spanned<String>,
+    /// Label (default: the id).
+    pub label: Option<String>,
+    /// Requirements in the enclosing scope.
+    pub requires: Option<Spanned<OneOrMany<String>>>,
+    /// Default true.
+    pub critical: Option<bool>,
+    /// Default false.
+    pub forever: Option<bool>,
+    /// Jobs window inside.
+    pub window: Option<usize>,
+    /// Seconds for the group.
+    pub timeout: Option<Spanned<f64>>,
+    /// Jobs.
+    #[serde(default)]
+    pub job: Vec<Spanned<Job>>,
+    /// Nested groups.
+    #[serde(default)]
+    pub group: Vec<Spanned<Group>>,
+}
+
+/// The same shape without checks, to find which job or group a serde error
+/// falls in (its span), when the strict parse fails.
+#[derive(Debug, Deserialize)]
+pub struct Loose {
+    /// Jobs.
+    #[serde(default)]
+    pub job: Vec<Spanned<LooseEntry>>,
+    /// Groups.
+    #[serde(default)]
+    pub group: Vec<Spanned<Loose>>,
+    /// Nodes.
+    #[serde(default)]
+    pub nodes: BTreeMap<String, Spanned<toml::Value>>,
+    /// Group id.
+    pub id: Option<toml::Value>,
+}
+
+/// A job's id, if it has a string one.
+#[derive(Debug, Deserialize)]
+pub struct LooseEntry {
+    /// The id.
+    pub id: Option<toml::Value>,
+}

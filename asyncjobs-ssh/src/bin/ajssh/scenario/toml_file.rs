@@ -1,0 +1,514 @@
+//! TOML scenario files (format in [`super::model`]) into a [`Plan`]. Errors
+//! carry the line (from the `toml` crate's spans) and the job or node.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::model::{self, Exit, Loose, OneOrMany};
+use super::plan::{At, CommandDef, GroupDef, Item, JobDef, NodeDef, Plan};
+use super::ScenarioError;
+use asyncjobs_ssh::ExitStatus;
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map_or(1, |t| t.matches('\n').count() + 1)
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a Path,
+    base: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn at(&self, s: &Spanned<String>) -> At {
+        At {
+            name: s.get_ref().clone(),
+            line: line_of(self.text, s.span().start),
+        }
+    }
+    fn err(
+        &self,
+        offset: usize,
+        what: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError::at(
+            self.file,
+            line_of(self.text, offset),
+            Some(what.into()),
+            message.into(),
+        )
+    }
+    fn path(&self, p: &Path) -> PathBuf {
+        let p = expand_tilde(p);
+        if p.is_absolute() {
+            p
+        } else {
+            self.base.join(p)
+        }
+    }
+    fn secs(
+        &self,
+        t: &Option<Spanned<f64>>,
+        what: &str,
+    ) -> Result<Option<Duration>, ScenarioError> {
+        match t {
+            None => Ok(None),
+            Some(s) => match Duration::try_from_secs_f64(*s.get_ref()) {
+                Ok(d) if d > Duration::ZERO => Ok(Some(d)),
+                _ => Err(self.err(
+                    s.span().start,
+                    what,
+                    format!("bad timeout {}: expected seconds > 0", s.get_ref()),
+                )),
+            },
+        }
+    }
+}
+
+fn expand_tilde(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// Parses `text` (the content of `file`); relative local paths are resolved against `base`.
+pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Plan, ScenarioError> {
+    let ctx = Ctx { text, file, base };
+    let parsed: model::File = toml::from_str(text).map_err(|e| locate(text, file, &e))?;
+    let mut nodes = Vec::new();
+    for (id, n) in &parsed.nodes {
+        let line = line_of(text, n.span().start);
+        let node = n.get_ref();
+        nodes.push(NodeDef {
+            id: At {
+                name: id.clone(),
+                line,
+            },
+            host: node.host.clone(),
+            user: node.user.clone(),
+            port: node.port,
+            identities: node
+                .identity
+                .as_ref()
+                .map(OneOrMany::to_vec)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| expand_tilde(p))
+                .collect(),
+            gateway: node.gateway.as_ref().map(|g| ctx.at(g)),
+            local: node.local,
+        });
+    }
+    Ok(Plan {
+        label: parsed.label.clone(),
+        window: parsed.window.unwrap_or(0),
+        timeout: ctx.secs(&parsed.timeout, "scenario")?,
+        critical: parsed.critical.unwrap_or(true),
+        nodes,
+        items: items(&ctx, &parsed.job, &parsed.group)?,
+    })
+}
+
+fn items(
+    ctx: &Ctx<'_>,
+    jobs: &[Spanned<model::Job>],
+    groups: &[Spanned<model::Group>],
+) -> Result<Vec<Item>, ScenarioError> {
+    // file order across both kinds, so listings follow the file
+    let mut all: Vec<(usize, Item)> = Vec::new();
+    for j in jobs {
+        all.push((j.span().start, Item::Job(job(ctx, j.get_ref())?)));
+    }
+    for g in groups {
+        all.push((g.span().start, Item::Group(group(ctx, g.get_ref())?)));
+    }
+    all.sort_by_key(|(offset, _)| *offset);
+    Ok(all.into_iter().map(|(_, i)| i).collect())
+}
+
+fn requires(ctx: &Ctx<'_>, r: &Option<Spanned<OneOrMany<String>>>) -> Vec<At> {
+    let Some(r) = r else { return Vec::new() };
+    let line = line_of(ctx.text, r.span().start);
+    r.get_ref()
+        .to_vec()
+        .into_iter()
+        .map(|name| At { name, line })
+        .collect()
+}
+
+fn group(ctx: &Ctx<'_>, g: &model::Group) -> Result<GroupDef, ScenarioError> {
+    let what = format!("group `{}`", g.id.get_ref());
+    Ok(GroupDef {
+        id: ctx.at(&g.id),
+        label: g.label.clone(),
+        requires: requires(ctx, &g.requires),
+        critical: g.critical.unwrap_or(true),
+        forever: g.forever.unwrap_or(false),
+        window: g.window.unwrap_or(0),
+        timeout: ctx.secs(&g.timeout, &what)?,
+        items: items(ctx, &g.job, &g.group)?,
+    })
+}
+
+fn job(ctx: &Ctx<'_>, j: &model::Job) -> Result<JobDef, ScenarioError> {
+    let what = format!("job `{}`", j.id.get_ref());
+    let mut commands = Vec::new();
+    if let Some(line) = &j.run {
+        commands.push(CommandDef::Run {
+            line: line.clone(),
+            allowed: vec![],
+            label: None,
+            timeout: None,
+        });
+    }
+    for c in &j.commands {
+        commands.push(command(ctx, c, &what)?);
+    }
+    Ok(JobDef {
+        id: ctx.at(&j.id),
+        node: ctx.at(&j.node),
+        label: j.label.clone(),
+        requires: requires(ctx, &j.requires),
+        critical: j.critical.unwrap_or(true),
+        forever: j.forever.unwrap_or(false),
+        timeout: ctx.secs(&j.timeout, &what)?,
+        commands,
+    })
+}
+
+fn exits(list: &[Exit]) -> Vec<ExitStatus> {
+    list.iter()
+        .map(|e| match e {
+            Exit::Code(c) => ExitStatus::Code(*c),
+            Exit::Signal(s) => ExitStatus::from(s.as_str()),
+        })
+        .collect()
+}
+
+fn command(
+    ctx: &Ctx<'_>,
+    c: &Spanned<model::Command>,
+    what: &str,
+) -> Result<CommandDef, ScenarioError> {
+    let at = c.span().start;
+    let m = c.get_ref();
+    let kinds: Vec<&str> = [
+        m.run.as_ref().map(|_| "run"),
+        m.script.as_ref().map(|_| "script"),
+        m.string.as_ref().map(|_| "string"),
+        m.push.as_ref().map(|_| "push"),
+        m.pull.as_ref().map(|_| "pull"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let kind = match kinds.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(ctx.err(
+                at,
+                what,
+                "a command needs one of `run`, `script`, `string`, `push`, `pull`",
+            ))
+        }
+        many => {
+            return Err(ctx.err(
+                at,
+                what,
+                format!("a command has exactly one of {}", many.join(", ")),
+            ))
+        }
+    };
+    let misplaced = |field: &str, ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(ctx.err(at, what, format!("`{field}` does not apply to `{kind}`")))
+        }
+    };
+    misplaced("to", m.to.is_none() || kind == "push")?;
+    misplaced("into", m.into.is_none() || kind == "pull")?;
+    misplaced(
+        "includes",
+        m.includes.is_empty() || kind == "script" || kind == "string",
+    )?;
+    misplaced(
+        "allowed_exits",
+        m.allowed_exits.is_empty() || !matches!(kind, "push" | "pull"),
+    )?;
+    misplaced(
+        "timeout",
+        m.timeout.is_none() || !matches!(kind, "push" | "pull"),
+    )?;
+    misplaced(
+        "args",
+        m.args.is_empty() || !matches!(kind, "push" | "pull"),
+    )?;
+    let timeout = ctx.secs(&m.timeout, what)?;
+    let args = m
+        .args
+        .iter()
+        .map(|a| asyncjobs_ssh::shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let includes: Vec<PathBuf> = m.includes.iter().map(|p| ctx.path(p)).collect();
+    let (allowed, label) = (exits(&m.allowed_exits), m.label.clone());
+    Ok(match kind {
+        "run" => {
+            let mut line = m.run.clone().unwrap_or_default();
+            if !args.is_empty() {
+                line = format!("{line} {args}");
+            }
+            CommandDef::Run {
+                line,
+                allowed,
+                label,
+                timeout,
+            }
+        }
+        "script" => {
+            let path = ctx.path(m.script.as_deref().unwrap_or(Path::new("")));
+            CommandDef::Script {
+                path,
+                args,
+                includes,
+                allowed,
+                label,
+                timeout,
+            }
+        }
+        "string" => CommandDef::String {
+            body: m.string.clone().unwrap_or_default(),
+            args,
+            includes,
+            allowed,
+            label,
+            timeout,
+        },
+        "push" => {
+            let remote = m
+                .to
+                .clone()
+                .ok_or_else(|| ctx.err(at, what, "`push` needs `to` (the remote destination)"))?;
+            let local = m
+                .push
+                .as_ref()
+                .map(OneOrMany::to_vec)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| ctx.path(p))
+                .collect();
+            CommandDef::Push {
+                local,
+                remote,
+                label,
+            }
+        }
+        _ => {
+            let local = m
+                .into
+                .as_ref()
+                .ok_or_else(|| ctx.err(at, what, "`pull` needs `into` (the local destination)"))?;
+            CommandDef::Pull {
+                remote: m.pull.as_ref().map(OneOrMany::to_vec).unwrap_or_default(),
+                local: ctx.path(local),
+                label,
+            }
+        }
+    })
+}
+
+/// A parse error with its line, and the job / group / node it falls in.
+fn locate(text: &str, file: &Path, e: &toml::de::Error) -> ScenarioError {
+    let message = e.message().trim().to_string();
+    let Some(span) = e.span() else {
+        return ScenarioError::at(file, 0, None, message);
+    };
+    let line = line_of(text, span.start);
+    let what = toml::from_str::<Loose>(text)
+        .ok()
+        .and_then(|l| enclosing(&l, span.start));
+    ScenarioError::at(file, line, what, message)
+}
+
+/// The innermost job, group or node whose table holds `offset`.
+fn enclosing(l: &Loose, offset: usize) -> Option<String> {
+    let name = |v: &Option<toml::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_string);
+    for j in &l.job {
+        if j.span().contains(&offset) {
+            return Some(match name(&j.get_ref().id) {
+                Some(id) => format!("job `{id}`"),
+                None => "a job".into(),
+            });
+        }
+    }
+    for g in &l.group {
+        // a group's span covers its own keys only, not its [[group.job]] tables
+        if let Some(inner) = enclosing(g.get_ref(), offset) {
+            return Some(inner);
+        }
+        if g.span().contains(&offset) {
+            return Some(match name(&g.get_ref().id) {
+                Some(id) => format!("group `{id}`"),
+                None => "a group".into(),
+            });
+        }
+    }
+    l.nodes
+        .iter()
+        .find(|(_, v)| v.span().contains(&offset))
+        .map(|(id, _)| format!("node `{id}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Plan {
+        parse(text, Path::new("s.toml"), Path::new("/base")).unwrap()
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(text, Path::new("s.toml"), Path::new("/base"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    const GOOD: &str = r#"
+label = "demo"
+window = 2
+[nodes.n1]
+host = "h1"
+[nodes.here]
+local = true
+
+[[job]]
+id = "a"
+node = "n1"
+run = "true"
+
+[[group]]
+id = "g"
+requires = "a"
+critical = false
+  [[group.job]]
+  id = "b"
+  node = "here"
+  commands = [
+    { script = "s.sh", args = ["x y"] },
+    { run = "exit 3", allowed_exits = [3, "TERM"], timeout = 2.5 },
+  ]
+
+[[job]]
+id = "c"
+node = "n1"
+requires = ["a", "g"]
+commands = [{ push = "f", to = "/tmp/" }, { pull = ["/etc/hostname"], into = "out" }]
+"#;
+
+    #[test]
+    fn a_full_file_reads_into_a_plan() {
+        let p = parse_ok(GOOD);
+        assert_eq!(
+            (p.label.as_deref(), p.window, p.critical),
+            (Some("demo"), 2, true)
+        );
+        assert_eq!(p.nodes.len(), 2);
+        let ids: Vec<&str> = p.items.iter().map(|i| i.id().name.as_str()).collect();
+        assert_eq!(ids, ["a", "g", "c"]);
+        assert_eq!(p.items[0].id().line, 10);
+        let Item::Group(g) = &p.items[1] else {
+            panic!()
+        };
+        assert!(!g.critical);
+        let Item::Job(b) = &g.items[0] else { panic!() };
+        assert_eq!(
+            b.commands[0],
+            CommandDef::Script {
+                path: "/base/s.sh".into(),
+                args: "'x y'".into(),
+                includes: vec![],
+                allowed: vec![],
+                label: None,
+                timeout: None
+            }
+        );
+        assert!(
+            matches!(&b.commands[1], CommandDef::Run { allowed, timeout: Some(t), .. }
+            if allowed == &[ExitStatus::Code(3), ExitStatus::Signal("TERM".into())] && t.as_secs_f64() == 2.5)
+        );
+        let Item::Job(c) = &p.items[2] else { panic!() };
+        assert_eq!(
+            c.requires
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "g"]
+        );
+        assert_eq!(
+            c.commands[1],
+            CommandDef::Pull {
+                remote: vec!["/etc/hostname".into()],
+                local: "/base/out".into(),
+                label: None
+            }
+        );
+        p.check(Path::new("s.toml")).unwrap();
+    }
+
+    #[test]
+    fn unknown_fields_name_the_line_and_the_job() {
+        let e = parse_err(
+            "[nodes.n]\nhost='h'\n[[job]]\nid = \"deploy\"\nnode = \"n\"\ncomand = \"x\"\n",
+        );
+        assert!(
+            e.starts_with("s.toml:6: job `deploy`: unknown field `comand`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn errors_inside_groups_name_the_inner_job() {
+        let e =
+            parse_err("[[group]]\nid='g'\n[[group.job]]\nid='inner'\nnode='n'\ncritical='yes'\n");
+        assert!(e.starts_with("s.toml:6: job `inner`:"), "{e}");
+    }
+
+    #[test]
+    fn bad_node_fields_name_the_node() {
+        let e = parse_err("[nodes.web]\nhost='h'\nport=99999\n");
+        assert!(e.starts_with("s.toml:3: node `web`:"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_give_the_line() {
+        let e = parse_err("[[job]]\nid = 'a'\nnode = \n");
+        assert!(e.starts_with("s.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn commands_need_exactly_one_kind_and_their_own_fields() {
+        let base = "[nodes.n]\nhost='h'\n[[job]]\nid='j'\nnode='n'\n";
+        let e = parse_err(&format!("{base}commands = [{{ args = ['x'] }}]\n"));
+        assert!(
+            e.starts_with("s.toml:6: job `j`: a command needs one of"),
+            "{e}"
+        );
+        let e = parse_err(&format!(
+            "{base}commands = [{{ run = 'a', script = 'b' }}]\n"
+        ));
+        assert!(e.contains("exactly one of run, script"), "{e}");
+        let e = parse_err(&format!("{base}commands = [{{ push = 'a' }}]\n"));
+        assert!(e.contains("`push` needs `to`"), "{e}");
+        let e = parse_err(&format!("{base}commands = [{{ run = 'a', into = 'b' }}]\n"));
+        assert!(e.contains("`into` does not apply to `run`"), "{e}");
+        let e = parse_err(&format!("{base}timeout = -1\nrun='x'\n"));
+        assert!(e.starts_with("s.toml:6: job `j`: bad timeout -1"), "{e}");
+    }
+}

@@ -1,0 +1,248 @@
+//! What each host runs, in order: pushes, the script or the command, pulls.
+//! Local files are checked before any connection is made.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use asyncjobs_ssh::{CommandContext, Pull, Push, Run, RunScript, SshCommand, SshError};
+
+use crate::args::RunOpts;
+
+/// One step on every host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Copy local paths to a remote destination.
+    Push {
+        /// Local sources.
+        local: Vec<PathBuf>,
+        /// Remote destination.
+        remote: String,
+    },
+    /// A shell command line.
+    Run(String),
+    /// Upload and run a local script with an argument line.
+    Script {
+        /// The script.
+        path: PathBuf,
+        /// Its arguments, as shell text.
+        args: String,
+    },
+    /// Copy remote paths into `into/HOST/`.
+    Pull {
+        /// Remote sources.
+        remote: Vec<String>,
+        /// Local parent directory.
+        into: PathBuf,
+    },
+}
+
+/// The steps the options ask for; an error says what is missing or wrong.
+pub fn from_options(run: &RunOpts, command: &[String]) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    if let Some(remote) = &run.to {
+        for p in &run.push {
+            check_local(p, "--push source")?;
+        }
+        steps.push(Step::Push {
+            local: run.push.clone(),
+            remote: remote.clone(),
+        });
+    }
+    let words = command.join(" ");
+    match &run.script {
+        Some(path) => {
+            check_local(path, "script")?;
+            if path.is_dir() {
+                return Err(format!("script {} is a directory", path.display()));
+            }
+            steps.push(Step::Script {
+                path: path.clone(),
+                args: words,
+            });
+        }
+        None if !words.trim().is_empty() => steps.push(Step::Run(words)),
+        None if !command.is_empty() => return Err("the command is empty".into()),
+        None => {}
+    }
+    if let Some(into) = &run.into {
+        steps.push(Step::Pull {
+            remote: run.pull.clone(),
+            into: into.clone(),
+        });
+    }
+    if steps.is_empty() {
+        return Err("nothing to run: give a command after `--`, or -s SCRIPT, --push ... --to, --pull ... --into".into());
+    }
+    Ok(steps)
+}
+
+fn check_local(path: &Path, what: &str) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("{what} {}: {e}", path.display())),
+    }
+}
+
+impl Step {
+    /// The command for the host labelled `label`, with `timeout` if any.
+    pub fn command(&self, label: &str, timeout: Option<Duration>) -> Arc<dyn SshCommand> {
+        let cmd: Arc<dyn SshCommand> = match self {
+            Step::Push { local, remote } => Arc::new(Push::new(local.clone(), remote.clone())),
+            Step::Run(line) => Arc::new(Run::new(line.clone())),
+            Step::Script { path, args } => {
+                let s = RunScript::new(path.clone());
+                Arc::new(if args.is_empty() { s } else { s.raw_arg(args) })
+            }
+            Step::Pull { remote, into } => {
+                Arc::new(Pull::new(remote.clone(), host_dir(into, label)))
+            }
+        };
+        match (self, timeout) {
+            // shell commands get the job's timeout from the library; transfers get it here
+            (Step::Push { .. } | Step::Pull { .. }, Some(t)) => Arc::new(Timed {
+                inner: cmd,
+                timeout: t,
+            }),
+            _ => cmd,
+        }
+    }
+
+    /// One line for `-n`.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::Push { local, remote } => {
+                let l: Vec<String> = local.iter().map(|p| p.display().to_string()).collect();
+                format!("push {} to {remote}", l.join(" "))
+            }
+            Step::Run(line) => format!("run {line}"),
+            Step::Script { path, args } if args.is_empty() => format!("script {}", path.display()),
+            Step::Script { path, args } => format!("script {} {args}", path.display()),
+            Step::Pull { remote, into } => {
+                format!("pull {} into {}/HOST/", remote.join(" "), into.display())
+            }
+        }
+    }
+}
+
+/// `into/label/` (a trailing `/`: the destination is a directory, created).
+fn host_dir(into: &Path, label: &str) -> PathBuf {
+    let mut s = into.join(label.replace('/', "_")).into_os_string();
+    s.push("/");
+    PathBuf::from(s)
+}
+
+/// A transfer with a timeout (the library applies the job's timeout to shell commands only).
+struct Timed {
+    inner: Arc<dyn SshCommand>,
+    timeout: Duration,
+}
+
+#[asyncjobs_core::async_trait]
+impl SshCommand for Timed {
+    fn label(&self) -> String {
+        self.inner.label()
+    }
+    async fn run(
+        &self,
+        ctx: &CommandContext<'_>,
+    ) -> Result<asyncjobs_ssh::CommandOutput, SshError> {
+        match tokio::time::timeout(self.timeout, self.inner.run(ctx)).await {
+            Ok(r) => r,
+            Err(_) => Err(SshError::CommandTimeout {
+                host: ctx.host().to_string(),
+                command: self.inner.label(),
+                after: self.timeout,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> RunOpts {
+        RunOpts {
+            window: 32,
+            ..RunOpts::default()
+        }
+    }
+
+    #[test]
+    fn steps_come_in_push_run_pull_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a");
+        std::fs::write(&f, "x").unwrap();
+        let o = RunOpts {
+            push: vec![f.clone()],
+            to: Some("/tmp/".into()),
+            pull: vec!["/etc/hostname".into()],
+            into: Some("out".into()),
+            ..opts()
+        };
+        let steps = from_options(&o, &["echo".into(), "hi".into()]).unwrap();
+        assert_eq!(
+            steps,
+            [
+                Step::Push {
+                    local: vec![f],
+                    remote: "/tmp/".into()
+                },
+                Step::Run("echo hi".into()),
+                Step::Pull {
+                    remote: vec!["/etc/hostname".into()],
+                    into: "out".into()
+                },
+            ]
+        );
+        assert_eq!(
+            steps[2].command("web:2222", None).label(),
+            "Pull: /etc/hostname into out/web:2222/"
+        );
+    }
+
+    #[test]
+    fn script_takes_the_words_as_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.sh");
+        std::fs::write(&f, "#!/bin/sh\n").unwrap();
+        let o = RunOpts {
+            script: Some(f.clone()),
+            ..opts()
+        };
+        assert_eq!(
+            from_options(&o, &["-x".into(), "'a b'".into()]).unwrap(),
+            [Step::Script {
+                path: f,
+                args: "-x 'a b'".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn missing_local_files_and_empty_plans_are_errors() {
+        let o = RunOpts {
+            script: Some("/nonexistent/s.sh".into()),
+            ..opts()
+        };
+        assert!(from_options(&o, &[])
+            .unwrap_err()
+            .starts_with("script /nonexistent/s.sh:"));
+        let o = RunOpts {
+            push: vec!["/nonexistent/f".into()],
+            to: Some("x".into()),
+            ..opts()
+        };
+        assert!(from_options(&o, &[])
+            .unwrap_err()
+            .starts_with("--push source /nonexistent/f:"));
+        assert!(from_options(&opts(), &[])
+            .unwrap_err()
+            .starts_with("nothing to run"));
+        assert_eq!(
+            from_options(&opts(), &["".into()]).unwrap_err(),
+            "the command is empty"
+        );
+    }
+}
