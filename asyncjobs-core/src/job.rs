@@ -114,6 +114,10 @@ pub(crate) trait ErasedAbstract: Send + Sync {
     }
     /// The result as listings show it, once done without error.
     fn result_text(&self) -> Option<String>;
+    /// The job object itself, for typed queries (`Scheduler::jobs_of`).
+    fn as_any(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        None
+    }
     fn kind(&self) -> String;
     fn default_label(&self) -> String;
     fn details(&self) -> Option<String>;
@@ -146,6 +150,9 @@ impl<J: AbstractJob> ErasedAbstract for AbstractBody<J> {
     }
     fn result_text(&self) -> Option<String> {
         self.cell.result().map(J::result_text)
+    }
+    fn as_any(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(Arc::clone(&self.job) as Arc<dyn std::any::Any + Send + Sync>)
     }
 }
 

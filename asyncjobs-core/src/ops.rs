@@ -194,6 +194,29 @@ impl Scheduler {
         }
     }
 
+    /// Every job of type `J` (an [`AbstractJob`](crate::AbstractJob) kind, e.g.
+    /// `SshJob`) in this scheduler and nested ones, depth-first in insertion order.
+    /// How job kinds find their own resources, e.g. the SSH nodes to close.
+    pub fn jobs_of<J: crate::AbstractJob>(&self) -> Vec<std::sync::Arc<J>> {
+        let mut out = Vec::new();
+        self.jobs_of_into(&mut out);
+        out
+    }
+
+    fn jobs_of_into<J: crate::AbstractJob>(&self, out: &mut Vec<std::sync::Arc<J>>) {
+        for r in &self.records {
+            if let crate::job::Body::Abstract(j) = &r.body {
+                if let Some(slot) = j.nested() {
+                    if let Some(inner) = slot.lock().get() {
+                        inner.jobs_of_into(out);
+                    }
+                } else if let Some(job) = j.as_any().and_then(|a| a.downcast::<J>().ok()) {
+                    out.push(job);
+                }
+            }
+        }
+    }
+
     /// What a run would do, without running anything: the checks, then the jobs
     /// grouped in waves (a job's wave is one more than its latest requirement's;
     /// wave 1 starts at once), nested schedulers planned inside their wave.

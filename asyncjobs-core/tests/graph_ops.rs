@@ -186,3 +186,24 @@ fn dry_run_lists_waves_after_checks_and_runs_nothing() {
         Err(SchedulerError::Cycle { .. })
     ));
 }
+
+#[test]
+fn jobs_of_finds_jobs_of_a_kind_in_nested_schedulers_too() {
+    struct Probe(u8);
+    #[asyncjobs_core::async_trait]
+    impl asyncjobs_core::AbstractJob for Probe {
+        type Output = ();
+        async fn co_run(&self) -> Result<(), asyncjobs_core::JobError> {
+            Ok(())
+        }
+    }
+    let mut inner = Scheduler::new();
+    inner.add(Probe(2));
+    inner.add(Job::ok(async {}));
+    let mut top = Scheduler::new();
+    top.add(Probe(1));
+    top.add(inner);
+    top.add(Probe(3));
+    let found: Vec<u8> = top.jobs_of::<Probe>().iter().map(|p| p.0).collect();
+    assert_eq!(found, [1, 2, 3]);
+}
