@@ -27,8 +27,10 @@ Target syntax:
 Each host runs, in order: the --push copies, the script (-s) or the command,
 then the --pull copies. The command words are joined with spaces and run by
 the remote login shell (as ssh does): quote or escape shell characters.
-Without `--`, the first word is the targets and the rest the command (all
-of them are the command when -t is given).
+Without `--`: with -t, all the words are the command (options must come
+before it); with -L, -s, --push or --pull, all the words are targets;
+otherwise the first word holds the targets (commas) and the rest is the
+command. Use `--` whenever the command has words starting with `-`.
 
 Output (one of):
   default      lines prefixed with the host: `host:line` (stderr to stderr)
@@ -315,8 +317,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
         None => (args, Vec::new()),
     };
     let mut cmd = Cli::command();
-    if split.is_none() {
-        // no `--`: the first positional word ends the options, the rest is kept verbatim
+    // without `--` but with -t (apssh style), the words are the command: keep
+    // them verbatim from the first one on (`uname -a`), options come first
+    let verbatim = split.is_none() && front.iter().skip(1).any(|a| is_targets_option(a));
+    if verbatim {
         cmd = cmd.mut_arg("words", |a| {
             a.trailing_var_arg(true)
                 .allow_hyphen_values(true)
@@ -340,10 +344,27 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
     } else if cli.sub.is_none() && !cli.words.is_empty() {
-        let keep = if cli.target_sources.is_empty() { 1 } else { 0 };
+        let r = &cli.run;
+        let needs_no_command =
+            cli.list_targets || r.script.is_some() || !r.push.is_empty() || !r.pull.is_empty();
+        let keep = if verbatim {
+            0
+        } else if needs_no_command {
+            cli.words.len()
+        } else {
+            1
+        };
         cli.command = cli.words.split_off(keep);
     }
     Ok(cli)
+}
+
+fn is_targets_option(a: &OsString) -> bool {
+    let a = a.to_string_lossy();
+    a == "-t"
+        || a == "--targets"
+        || a.starts_with("--targets=")
+        || (a.starts_with("-t") && !a.starts_with("--"))
 }
 
 #[cfg(test)]
@@ -382,15 +403,18 @@ mod tests {
 
     #[test]
     fn without_double_dash_the_first_word_is_the_targets() {
-        let c = p("-u bob h1,h2 uname -a");
+        let c = p("-u bob h1,h2 uname kernel");
         assert_eq!(c.words, ["h1,h2"]);
-        assert_eq!(c.command, ["uname", "-a"]);
+        assert_eq!(c.command, ["uname", "kernel"]);
+        let (text, code) = err("h1 uname -a");
+        assert_eq!(code, exit::USAGE);
+        assert!(text.contains("'-- -a'"), "clap suggests `--`: {text}");
         assert_eq!(c.connect.user.as_deref(), Some("bob"));
     }
 
     #[test]
     fn with_target_files_all_words_are_the_command() {
-        let c = p("-t hosts.txt uname -a");
+        let c = p("-t hosts.txt -w 3 uname -a");
         assert!(c.words.is_empty());
         assert_eq!(c.target_sources, ["hosts.txt"]);
         assert_eq!(c.command, ["uname", "-a"]);
@@ -406,11 +430,18 @@ mod tests {
 
     #[test]
     fn push_and_pull_take_several_paths() {
-        let c = p("--push a b --to /tmp/ --pull /etc/hostname --into out h -- true");
+        let c = p("h1 h2 --push a b --to /tmp/ --pull /etc/hostname --into out");
         assert_eq!(c.run.push, [PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(c.run.to.as_deref(), Some("/tmp/"));
         assert_eq!(c.run.pull, ["/etc/hostname"]);
-        assert_eq!(c.words, ["h"]);
+        assert_eq!(c.words, ["h1", "h2"]);
+        assert!(c.command.is_empty());
+    }
+
+    #[test]
+    fn list_targets_takes_every_word_as_a_target() {
+        let c = p("-L h1 h2");
+        assert_eq!(c.words, ["h1", "h2"]);
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct Endpoint {
     pub user: String,
     /// Port.
     pub port: u16,
+    /// True when the port was given by the target or `-p` (not by ssh_config):
+    /// labels then show it.
+    pub port_given: bool,
     /// Key files; empty for the library's default (agent, ~/.ssh/id_*).
     pub identities: Vec<PathBuf>,
     /// Also use the agent besides `identities` (keys that come from ssh_config).
@@ -142,6 +145,12 @@ impl Resolver {
 
     /// Resolves one hop: target values, then options, then config, then defaults.
     pub fn endpoint(&self, hop: &Hop) -> Endpoint {
+        self.endpoint_or(hop, None)
+    }
+
+    /// [`endpoint`](Self::endpoint), with `fallback_user` instead of the local
+    /// user when nothing names one (apssh's YAML nodes log in as root).
+    pub fn endpoint_or(&self, hop: &Hop, fallback_user: Option<&str>) -> Endpoint {
         let cfg = self.config.query(&hop.host);
         let o = &self.opts;
         let (identities, agent_too) = if !o.identities.is_empty() {
@@ -176,8 +185,10 @@ impl Resolver {
                 .clone()
                 .or_else(|| o.user.clone())
                 .or(cfg.user.clone())
+                .or_else(|| fallback_user.map(str::to_string))
                 .unwrap_or_else(local_user),
             port: hop.port.or(o.port).or(cfg.port).unwrap_or(22),
+            port_given: hop.port.or(o.port).is_some(),
             identities,
             agent_too,
             known_hosts: if o.known_hosts.is_empty() {
@@ -224,7 +235,7 @@ impl Resolver {
     }
 }
 
-/// Labels: the alias (`:port` when not 22); `user@` in front where that is
+/// Labels: the alias (`:port` when not 22 and not from ssh_config); `user@` in front where that is
 /// ambiguous; the whole target where even that is.
 fn label(specs: &mut [HostSpec]) {
     let base = |s: &HostSpec| {
@@ -233,7 +244,7 @@ fn label(specs: &mut [HostSpec]) {
         } else {
             s.endpoint.alias.clone()
         };
-        if s.endpoint.port == 22 {
+        if s.endpoint.port == 22 || !s.endpoint.port_given {
             host
         } else {
             format!("{host}:{}", s.endpoint.port)
@@ -368,7 +379,7 @@ mod tests {
         assert_eq!(s.endpoint.hostname, "10.0.0.5");
         assert_eq!(s.endpoint.user, "deploy");
         assert_eq!(s.endpoint.port, 2200);
-        assert_eq!(s.label, "web:2200");
+        assert_eq!(s.label, "web", "the port comes with the alias");
         assert_eq!(s.target(), "gw@10.0.0.1->deploy@10.0.0.5:2200");
     }
 

@@ -61,7 +61,7 @@ fn build_node(
         host: n.host.clone().unwrap_or_default(),
         port: n.port,
     };
-    let mut endpoint = resolver.endpoint(&hop);
+    let mut endpoint = resolver.endpoint_or(&hop, plan.default_user.as_deref());
     if !n.identities.is_empty() {
         endpoint.identities = n.identities.clone();
         endpoint.agent_too = false;

@@ -189,6 +189,9 @@ pub struct Plan {
     pub timeout: Option<Duration>,
     /// Scheduler critical flag (default true).
     pub critical: bool,
+    /// Login user of nodes that name none, when no option or config does
+    /// (apssh's YAML: root); else the local user.
+    pub default_user: Option<String>,
     /// Nodes, in id order.
     pub nodes: Vec<NodeDef>,
     /// Top-level jobs and groups, in file order.
@@ -496,6 +499,7 @@ mod tests {
             window: 0,
             timeout: None,
             critical: true,
+            default_user: None,
             nodes: vec![node],
             items,
         }

@@ -110,6 +110,7 @@ pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Plan, ScenarioError
         window: parsed.window.unwrap_or(0),
         timeout: ctx.secs(&parsed.timeout, "scenario")?,
         critical: parsed.critical.unwrap_or(true),
+        default_user: None,
         nodes,
         items: items(&ctx, &parsed.job, &parsed.group)?,
     })

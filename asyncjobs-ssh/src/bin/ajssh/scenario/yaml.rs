@@ -136,12 +136,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Plan, ScenarioError> {
                 line,
             },
             host: n.hostname.clone(),
-            // apssh's SshNode logs in as root by default
-            user: if local {
-                None
-            } else {
-                Some(n.username.clone().unwrap_or_else(|| "root".into()))
-            },
+            user: n.username.clone(),
             port: None,
             identities: Vec::new(),
             gateway: n.gateway.as_ref().map(|g| At {
@@ -155,11 +150,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Plan, ScenarioError> {
     for j in &parsed.jobs {
         items.push(Item::Job(job(text, file, j)?));
     }
+    // apssh's SshNode logs in as root by default
     Ok(Plan {
         label: None,
         window: 0,
         timeout: None,
         critical: true,
+        default_user: Some("root".into()),
         nodes,
         items,
     })
@@ -403,7 +400,10 @@ jobs:
     fn apssh_files_read_into_a_plan() {
         let p = parse(APSSH, Path::new("a.yaml")).unwrap();
         p.check(Path::new("a.yaml")).unwrap();
-        assert_eq!(p.nodes[0].user.as_deref(), Some("root"));
+        assert_eq!(
+            (p.nodes[0].user.as_deref(), p.default_user.as_deref()),
+            (None, Some("root"))
+        );
         assert_eq!(
             p.nodes[1]
                 .gateway
