@@ -129,9 +129,14 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         s.co_shutdown().await;
         outcome
     });
+    // the listing; after a failure, the debrief: listing, then each error with its causes
+    let opts = ListOptions::default();
+    let text = match &outcome {
+        Ok(true) => s.listing(&opts).unwrap_or_else(|_| s.listing_safe(&opts)),
+        _ => s.debrief_text(&opts),
+    };
     let mut out = std::io::stdout().lock();
-    out.write_all(s.listing_safe(&ListOptions::default()).as_bytes())
-        .map_err(local)?;
+    out.write_all(text.as_bytes()).map_err(local)?;
     out.flush().map_err(local)?;
     if let Some(path) = &r.dot {
         let msg = asyncjobs_graph::export_as_dotfile_with(&s, path, &DotOptions::outcomes())
