@@ -110,3 +110,10 @@ pub use node::{SshNode, SshNodeBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALI
 pub use output::{CommandOutput, SshOutput};
 pub use quote::shell_quote;
 pub use status::ExitStatus;
+
+/// Number of tasks alive on the crate's SSH runtime (session tasks and clean-ups).
+/// For leak tests only; not a stable API.
+#[doc(hidden)]
+pub fn __ssh_runtime_alive_tasks() -> usize {
+    runtime::alive_tasks()
+}

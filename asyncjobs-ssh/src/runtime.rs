@@ -63,3 +63,8 @@ impl<T> Drop for AbortOnDrop<T> {
         self.0.abort();
     }
 }
+
+/// Tasks alive on the SSH runtime (sessions, clean-ups); for leak tests.
+pub(crate) fn alive_tasks() -> usize {
+    runtime().map_or(0, |rt| rt.metrics().num_alive_tasks())
+}
