@@ -178,3 +178,48 @@ fn help_documents_exit_codes_and_exits_0() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_stops_remote_commands_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let bed = testbed(1);
+    let h = target(&bed.hosts()[0]);
+    let pattern = format!("sleep 7{}", std::process::id());
+    let mut child = ajssh(&bed)
+        .args([&h, "--", &format!("echo started; {pattern}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, format!("{h}:started\n"));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ajssh did not stop after SIGINT"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("1 not run (interrupted)"), "{err}");
+    let gone = (0..500).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        bed.remote_processes(&pattern) == 0
+    });
+    assert!(gone, "the remote command was left running");
+}

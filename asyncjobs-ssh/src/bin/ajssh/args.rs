@@ -319,7 +319,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
     let mut cmd = Cli::command();
     // without `--` but with -t (apssh style), the words are the command: keep
     // them verbatim from the first one on (`uname -a`), options come first
-    let verbatim = split.is_none() && front.iter().skip(1).any(|a| is_targets_option(a));
+    let verbatim = split.is_none() && front.iter().skip(1).any(is_targets_option);
     if verbatim {
         cmd = cmd.mut_arg("words", |a| {
             a.trailing_var_arg(true)

@@ -10,6 +10,9 @@ pub const FAILED: u8 = 1;
 /// connect timeout, unknown or changed host key, authentication refused).
 /// Takes precedence over [`FAILED`] when both happen.
 pub const UNREACHABLE: u8 = 2;
+/// Interrupted by Ctrl-C (SIGINT): running commands were stopped; the
+/// summary counts the hosts that did not finish.
+pub const INTERRUPTED: u8 = 130;
 /// Bad command line, bad target, bad scenario or config file: nothing ran
 /// (`EX_USAGE` of sysexits.h).
 pub const USAGE: u8 = 64;
@@ -27,7 +30,8 @@ Exit codes:
       host key, authentication); wins over 1
   64  usage error: bad option, target, scenario or config file; nothing ran
   74  local error: output directory or file not writable, too few file
-      descriptors";
+      descriptors
+  130 interrupted (Ctrl-C): running commands were stopped";
 
 /// The exit code of a fan-out from its tallies.
 pub fn for_fanout(failed: usize, unreachable: usize) -> u8 {
@@ -54,7 +58,7 @@ mod tests {
 
     #[test]
     fn codes_are_distinct_and_documented() {
-        let codes = [OK, FAILED, UNREACHABLE, USAGE, LOCAL];
+        let codes = [OK, FAILED, UNREACHABLE, USAGE, LOCAL, INTERRUPTED];
         for (i, a) in codes.iter().enumerate() {
             assert!(codes[i + 1..].iter().all(|b| a != b));
             assert!(

@@ -95,6 +95,7 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         steps,
         timeout: cli.run.timeout,
         local_error: AtomicBool::new(false),
+        active: Default::default(),
     });
     let mut sched = Scheduler::new()
         .critical(false)
@@ -121,6 +122,7 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         };
         // cancelled hosts' commands are stopped as their jobs are dropped
         drop(sched);
+        fanout.close_active().await;
         fanout.factory.close_gateways().await;
         Ok::<bool, Fail>(interrupted)
     })?;
@@ -130,6 +132,9 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
     let code = fanout.output.finish(verbose).map_err(local)?;
     if fanout.local_error.load(Ordering::SeqCst) {
         return Ok(exit::LOCAL);
+    }
+    if interrupted {
+        return Ok(exit::INTERRUPTED);
     }
     Ok(code)
 }

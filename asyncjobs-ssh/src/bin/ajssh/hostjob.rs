@@ -3,12 +3,13 @@
 //! however many hosts wait), runs the steps, closes the connection, and hands
 //! the outcome to the output at once; the scheduler only keeps a `()`.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use asyncjobs_core::{AbstractJob, JobError};
-use asyncjobs_ssh::{SshError, SshJob, SshOutput};
+use asyncjobs_ssh::{SshError, SshJob, SshNode, SshOutput};
 
 use crate::hosts::{HostSpec, NodeFactory};
 use crate::output::json::HostStatus;
@@ -31,6 +32,21 @@ pub struct Fanout {
     pub timeout: Option<Duration>,
     /// Set when a result could not be written locally.
     pub local_error: AtomicBool,
+    /// Nodes of the hosts in flight, by rank: after an interrupt, closing
+    /// them waits until their cancelled commands have been stopped.
+    pub active: Mutex<HashMap<usize, SshNode>>,
+}
+
+impl Fanout {
+    fn active(&self) -> MutexGuard<'_, HashMap<usize, SshNode>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Closes the connections of the hosts that were in flight when the run was cut short.
+    pub async fn close_active(&self) {
+        let nodes: Vec<SshNode> = self.active().drain().map(|(_, n)| n).collect();
+        futures::future::join_all(nodes.iter().map(SshNode::close)).await;
+    }
 }
 
 /// One host.
@@ -71,6 +87,7 @@ impl AbstractJob for HostJob {
         let start = f.output.started().elapsed();
         let t0 = Instant::now();
         let node = f.factory.node(&self.spec);
+        f.active().insert(self.order, node.clone());
         let capture = f.output.host_formatter();
         let mut job = SshJob::new(&node)
             .formatter(capture.clone())
@@ -84,6 +101,7 @@ impl AbstractJob for HostJob {
         let result = job.execute().await;
         // free the socket now: thousands of finished hosts must not pile up
         node.close().await;
+        f.active().remove(&self.order);
         let (status, error_kind, error) = classify(&result);
         let exit_status = match &result {
             Err(e) => e.status().cloned(),

@@ -25,6 +25,8 @@ use crate::limits;
 
 pub use plan::Plan;
 
+const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
 /// An error in a scenario file: `file:line: job `x`: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -123,7 +125,7 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
     let outcome = rt.block_on(async {
         let outcome = tokio::select! {
             r = s.co_run() => r.map_err(|e| e.to_string()),
-            _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
+            _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_string()),
         };
         // closes every connection, hosts before their gateways
         s.co_shutdown().await;
@@ -151,7 +153,11 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         }
         Err(e) => {
             eprintln!("ajssh: scenario {}: {e}", r.file.display());
-            Ok(exit::FAILED)
+            Ok(if e == INTERRUPTED {
+                exit::INTERRUPTED
+            } else {
+                exit::FAILED
+            })
         }
     }
 }
