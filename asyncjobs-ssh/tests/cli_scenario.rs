@@ -207,11 +207,10 @@ fn bad_scenario_files_name_the_line_and_the_job() {
         let file = dir.path().join(name);
         std::fs::write(&file, text).unwrap();
         for sub in ["run", "check", "dot"] {
-            let r = run(ajssh_bare().args(["scenario", sub]).arg(&file).args(
-                ["-F", "none"]
-                    .iter()
-                    .take(if sub == "run" { 2 } else { 0 }),
-            ));
+            let r = run(ajssh_bare()
+                .args(["scenario", sub])
+                .arg(&file)
+                .args(["-F", "none"].iter().take(if sub == "run" { 2 } else { 0 })));
             assert_eq!(r.code, 64, "{name} {sub}: {r:?}");
             let want = format!("ajssh: error: {}", dir.path().join(expected).display());
             assert!(
