@@ -31,16 +31,28 @@ pub(crate) struct AuthConfig {
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // never print passphrases
-        let files: Vec<_> = self.identities.iter().map(|(p, _)| p.display().to_string()).collect();
-        f.debug_struct("AuthConfig").field("identities", &files).field("agent", &self.agent).finish()
+        let files: Vec<_> = self
+            .identities
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        f.debug_struct("AuthConfig")
+            .field("identities", &files)
+            .field("agent", &self.agent)
+            .finish()
     }
 }
 
 /// The default key files OpenSSH tries, in order.
 pub(crate) fn default_identity_files() -> Vec<PathBuf> {
-    let Some(home) = std::env::var_os("HOME") else { return Vec::new() };
+    let Some(home) = std::env::var_os("HOME") else {
+        return Vec::new();
+    };
     let ssh = Path::new(&home).join(".ssh");
-    ["id_ed25519", "id_ecdsa", "id_rsa"].iter().map(|n| ssh.join(n)).collect()
+    ["id_ed25519", "id_ecdsa", "id_rsa"]
+        .iter()
+        .map(|n| ssh.join(n))
+        .collect()
 }
 
 type KeyCache = Mutex<HashMap<PathBuf, (Option<SystemTime>, Arc<PrivateKey>)>>;
@@ -59,19 +71,27 @@ enum LoadError {
 /// Loads (or gets from the cache) a private key; blocking work runs off the async threads.
 async fn load_key(path: &Path, passphrase: Option<&str>) -> Result<Arc<PrivateKey>, LoadError> {
     let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    if let Some((t, key)) = key_cache().lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+    if let Some((t, key)) = key_cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(path)
+    {
         if *t == mtime {
             return Ok(Arc::clone(key));
         }
     }
     let (p, pass) = (path.to_path_buf(), passphrase.map(str::to_string));
-    let loaded = tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&p, pass.as_deref()))
-        .await
-        .map_err(|e| LoadError::Other(e.to_string()))?;
+    let loaded =
+        tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&p, pass.as_deref()))
+            .await
+            .map_err(|e| LoadError::Other(e.to_string()))?;
     match loaded {
         Ok(key) => {
             let key = Arc::new(key);
-            key_cache().lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_path_buf(), (mtime, Arc::clone(&key)));
+            key_cache()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_path_buf(), (mtime, Arc::clone(&key)));
             Ok(key)
         }
         Err(russh::keys::Error::KeyIsEncrypted) => Err(LoadError::Encrypted),
@@ -87,7 +107,10 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
     target: &str,
     cfg: &AuthConfig,
 ) -> Result<(), ConnectError> {
-    let protocol = |e: russh::Error| ConnectError::Protocol { target: target.to_string(), message: e.to_string() };
+    let protocol = |e: russh::Error| ConnectError::Protocol {
+        target: target.to_string(),
+        message: e.to_string(),
+    };
     let mut tried: Vec<String> = Vec::new();
     let mut encrypted: Option<PathBuf> = None;
     let mut unreadable: Option<(PathBuf, String)> = None;
@@ -106,14 +129,21 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
     let files: Vec<(PathBuf, Option<String>)> = if explicit {
         cfg.identities.clone()
     } else {
-        default_identity_files().into_iter().filter(|p| p.exists()).map(|p| (p, None)).collect()
+        default_identity_files()
+            .into_iter()
+            .filter(|p| p.exists())
+            .map(|p| (p, None))
+            .collect()
     };
     for (path, own_pass) in files {
         let pass = own_pass.as_deref().or(cfg.passphrase.as_deref());
         let key = match load_key(&path, pass).await {
             Ok(k) => k,
             Err(LoadError::Encrypted) => {
-                tried.push(format!("key {} skipped (encrypted, no passphrase)", path.display()));
+                tried.push(format!(
+                    "key {} skipped (encrypted, no passphrase)",
+                    path.display()
+                ));
                 encrypted.get_or_insert(path);
                 continue;
             }
@@ -127,7 +157,11 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
             match rsa_hash {
                 Some(h) => h,
                 None => {
-                    let h = handle.best_supported_rsa_hash().await.map_err(protocol)?.flatten();
+                    let h = handle
+                        .best_supported_rsa_hash()
+                        .await
+                        .map_err(protocol)?
+                        .flatten();
                     rsa_hash = Some(h);
                     h
                 }
@@ -142,7 +176,9 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
             .map_err(protocol)?;
         match res {
             russh::client::AuthResult::Success => return Ok(()),
-            russh::client::AuthResult::Failure { remaining_methods, .. } => {
+            russh::client::AuthResult::Failure {
+                remaining_methods, ..
+            } => {
                 if !allows_publickey(&remaining_methods) {
                     break;
                 }
@@ -155,7 +191,11 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
     if let (true, Some((path, message))) = (explicit, unreadable) {
         return Err(ConnectError::KeyUnreadable { path, message });
     }
-    Err(ConnectError::AuthRefused { target: target.to_string(), user: user.to_string(), tried })
+    Err(ConnectError::AuthRefused {
+        target: target.to_string(),
+        user: user.to_string(),
+        tried,
+    })
 }
 
 fn allows_publickey(methods: &MethodSet) -> bool {
@@ -200,10 +240,19 @@ async fn try_agent<H: russh::client::Handler>(
         } else {
             None
         };
-        tried.push(format!("agent key {} {}", key.algorithm(), key.fingerprint(HashAlg::Sha256)));
-        match handle.authenticate_publickey_with(user, key, hash, &mut agent).await {
+        tried.push(format!(
+            "agent key {} {}",
+            key.algorithm(),
+            key.fingerprint(HashAlg::Sha256)
+        ));
+        match handle
+            .authenticate_publickey_with(user, key, hash, &mut agent)
+            .await
+        {
             Ok(russh::client::AuthResult::Success) => return Ok(true),
-            Ok(russh::client::AuthResult::Failure { remaining_methods, .. }) => {
+            Ok(russh::client::AuthResult::Failure {
+                remaining_methods, ..
+            }) => {
                 if !allows_publickey(&remaining_methods) {
                     return Ok(false);
                 }

@@ -38,19 +38,27 @@ impl HostKeyCheck {
             return Ok(());
         }
         let key_type = key.algorithm().to_string();
-        let key_type = if key.algorithm().is_rsa() { "ssh-rsa".to_string() } else { key_type };
+        let key_type = if key.algorithm().is_rsa() {
+            "ssh-rsa".to_string()
+        } else {
+            key_type
+        };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        let blob = key.to_bytes().map_err(|e| self.protocol(format!("cannot encode the host key: {e}")))?;
+        let blob = key
+            .to_bytes()
+            .map_err(|e| self.protocol(format!("cannot encode the host key: {e}")))?;
         let b64 = data_encoding::BASE64.encode(&blob);
         let io_err = |e: io::Error| self.protocol(format!("cannot read known_hosts: {e}"));
         match known_hosts::check(&self.files, &self.name, &key_type, &b64).map_err(io_err)? {
             Verdict::Known => Ok(()),
-            Verdict::Revoked { file, line } => {
-                Err(ConnectError::HostKeyRevoked { target: self.target.clone(), fingerprint, file, line })
-            }
+            Verdict::Revoked { file, line } => Err(ConnectError::HostKeyRevoked {
+                target: self.target.clone(),
+                fingerprint,
+                file,
+                line,
+            }),
             Verdict::Changed { file, line } => Err(ConnectError::HostKeyChanged {
                 target: self.target.clone(),
-                target_pattern: self.name.clone(),
                 key_type,
                 fingerprint,
                 file,
@@ -58,12 +66,16 @@ impl HostKeyCheck {
             }),
             Verdict::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
                 let Some(file) = self.files.first() else {
-                    return Err(self.protocol("accept-new needs a known_hosts file to write to".into()));
+                    return Err(
+                        self.protocol("accept-new needs a known_hosts file to write to".into())
+                    );
                 };
-                known_hosts::append(file, &self.name, &key_type, &b64).map_err(|e| ConnectError::KnownHostsWrite {
-                    target: self.target.clone(),
-                    file: file.clone(),
-                    message: e.to_string(),
+                known_hosts::append(file, &self.name, &key_type, &b64).map_err(|e| {
+                    ConnectError::KnownHostsWrite {
+                        target: self.target.clone(),
+                        file: file.clone(),
+                        message: e.to_string(),
+                    }
                 })
             }
             Verdict::Unknown => Err(ConnectError::HostKeyUnknown {
@@ -76,7 +88,10 @@ impl HostKeyCheck {
     }
 
     fn protocol(&self, message: String) -> ConnectError {
-        ConnectError::Protocol { target: self.target.clone(), message }
+        ConnectError::Protocol {
+            target: self.target.clone(),
+            message,
+        }
     }
 
     /// russh's host key algorithms with the ones known for this host first, as OpenSSH orders them.
@@ -85,7 +100,13 @@ impl HostKeyCheck {
         if self.policy != HostKeyPolicy::AcceptAny {
             let known = known_hosts::known_key_types(&self.files, &self.name);
             if !known.is_empty() {
-                let kh_type = |a: &russh::keys::Algorithm| if a.clone().is_rsa() { "ssh-rsa".to_string() } else { a.to_string() };
+                let kh_type = |a: &russh::keys::Algorithm| {
+                    if a.clone().is_rsa() {
+                        "ssh-rsa".to_string()
+                    } else {
+                        a.to_string()
+                    }
+                };
                 algos.sort_by_key(|a| !known.contains(&kh_type(a)));
             }
         }
@@ -115,7 +136,10 @@ pub(crate) struct ClientHandler {
 impl client::Handler for ClientHandler {
     type Error = HandlerError;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let key = match key {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             // we never advertise certificate algorithms; check the certified key as a plain one
@@ -145,15 +169,21 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// SSH handshake on `stream` (TCP or a tunnel), then authentication by `auth`.
-    pub async fn handshake<S, F, Fut>(stream: S, settings: Settings, auth: F) -> Result<Connection, ConnectError>
+    pub async fn handshake<S, F, Fut>(
+        stream: S,
+        settings: Settings,
+        auth: F,
+    ) -> Result<Connection, ConnectError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         F: FnOnce(Handle<ClientHandler>) -> Fut,
         Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
     {
         let target = settings.check.target.clone();
-        let mut preferred = russh::Preferred::default();
-        preferred.key = settings.check.preferred_key_algorithms().into();
+        let preferred = russh::Preferred {
+            key: settings.check.preferred_key_algorithms().into(),
+            ..Default::default()
+        };
         let config = client::Config {
             preferred,
             nodelay: true,
@@ -162,11 +192,19 @@ impl Connection {
             ..Default::default()
         };
         let (tx, alive) = watch::channel(());
-        let handler = ClientHandler { check: settings.check, _alive: tx };
-        let handle = client::connect_stream(Arc::new(config), stream, handler).await.map_err(|e| match e {
-            HandlerError::HostKey(e) => e,
-            HandlerError::Russh(e) => ConnectError::Protocol { target: target.clone(), message: russh_message(&e) },
-        })?;
+        let handler = ClientHandler {
+            check: settings.check,
+            _alive: tx,
+        };
+        let handle = client::connect_stream(Arc::new(config), stream, handler)
+            .await
+            .map_err(|e| match e {
+                HandlerError::HostKey(e) => e,
+                HandlerError::Russh(e) => ConnectError::Protocol {
+                    target: target.clone(),
+                    message: russh_message(&e),
+                },
+            })?;
         let handle = auth(handle).await?;
         Ok(Connection {
             handle,
@@ -188,11 +226,13 @@ impl Connection {
             .acquire_owned()
             .await
             .map_err(|_| "the connection is closed".to_string())?;
-        let channel = self
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(|e| format!("cannot open a session channel on {}: {}", self.target, russh_message(&e)))?;
+        let channel = self.handle.channel_open_session().await.map_err(|e| {
+            format!(
+                "cannot open a session channel on {}: {}",
+                self.target,
+                russh_message(&e)
+            )
+        })?;
         Ok((channel, permit))
     }
 
@@ -215,12 +255,13 @@ impl Connection {
     pub async fn close(&self) {
         self.cleanups.close();
         let _ = tokio::time::timeout(CLOSE_WAIT, self.cleanups.wait()).await;
-        let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
         let mut alive = self.alive.clone();
-        let _ = tokio::time::timeout(CLOSE_WAIT, async {
-            while alive.changed().await.is_ok() {}
-        })
-        .await;
+        let _ = tokio::time::timeout(CLOSE_WAIT, async { while alive.changed().await.is_ok() {} })
+            .await;
     }
 }
 

@@ -59,7 +59,12 @@ impl CommandContext<'_> {
     /// `sh -c`), streaming its output through the formatter and capturing it.
     /// `timeout` overrides the job's default. The exit status is returned, not
     /// judged: the job decides what is a failure.
-    pub async fn shell(&self, label: &str, command_line: &str, timeout: Option<Duration>) -> Result<CommandOutput, SshError> {
+    pub async fn shell(
+        &self,
+        label: &str,
+        command_line: &str,
+        timeout: Option<Duration>,
+    ) -> Result<CommandOutput, SshError> {
         let opts = ExecOptions {
             formatter: Some(Arc::clone(&self.formatter)),
             timeout: timeout.or(self.timeout),
@@ -69,12 +74,25 @@ impl CommandContext<'_> {
     }
 
     /// Like [`shell`](Self::shell) without output to the formatter (internal chores).
-    pub(crate) async fn quiet_shell(&self, label: &str, command_line: &str) -> Result<CommandOutput, SshError> {
-        let opts = ExecOptions { formatter: None, timeout: self.timeout, capture_limit: 64 * 1024 };
+    pub(crate) async fn quiet_shell(
+        &self,
+        label: &str,
+        command_line: &str,
+    ) -> Result<CommandOutput, SshError> {
+        let opts = ExecOptions {
+            formatter: None,
+            timeout: self.timeout,
+            capture_limit: 64 * 1024,
+        };
         self.exec(label, command_line, &opts).await
     }
 
-    async fn exec(&self, label: &str, command_line: &str, opts: &ExecOptions) -> Result<CommandOutput, SshError> {
+    async fn exec(
+        &self,
+        label: &str,
+        command_line: &str,
+        opts: &ExecOptions,
+    ) -> Result<CommandOutput, SshError> {
         match self.node {
             Node::Ssh(n) => {
                 let conn = n.connection().await?;
@@ -94,17 +112,29 @@ impl CommandContext<'_> {
             });
         };
         let conn = n.connection().await?;
-        let (channel, permit) = conn.open_session().await.map_err(|message| SshError::Session {
-            host: self.host().into(),
-            command: label.into(),
-            message,
-        })?;
-        let session = crate::sftp::open_sftp_on_channel(channel).await.map_err(|e| self.transfer(label, e))?;
-        Ok(Sftp { session, _permit: permit })
+        let (channel, permit) = conn
+            .open_session()
+            .await
+            .map_err(|message| SshError::Session {
+                host: self.host().into(),
+                command: label.into(),
+                message,
+            })?;
+        let session = crate::sftp::open_sftp_on_channel(channel)
+            .await
+            .map_err(|e| self.transfer(label, e))?;
+        Ok(Sftp {
+            session,
+            _permit: permit,
+        })
     }
 
     /// Wraps an SFTP error for this node and command.
     pub fn transfer(&self, label: &str, e: crate::sftp::SftpError) -> SshError {
-        SshError::Transfer { host: self.host().into(), command: label.into(), source: Arc::new(e) }
+        SshError::Transfer {
+            host: self.host().into(),
+            command: label.into(),
+            source: Arc::new(e),
+        }
     }
 }

@@ -20,7 +20,10 @@ fn files_list(list: &[PathBuf]) -> String {
     if list.is_empty() {
         return "no known_hosts file".into();
     }
-    list.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why a connection to a node could not be opened. Every variant names the
@@ -88,14 +91,12 @@ pub enum ConnectError {
         "@@@ WARNING: HOST KEY OF {target} HAS CHANGED! @@@ It offered {key_type} {fingerprint}, \
          which does not match the key recorded at {}:{line}. Someone could be eavesdropping (man-in-the-middle), \
          or the host key was just changed. Connection refused; if the change is expected, remove that line \
-         (e.g. `ssh-keygen -R '{target_pattern}' -f {}`) and connect again.",
-        file.display(), file.display()
+         (e.g. `ssh-keygen -R '{}' -f {}`) and connect again.",
+        file.display(), known_hosts_pattern(.target), file.display()
     )]
     HostKeyChanged {
         /// `host:port`.
         target: String,
-        /// How the host appears in known_hosts (`host` or `[host]:port`).
-        target_pattern: String,
         /// Key algorithm offered.
         key_type: String,
         /// `SHA256:...` fingerprint of the key offered.
@@ -191,8 +192,20 @@ fn split_target(target: &str) -> (&str, Option<&str>) {
         _ => (target, None),
     }
 }
+/// How `host:port` appears in known_hosts: `host` on port 22, else `[host]:port`.
+fn known_hosts_pattern(target: &str) -> String {
+    let host = keyscan_host(target);
+    match split_target(target).1 {
+        Some(p) if p != "22" => format!("[{host}]:{p}"),
+        _ => host,
+    }
+}
 fn keyscan_host(target: &str) -> String {
-    split_target(target).0.trim_start_matches('[').trim_end_matches(']').to_string()
+    split_target(target)
+        .0
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
 }
 fn keyscan_port(target: &str) -> String {
     match split_target(target).1 {

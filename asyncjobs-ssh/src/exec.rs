@@ -62,14 +62,19 @@ impl<'a> OutputSink<'a> {
 
     pub fn data(&mut self, stream: Stream, bytes: &[u8]) {
         let i = stream as usize;
-        let room = self.opts.capture_limit.saturating_sub(self.capture[i].len());
+        let room = self
+            .opts
+            .capture_limit
+            .saturating_sub(self.capture[i].len());
         if bytes.len() > room {
             self.truncated = true;
         }
         self.capture[i].extend_from_slice(&bytes[..bytes.len().min(room)]);
         if let Some(f) = &self.opts.formatter {
             let (host, error) = (self.host, &mut self.error);
-            self.split[i].push(bytes, &mut |line| emit(f.as_ref(), host, stream, line, error));
+            self.split[i].push(bytes, &mut |line| {
+                emit(f.as_ref(), host, stream, line, error)
+            });
         }
     }
 
@@ -78,14 +83,18 @@ impl<'a> OutputSink<'a> {
         if let Some(f) = &self.opts.formatter {
             for stream in [Stream::Stdout, Stream::Stderr] {
                 let (host, error) = (self.host, &mut self.error);
-                self.split[stream as usize].finish(&mut |line| emit(f.as_ref(), host, stream, line, error));
+                self.split[stream as usize]
+                    .finish(&mut |line| emit(f.as_ref(), host, stream, line, error));
             }
         }
         if let Some(e) = self.error {
             return Err(e);
         }
         let [out, err] = self.capture;
-        let text = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = |b: Vec<u8>| {
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        };
         Ok((text(out), text(err), self.truncated))
     }
 }
@@ -176,13 +185,26 @@ pub(crate) async fn run_remote(
     opts: &ExecOptions,
 ) -> Result<CommandOutput, SshError> {
     let start = Instant::now();
-    let session = |message: String| SshError::Session { host: host.into(), command: label.into(), message };
+    let session = |message: String| SshError::Session {
+        host: host.into(),
+        command: label.into(),
+        message,
+    };
     let (channel, permit) = conn.open_session().await.map_err(session)?;
     let (rx, tx) = channel.split();
-    let mut running = Running { rx: Some(rx), tx: None, permit: Some(permit), conn: Arc::clone(conn), done: false };
-    tx.exec(true, command_line)
-        .await
-        .map_err(|e| session(format!("cannot start the command: {}", crate::connection::russh_message(&e))))?;
+    let mut running = Running {
+        rx: Some(rx),
+        tx: None,
+        permit: Some(permit),
+        conn: Arc::clone(conn),
+        done: false,
+    };
+    tx.exec(true, command_line).await.map_err(|e| {
+        session(format!(
+            "cannot start the command: {}",
+            crate::connection::russh_message(&e)
+        ))
+    })?;
     running.tx = Some(tx);
 
     let mut sink = OutputSink::new(host, opts);
@@ -208,8 +230,12 @@ pub(crate) async fn run_remote(
         match msg {
             Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
             Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
-            Some(ChannelMsg::ExitStatus { exit_status }) => status = Some(ExitStatus::Code(exit_status)),
-            Some(ChannelMsg::ExitSignal { signal_name, .. }) => status = Some(ExitStatus::Signal(sig_name(&signal_name))),
+            Some(ChannelMsg::ExitStatus { exit_status }) => {
+                status = Some(ExitStatus::Code(exit_status))
+            }
+            Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                status = Some(ExitStatus::Signal(sig_name(&signal_name)))
+            }
             Some(ChannelMsg::Failure) if status.is_none() => {
                 refused = true;
                 break;
@@ -228,6 +254,15 @@ pub(crate) async fn run_remote(
         command: label.into(),
         message: e.to_string(),
     })?;
-    let status = status.ok_or_else(|| session("the session ended without an exit status (connection lost?)".into()))?;
-    Ok(CommandOutput { command: label.into(), status, stdout, stderr, truncated, duration: start.elapsed() })
+    let status = status.ok_or_else(|| {
+        session("the session ended without an exit status (connection lost?)".into())
+    })?;
+    Ok(CommandOutput {
+        command: label.into(),
+        status,
+        stdout,
+        stderr,
+        truncated,
+        duration: start.elapsed(),
+    })
 }

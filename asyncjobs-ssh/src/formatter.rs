@@ -65,14 +65,25 @@ impl std::fmt::Display for Event<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         const SEP: &str = "==========";
         match self {
-            Event::Connecting { user, via: None } => write!(f, "{SEP} Connecting (direct) as {user}"),
-            Event::Connecting { user, via: Some(gw) } => write!(f, "{SEP} Connecting (tunnelled via {gw}) as {user}"),
+            Event::Connecting { user, via: None } => {
+                write!(f, "{SEP} Connecting (direct) as {user}")
+            }
+            Event::Connecting {
+                user,
+                via: Some(gw),
+            } => write!(f, "{SEP} Connecting (tunnelled via {gw}) as {user}"),
             Event::Connected { user } => write!(f, "{SEP} Connected and authenticated as {user}"),
             Event::ConnectFailed { error } => write!(f, "{SEP} Connection failed: {error}"),
             Event::Closed => write!(f, "{SEP} Connection closed"),
             Event::CommandStart { command } => write!(f, "{SEP} Session started for {command}"),
-            Event::CommandEnd { command, status: Some(s) } => write!(f, "{SEP} Session ended ({s}) for {command}"),
-            Event::CommandEnd { command, status: None } => write!(f, "{SEP} Session ended for {command}"),
+            Event::CommandEnd {
+                command,
+                status: Some(s),
+            } => write!(f, "{SEP} Session ended ({s}) for {command}"),
+            Event::CommandEnd {
+                command,
+                status: None,
+            } => write!(f, "{SEP} Session ended for {command}"),
         }
     }
 }
@@ -150,7 +161,10 @@ impl Writers {
         Self::new(io::stdout(), io::stderr())
     }
     fn new(out: impl Write + Send + 'static, err: impl Write + Send + 'static) -> Self {
-        Writers { out: Mutex::new(Box::new(out)), err: Mutex::new(Box::new(err)) }
+        Writers {
+            out: Mutex::new(Box::new(out)),
+            err: Mutex::new(Box::new(err)),
+        }
     }
     /// Writes one complete record with a single `write_all`, then flushes.
     fn write(&self, stream: Stream, record: &[u8]) -> io::Result<()> {
@@ -179,23 +193,28 @@ struct Terminal {
 
 /// One output record: the line laid out, ending with `\n` unless raw.
 fn record(layout: Layout, host: &str, line: &[u8]) -> Vec<u8> {
-        let mut rec = Vec::with_capacity(host.len() + line.len() + 12);
-        if let Layout::TimeHost = layout {
-            rec.extend_from_slice(chrono::Local::now().format("%H:%M:%S").to_string().as_bytes());
-            rec.push(b':');
+    let mut rec = Vec::with_capacity(host.len() + line.len() + 12);
+    if let Layout::TimeHost = layout {
+        rec.extend_from_slice(
+            chrono::Local::now()
+                .format("%H:%M:%S")
+                .to_string()
+                .as_bytes(),
+        );
+        rec.push(b':');
+    }
+    if !matches!(layout, Layout::Raw) {
+        rec.extend_from_slice(host.as_bytes());
+        rec.push(b':');
+        // prefixed lines show text; invalid UTF-8 is replaced, never dropped
+        rec.extend_from_slice(String::from_utf8_lossy(line).as_bytes());
+        if !line.ends_with(b"\n") {
+            rec.push(b'\n');
         }
-        if !matches!(layout, Layout::Raw) {
-            rec.extend_from_slice(host.as_bytes());
-            rec.push(b':');
-            // prefixed lines show text; invalid UTF-8 is replaced, never dropped
-            rec.extend_from_slice(String::from_utf8_lossy(line).as_bytes());
-            if !line.ends_with(b"\n") {
-                rec.push(b'\n');
-            }
-        } else {
-            rec.extend_from_slice(line);
-        }
-        rec
+    } else {
+        rec.extend_from_slice(line);
+    }
+    rec
 }
 
 impl Terminal {
@@ -210,8 +229,13 @@ impl Terminal {
         let mut text = event.to_string();
         text.push('\n');
         // events are always prefixed, even in raw mode: they are not command output
-        let layout = if let Layout::Raw = self.layout { Layout::Host } else { self.layout };
-        self.writers.write(Stream::Stderr, &record(layout, host, text.as_bytes()))
+        let layout = if let Layout::Raw = self.layout {
+            Layout::Host
+        } else {
+            self.layout
+        };
+        self.writers
+            .write(Stream::Stderr, &record(layout, host, text.as_bytes()))
     }
 }
 
@@ -311,7 +335,11 @@ impl SubdirFormatter {
         SubdirFormatter {
             dir: dir.into(),
             state: Mutex::new(SubdirState::default()),
-            events: Terminal { layout: Layout::Host, writers: Writers::process(), verbose: false },
+            events: Terminal {
+                layout: Layout::Host,
+                writers: Writers::process(),
+                verbose: false,
+            },
         }
     }
 
@@ -335,7 +363,12 @@ impl SubdirFormatter {
         }
     }
 
-    fn with_file(&self, host: &str, stream: Stream, f: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+    fn with_file(
+        &self,
+        host: &str,
+        stream: Stream,
+        f: impl FnOnce(&mut File) -> io::Result<()>,
+    ) -> io::Result<()> {
         let mut state = lock(&self.state);
         let key = (host.to_string(), stream);
         if !state.open.contains_key(&key) {
@@ -352,7 +385,9 @@ impl SubdirFormatter {
                     }
                     o.open(&path)
                 })
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))?;
+                .map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+                })?;
             state.open.insert(key.clone(), file);
         }
         let file = state.open.get_mut(&key).expect("inserted above");
@@ -414,7 +449,10 @@ mod tests {
         f.line("h", Stream::Stdout, b"x\n").unwrap();
         let text = out.contents_lossy();
         let (time, rest) = text.split_at(8);
-        assert!(time.chars().filter(|c| *c == ':').count() == 2 && time.len() == 8, "{text}");
+        assert!(
+            time.chars().filter(|c| *c == ':').count() == 2 && time.len() == 8,
+            "{text}"
+        );
         assert_eq!(rest, ":h:x\n");
     }
 
@@ -434,15 +472,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("h1"), "stale\n").unwrap();
         let f = SubdirFormatter::new(dir.path());
-        f.event("h1", &Event::CommandStart { command: "c1" }).unwrap();
+        f.event("h1", &Event::CommandStart { command: "c1" })
+            .unwrap();
         f.line("h1", Stream::Stdout, b"one\n").unwrap();
         f.line("h1", Stream::Stderr, b"oops\n").unwrap();
-        f.event("h1", &Event::CommandEnd { command: "c1", status: None }).unwrap();
-        f.event("h1", &Event::CommandStart { command: "c2" }).unwrap();
+        f.event(
+            "h1",
+            &Event::CommandEnd {
+                command: "c1",
+                status: None,
+            },
+        )
+        .unwrap();
+        f.event("h1", &Event::CommandStart { command: "c2" })
+            .unwrap();
         f.line("h1", Stream::Stdout, b"two\n").unwrap();
-        f.event("h2", &Event::CommandStart { command: "c" }).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("h1")).unwrap(), "one\ntwo\n");
-        assert_eq!(std::fs::read_to_string(dir.path().join("h1.err")).unwrap(), "oops\n");
+        f.event("h2", &Event::CommandStart { command: "c" })
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("h1")).unwrap(),
+            "one\ntwo\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("h1.err")).unwrap(),
+            "oops\n"
+        );
         assert_eq!(std::fs::read_to_string(dir.path().join("h2")).unwrap(), "");
         assert!(!dir.path().join("h2.err").exists());
     }

@@ -128,21 +128,42 @@ impl SshJob {
     pub async fn execute(&self) -> Result<SshOutput, SshError> {
         let start = Instant::now();
         let host = self.node.display_name().to_string();
-        let formatter = self.formatter.clone().unwrap_or_else(|| Arc::clone(self.node.formatter()));
+        let formatter = self
+            .formatter
+            .clone()
+            .unwrap_or_else(|| Arc::clone(self.node.formatter()));
         if let Node::Ssh(n) = &self.node {
             // connect before the first command, so errors are about the connection
             n.connect().await?;
         }
-        let ctx =
-            CommandContext { node: &self.node, formatter: Arc::clone(&formatter), timeout: self.timeout, capture_limit: self.capture_limit };
+        let ctx = CommandContext {
+            node: &self.node,
+            formatter: Arc::clone(&formatter),
+            timeout: self.timeout,
+            capture_limit: self.capture_limit,
+        };
         let mut outputs = Vec::with_capacity(self.commands.len());
         for cmd in &self.commands {
             let label = cmd.label();
-            let output_err = |e: std::io::Error| SshError::Output { host: host.clone(), command: label.clone(), message: e.to_string() };
-            formatter.event(&host, &Event::CommandStart { command: &label }).map_err(output_err)?;
+            let output_err = |e: std::io::Error| SshError::Output {
+                host: host.clone(),
+                command: label.clone(),
+                message: e.to_string(),
+            };
+            formatter
+                .event(&host, &Event::CommandStart { command: &label })
+                .map_err(output_err)?;
             let result = cmd.run(&ctx).await;
             let status = result.as_ref().ok().map(|o| &o.status);
-            formatter.event(&host, &Event::CommandEnd { command: &label, status }).map_err(output_err)?;
+            formatter
+                .event(
+                    &host,
+                    &Event::CommandEnd {
+                        command: &label,
+                        status,
+                    },
+                )
+                .map_err(output_err)?;
             let out = result?;
             if !out.status.success() && !cmd.allowed_exits().contains(&out.status) {
                 return Err(SshError::CommandFailed {
@@ -155,7 +176,12 @@ impl SshJob {
             }
             outputs.push(out);
         }
-        Ok(SshOutput { host, user: self.node.user(), commands: outputs, duration: start.elapsed() })
+        Ok(SshOutput {
+            host,
+            user: self.node.user(),
+            commands: outputs,
+            duration: start.elapsed(),
+        })
     }
 }
 

@@ -127,21 +127,29 @@ impl Parsed {
         if marker != Marker::None {
             first = words.next();
         }
-        let (Some(hosts), Some(key_type), Some(key_b64)) = (first, words.next(), words.next()) else {
+        let (Some(hosts), Some(key_type), Some(key_b64)) = (first, words.next(), words.next())
+        else {
             return; // malformed line: ignored, as OpenSSH does
         };
         let idx = self.entries.len();
-        self.entries.push(Entry { line, marker, key_type: key_type.into(), key_b64: key_b64.into() });
+        self.entries.push(Entry {
+            line,
+            marker,
+            key_type: key_type.into(),
+            key_b64: key_b64.into(),
+        });
         if let Some(rest) = hosts.strip_prefix("|1|") {
             let mut parts = rest.split('|');
-            let decode = |s: Option<&str>| s.and_then(|s| data_encoding::BASE64.decode(s.as_bytes()).ok());
+            let decode =
+                |s: Option<&str>| s.and_then(|s| data_encoding::BASE64.decode(s.as_bytes()).ok());
             if let (Some(salt), Some(hash)) = (decode(parts.next()), decode(parts.next())) {
                 self.hashed.push((salt, hash, idx));
             }
             return;
         }
         if hosts.contains(['*', '?', '!']) {
-            self.patterned.push((hosts.split(',').map(str::to_string).collect(), idx));
+            self.patterned
+                .push((hosts.split(',').map(str::to_string).collect(), idx));
         } else {
             for h in hosts.split(',') {
                 self.plain.entry(h.to_string()).or_default().push(idx);
@@ -245,13 +253,24 @@ fn parsed(path: &Path) -> io::Result<Arc<RwLock<Parsed>>> {
         Err(e) => return Err(e),
     };
     let parsed = Arc::new(RwLock::new(parsed));
-    lock(cache()).insert(path.to_path_buf(), Cached { stamp: now, parsed: Arc::clone(&parsed) });
+    lock(cache()).insert(
+        path.to_path_buf(),
+        Cached {
+            stamp: now,
+            parsed: Arc::clone(&parsed),
+        },
+    );
     Ok(parsed)
 }
 
 /// Checks a host's key (`key_b64`: the base64 blob, `key_type`: e.g. `ssh-ed25519`)
 /// against `files`, in order. Unreadable files (other than missing) are errors.
-pub(crate) fn check(files: &[PathBuf], name: &str, key_type: &str, key_b64: &str) -> io::Result<Verdict> {
+pub(crate) fn check(
+    files: &[PathBuf],
+    name: &str,
+    key_type: &str,
+    key_b64: &str,
+) -> io::Result<Verdict> {
     let mut known = false;
     let mut changed: Option<(PathBuf, usize, bool)> = None;
     for path in files {
@@ -260,7 +279,10 @@ pub(crate) fn check(files: &[PathBuf], name: &str, key_type: &str, key_b64: &str
         for e in parsed.matching(name) {
             match e.marker {
                 Marker::Revoked if e.key_b64 == key_b64 => {
-                    return Ok(Verdict::Revoked { file: path.clone(), line: e.line });
+                    return Ok(Verdict::Revoked {
+                        file: path.clone(),
+                        line: e.line,
+                    });
                 }
                 Marker::Revoked | Marker::CertAuthority => {}
                 Marker::None if e.key_b64 == key_b64 => known = true,
@@ -306,7 +328,10 @@ pub(crate) fn append(path: &Path, name: &str, key_type: &str, key_b64: &str) -> 
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() && !dir.exists() {
             use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
         }
     }
     let mut line = String::new();
@@ -338,9 +363,15 @@ mod tests {
     const K2: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIKey2";
 
     fn hashed_name(name: &str, salt: &[u8]) -> String {
-        let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(salt).unwrap().chain_update(name.as_bytes());
+        let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(salt)
+            .unwrap()
+            .chain_update(name.as_bytes());
         let hash = mac.finalize().into_bytes();
-        format!("|1|{}|{}", data_encoding::BASE64.encode(salt), data_encoding::BASE64.encode(&hash))
+        format!(
+            "|1|{}|{}",
+            data_encoding::BASE64.encode(salt),
+            data_encoding::BASE64.encode(&hash)
+        )
     }
 
     fn write(dir: &Path, text: &str) -> Vec<PathBuf> {
@@ -352,27 +383,57 @@ mod tests {
     #[test]
     fn plain_bracketed_and_listed_names_match() {
         let d = tempfile::tempdir().unwrap();
-        let f = write(d.path(), &format!("# c\n\nalpha,[10.0.0.1]:2222 ssh-ed25519 {K1} c\n"));
-        assert_eq!(check(&f, "alpha", "ssh-ed25519", K1).unwrap(), Verdict::Known);
-        assert_eq!(check(&f, "[10.0.0.1]:2222", "ssh-ed25519", K1).unwrap(), Verdict::Known);
-        assert_eq!(check(&f, "10.0.0.1", "ssh-ed25519", K1).unwrap(), Verdict::Unknown);
+        let f = write(
+            d.path(),
+            &format!("# c\n\nalpha,[10.0.0.1]:2222 ssh-ed25519 {K1} c\n"),
+        );
+        assert_eq!(
+            check(&f, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known
+        );
+        assert_eq!(
+            check(&f, "[10.0.0.1]:2222", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known
+        );
+        assert_eq!(
+            check(&f, "10.0.0.1", "ssh-ed25519", K1).unwrap(),
+            Verdict::Unknown
+        );
     }
 
     #[test]
     fn hashed_entry_matches_its_name_only() {
         let d = tempfile::tempdir().unwrap();
-        let f = write(d.path(), &format!("{} ssh-ed25519 {K1}\n", hashed_name("[127.0.0.9]:2222", b"0123456789abcdefghij")));
-        assert_eq!(check(&f, "[127.0.0.9]:2222", "ssh-ed25519", K1).unwrap(), Verdict::Known);
-        assert_eq!(check(&f, "[127.0.0.8]:2222", "ssh-ed25519", K1).unwrap(), Verdict::Unknown);
+        let f = write(
+            d.path(),
+            &format!(
+                "{} ssh-ed25519 {K1}\n",
+                hashed_name("[127.0.0.9]:2222", b"0123456789abcdefghij")
+            ),
+        );
+        assert_eq!(
+            check(&f, "[127.0.0.9]:2222", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known
+        );
+        assert_eq!(
+            check(&f, "[127.0.0.8]:2222", "ssh-ed25519", K1).unwrap(),
+            Verdict::Unknown
+        );
     }
 
     #[test]
     fn different_key_is_changed_with_its_line() {
         let d = tempfile::tempdir().unwrap();
-        let f = write(d.path(), &format!("other ssh-ed25519 {K2}\nalpha ssh-rsa AAAAB3Nz\nalpha ssh-ed25519 {K2}\n"));
+        let f = write(
+            d.path(),
+            &format!("other ssh-ed25519 {K2}\nalpha ssh-rsa AAAAB3Nz\nalpha ssh-ed25519 {K2}\n"),
+        );
         assert_eq!(
             check(&f, "alpha", "ssh-ed25519", K1).unwrap(),
-            Verdict::Changed { file: f[0].clone(), line: 3 }
+            Verdict::Changed {
+                file: f[0].clone(),
+                line: 3
+            }
         );
     }
 
@@ -380,8 +441,14 @@ mod tests {
     fn wildcards_and_negations_follow_openssh() {
         let d = tempfile::tempdir().unwrap();
         let f = write(d.path(), &format!("*.lab,!bad.lab ssh-ed25519 {K1}\n"));
-        assert_eq!(check(&f, "web.lab", "ssh-ed25519", K1).unwrap(), Verdict::Known);
-        assert_eq!(check(&f, "bad.lab", "ssh-ed25519", K1).unwrap(), Verdict::Unknown);
+        assert_eq!(
+            check(&f, "web.lab", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known
+        );
+        assert_eq!(
+            check(&f, "bad.lab", "ssh-ed25519", K1).unwrap(),
+            Verdict::Unknown
+        );
         assert!(glob(b"h?st*", b"HOST-1"));
         assert!(!glob(b"h?st", b"hoost"));
     }
@@ -389,8 +456,17 @@ mod tests {
     #[test]
     fn revoked_key_is_refused() {
         let d = tempfile::tempdir().unwrap();
-        let f = write(d.path(), &format!("@revoked * ssh-ed25519 {K1}\nalpha ssh-ed25519 {K1}\n"));
-        assert_eq!(check(&f, "alpha", "ssh-ed25519", K1).unwrap(), Verdict::Revoked { file: f[0].clone(), line: 1 });
+        let f = write(
+            d.path(),
+            &format!("@revoked * ssh-ed25519 {K1}\nalpha ssh-ed25519 {K1}\n"),
+        );
+        assert_eq!(
+            check(&f, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Revoked {
+                file: f[0].clone(),
+                line: 1
+            }
+        );
     }
 
     #[test]
@@ -398,13 +474,25 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("sub").join("known_hosts");
         let files = vec![p.clone()];
-        assert_eq!(check(&files, "alpha", "ssh-ed25519", K1).unwrap(), Verdict::Unknown);
+        assert_eq!(
+            check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Unknown
+        );
         append(&p, "alpha", "ssh-ed25519", K1).unwrap();
         append(&p, "[beta]:2200", "ssh-ed25519", K2).unwrap();
-        assert_eq!(check(&files, "alpha", "ssh-ed25519", K1).unwrap(), Verdict::Known);
-        assert_eq!(check(&files, "[beta]:2200", "ssh-ed25519", K2).unwrap(), Verdict::Known);
+        assert_eq!(
+            check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known
+        );
+        assert_eq!(
+            check(&files, "[beta]:2200", "ssh-ed25519", K2).unwrap(),
+            Verdict::Known
+        );
         let text = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(text, format!("alpha ssh-ed25519 {K1}\n[beta]:2200 ssh-ed25519 {K2}\n"));
+        assert_eq!(
+            text,
+            format!("alpha ssh-ed25519 {K1}\n[beta]:2200 ssh-ed25519 {K2}\n")
+        );
     }
 
     #[test]
@@ -413,8 +501,14 @@ mod tests {
         let p = d.path().join("kh");
         std::fs::write(&p, format!("alpha ssh-ed25519 {K1}\n")).unwrap();
         let files = vec![p.clone()];
-        assert_eq!(check(&files, "alpha", "ssh-ed25519", K1).unwrap(), Verdict::Known);
+        assert_eq!(
+            check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known
+        );
         std::fs::write(&p, format!("alpha ssh-ed25519 {K2} longer\n")).unwrap();
-        assert_eq!(check(&files, "alpha", "ssh-ed25519", K1).unwrap(), Verdict::Changed { file: p, line: 1 });
+        assert_eq!(
+            check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Changed { file: p, line: 1 }
+        );
     }
 }

@@ -100,13 +100,15 @@ pub use commands::{Pull, Push, Run, RunScript, RunString, SshCommand};
 pub use context::{CommandContext, Sftp};
 pub use error::{ConnectError, SshError};
 pub use formatter::{
-    default_formatter, Event, Formatter, HostFormatter, RawFormatter, SharedBuffer, Stream, SubdirFormatter,
-    TimeHostFormatter,
+    default_formatter, Event, Formatter, HostFormatter, RawFormatter, SharedBuffer, Stream,
+    SubdirFormatter, TimeHostFormatter,
 };
 pub use job::{SshJob, DEFAULT_CAPTURE_LIMIT};
 pub use known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
 pub use local::LocalNode;
-pub use node::{SshNode, SshNodeBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE, DEFAULT_MAX_SESSIONS};
+pub use node::{
+    SshNode, SshNodeBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE, DEFAULT_MAX_SESSIONS,
+};
 pub use output::{CommandOutput, SshOutput};
 pub use quote::shell_quote;
 pub use status::ExitStatus;

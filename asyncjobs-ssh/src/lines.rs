@@ -58,7 +58,15 @@ mod tests {
     #[test]
     fn lines_split_across_chunks_come_out_whole() {
         let out = split(&[b"ab", b"c\nde", b"f\n\ng"]);
-        assert_eq!(out, vec![b"abc\n".to_vec(), b"def\n".to_vec(), b"\n".to_vec(), b"g".to_vec()]);
+        assert_eq!(
+            out,
+            vec![
+                b"abc\n".to_vec(),
+                b"def\n".to_vec(),
+                b"\n".to_vec(),
+                b"g".to_vec()
+            ]
+        );
     }
 
     #[test]

@@ -56,7 +56,10 @@ impl std::fmt::Debug for LocalNode {
 impl LocalNode {
     /// The local machine, shown as `localnode`, output to the [default formatter](default_formatter).
     pub fn new() -> Self {
-        LocalNode { display: "localnode".into(), formatter: default_formatter() }
+        LocalNode {
+            display: "localnode".into(),
+            formatter: default_formatter(),
+        }
     }
     /// Sets the name shown in output lines.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
@@ -108,7 +111,11 @@ pub(crate) async fn run_local(
     opts: &ExecOptions,
 ) -> Result<CommandOutput, SshError> {
     let start = Instant::now();
-    let local_err = |message: String| SshError::Local { host: host.into(), command: label.into(), message };
+    let local_err = |message: String| SshError::Local {
+        host: host.into(),
+        command: label.into(),
+        message,
+    };
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command_line)
@@ -119,7 +126,12 @@ pub(crate) async fn run_local(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| local_err(format!("cannot start sh: {e}")))?;
-    let mut guard = GroupGuard { pgid: child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw) };
+    let mut guard = GroupGuard {
+        pgid: child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw),
+    };
     let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
     let mut sink = OutputSink::new(host, opts);
     let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
@@ -166,11 +178,21 @@ pub(crate) async fn run_local(
         (None, Some(s)) => ExitStatus::from_signal_number(s),
         (None, None) => return Err(local_err("sh ended without status".into())),
     };
-    Ok(CommandOutput { command: label.into(), status, stdout, stderr, truncated, duration: start.elapsed() })
+    Ok(CommandOutput {
+        command: label.into(),
+        status,
+        stdout,
+        stderr,
+        truncated,
+        duration: start.elapsed(),
+    })
 }
 
 /// Reads some bytes; `None` at end of stream or on error.
-async fn read_some<R: tokio::io::AsyncRead + Unpin>(r: &mut Option<R>, buf: &mut [u8]) -> Option<usize> {
+async fn read_some<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut Option<R>,
+    buf: &mut [u8],
+) -> Option<usize> {
     match r.as_mut()?.read(buf).await {
         Ok(0) | Err(_) => None,
         Ok(n) => Some(n),

@@ -110,8 +110,15 @@ impl SshNodeBuilder {
         self
     }
     /// Adds an encrypted identity file with its passphrase.
-    pub fn identity_with_passphrase(mut self, path: impl Into<PathBuf>, passphrase: impl Into<String>) -> Self {
-        self.cfg.auth.identities.push((path.into(), Some(passphrase.into())));
+    pub fn identity_with_passphrase(
+        mut self,
+        path: impl Into<PathBuf>,
+        passphrase: impl Into<String>,
+    ) -> Self {
+        self.cfg
+            .auth
+            .identities
+            .push((path.into(), Some(passphrase.into())));
         self
     }
     /// Passphrase for encrypted key files that have none of their own (default keys included).
@@ -179,8 +186,11 @@ impl SshNodeBuilder {
                 format!("{}:{}", cfg.hostname, cfg.port)
             }
         });
-        cfg.known_hosts =
-            Arc::new(if self.known_hosts.is_empty() { default_known_hosts_files() } else { self.known_hosts });
+        cfg.known_hosts = Arc::new(if self.known_hosts.is_empty() {
+            default_known_hosts_files()
+        } else {
+            self.known_hosts
+        });
         SshNode {
             inner: Arc::new(NodeInner {
                 cfg,
@@ -261,9 +271,13 @@ impl SshNode {
     pub fn distance(&self) -> usize {
         1 + self.gateway().map_or(0, SshNode::distance)
     }
-    /// `host:port`, as in error messages.
+    /// `host:port` (`[addr]:port` for IPv6), as in error messages.
     pub fn target(&self) -> String {
-        format!("{}:{}", self.hostname(), self.port())
+        if self.hostname().contains(':') {
+            format!("[{}]:{}", self.hostname(), self.port())
+        } else {
+            format!("{}:{}", self.hostname(), self.port())
+        }
     }
     /// True when both values are clones of the same node (they share one connection).
     pub fn same_node(&self, other: &SshNode) -> bool {
@@ -299,7 +313,13 @@ impl SshNode {
         *slot = None;
         let host = self.display_name();
         let via = self.gateway().map(|g| g.to_string());
-        let _ = self.inner.formatter.event(host, &Event::Connecting { user: self.user(), via: via.as_deref() });
+        let _ = self.inner.formatter.event(
+            host,
+            &Event::Connecting {
+                user: self.user(),
+                via: via.as_deref(),
+            },
+        );
         let node = self.clone();
         let timeout = self.inner.cfg.connect_timeout;
         let target = self.target();
@@ -307,20 +327,36 @@ impl SshNode {
         let outcome = crate::runtime::run(async move {
             match tokio::time::timeout(timeout, node.open()).await {
                 Ok(r) => r,
-                Err(_) => Err(ConnectError::Timeout { target: node.target(), after: timeout }),
+                Err(_) => Err(ConnectError::Timeout {
+                    target: node.target(),
+                    after: timeout,
+                }),
             }
         })
         .await
-        .unwrap_or_else(|| Err(ConnectError::Protocol { target, message: "the SSH runtime is not available".into() }));
+        .unwrap_or_else(|| {
+            Err(ConnectError::Protocol {
+                target,
+                message: "the SSH runtime is not available".into(),
+            })
+        });
         match outcome {
             Ok(conn) => {
                 let conn = Arc::new(conn);
                 *slot = Some(Arc::clone(&conn));
-                let _ = self.inner.formatter.event(host, &Event::Connected { user: self.user() });
+                let _ = self
+                    .inner
+                    .formatter
+                    .event(host, &Event::Connected { user: self.user() });
                 Ok(conn)
             }
             Err(e) => {
-                let _ = self.inner.formatter.event(host, &Event::ConnectFailed { error: &e.to_string() });
+                let _ = self.inner.formatter.event(
+                    host,
+                    &Event::ConnectFailed {
+                        error: &e.to_string(),
+                    },
+                );
                 Err(e)
             }
         }
@@ -353,9 +389,15 @@ impl SshNode {
                     source: Box::new(e),
                 })?;
                 gw.add_dependent(self);
-                let stream = gw_conn.open_tunnel(&cfg.hostname, cfg.port).await.map_err(|message| {
-                    ConnectError::Tunnel { target: self.target(), gateway: gw.to_string(), message }
-                })?;
+                let stream =
+                    gw_conn
+                        .open_tunnel(&cfg.hostname, cfg.port)
+                        .await
+                        .map_err(|message| ConnectError::Tunnel {
+                            target: self.target(),
+                            gateway: gw.to_string(),
+                            message,
+                        })?;
                 Connection::handshake(stream, settings, auth).await
             }
         }
@@ -366,9 +408,15 @@ impl SshNode {
         let cfg = &self.inner.cfg;
         let addrs: Vec<_> = tokio::net::lookup_host((cfg.hostname.as_str(), cfg.port))
             .await
-            .map_err(|e| ConnectError::Dns { host: cfg.hostname.clone(), message: e.to_string() })?
+            .map_err(|e| ConnectError::Dns {
+                host: cfg.hostname.clone(),
+                message: e.to_string(),
+            })?
             .collect();
-        let mut last = ConnectError::Dns { host: cfg.hostname.clone(), message: "no address found".into() };
+        let mut last = ConnectError::Dns {
+            host: cfg.hostname.clone(),
+            message: "no address found".into(),
+        };
         for addr in addrs {
             match TcpStream::connect(addr).await {
                 Ok(s) => {
@@ -376,18 +424,32 @@ impl SshNode {
                     return Ok(s);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    last = ConnectError::Refused { target: self.target() };
+                    last = ConnectError::Refused {
+                        target: self.target(),
+                    };
                 }
-                Err(e) => last = ConnectError::Network { target: self.target(), message: e.to_string() },
+                Err(e) => {
+                    last = ConnectError::Network {
+                        target: self.target(),
+                        message: e.to_string(),
+                    }
+                }
             }
         }
         Err(last)
     }
 
     fn add_dependent(&self, node: &SshNode) {
-        let mut deps = self.inner.dependents.lock().unwrap_or_else(|e| e.into_inner());
+        let mut deps = self
+            .inner
+            .dependents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         deps.retain(|w| w.strong_count() > 0);
-        if !deps.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&node.inner))) {
+        if !deps
+            .iter()
+            .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&node.inner)))
+        {
             deps.push(Arc::downgrade(&node.inner));
         }
     }
@@ -397,14 +459,24 @@ impl SshNode {
     pub fn close(&self) -> BoxFuture<'_, ()> {
         async move {
             let deps: Vec<SshNode> = {
-                let deps = self.inner.dependents.lock().unwrap_or_else(|e| e.into_inner());
-                deps.iter().filter_map(Weak::upgrade).map(|inner| SshNode { inner }).collect()
+                let deps = self
+                    .inner
+                    .dependents
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                deps.iter()
+                    .filter_map(Weak::upgrade)
+                    .map(|inner| SshNode { inner })
+                    .collect()
             };
             join_all(deps.iter().map(SshNode::close)).await;
             let mut slot = self.inner.slot.lock().await;
             if let Some(conn) = slot.take() {
                 conn.close().await;
-                let _ = self.inner.formatter.event(self.display_name(), &Event::Closed);
+                let _ = self
+                    .inner
+                    .formatter
+                    .event(self.display_name(), &Event::Closed);
             }
         }
         .boxed()

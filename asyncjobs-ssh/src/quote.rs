@@ -31,7 +31,11 @@ pub fn shell_quote(word: &str) -> String {
 /// Quotes each word and joins them with spaces.
 #[cfg(test)]
 pub(crate) fn join_quoted<S: AsRef<str>>(words: &[S]) -> String {
-    words.iter().map(|w| shell_quote(w.as_ref())).collect::<Vec<_>>().join(" ")
+    words
+        .iter()
+        .map(|w| shell_quote(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -42,7 +46,11 @@ mod tests {
     fn quoted_words_survive_a_real_shell() {
         let words = ["a b", "it's", "$HOME", "*", "back\\slash", "new\nline", ""];
         let line = format!("printf '%s|' {}", join_quoted(&words));
-        let out = std::process::Command::new("sh").arg("-c").arg(&line).output().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .output()
+            .unwrap();
         let expected: String = words.iter().map(|w| format!("{w}|")).collect();
         assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
     }

@@ -27,7 +27,9 @@ fn runtime() -> Option<&'static Runtime> {
 
 /// The handle to spawn on: ours, or the caller's if ours could not be built.
 pub(crate) fn handle() -> Option<Handle> {
-    runtime().map(|rt| rt.handle().clone()).or_else(|| Handle::try_current().ok())
+    runtime()
+        .map(|rt| rt.handle().clone())
+        .or_else(|| Handle::try_current().ok())
 }
 
 /// Runs `fut` on the SSH runtime and waits for it; aborted if the caller is dropped.

@@ -27,12 +27,20 @@ fn scheduler_timeout_stops_the_remote_sleep() {
             s.add(SshJob::new(&n).run(sleep.clone()));
             s.run()
         });
-        assert!(eventually(Duration::from_secs(20), || bed.remote_processes(&sleep) >= 1), "the remote sleep started");
+        assert!(
+            eventually(Duration::from_secs(20), || bed.remote_processes(&sleep)
+                >= 1),
+            "the remote sleep started"
+        );
         let outcome = run.join().unwrap();
-        assert!(matches!(outcome, Err(SchedulerError::Timeout { .. })), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(SchedulerError::Timeout { .. })),
+            "{outcome:?}"
+        );
     });
     assert!(
-        eventually(Duration::from_secs(15), || bed.remote_processes(&sleep) == 0),
+        eventually(Duration::from_secs(15), || bed.remote_processes(&sleep)
+            == 0),
         "orphan left: {} process(es) match {sleep}",
         bed.remote_processes(&sleep)
     );
@@ -64,7 +72,8 @@ fn critical_failure_elsewhere_stops_the_remote_sleep() {
         assert!(err.to_string().contains("boom"), "{err:?}");
     });
     assert!(
-        eventually(Duration::from_secs(15), || bed.remote_processes(&sleep) == 0),
+        eventually(Duration::from_secs(15), || bed.remote_processes(&sleep)
+            == 0),
         "orphan left: {} process(es) match {sleep}",
         bed.remote_processes(&sleep)
     );
@@ -75,10 +84,19 @@ fn processes_matching(pattern: &str) -> usize {
     std::fs::read_dir("/proc")
         .map(|d| {
             d.filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                })
                 .filter(|e| {
                     std::fs::read(e.path().join("cmdline"))
-                        .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(pattern))
+                        .map(|c| {
+                            String::from_utf8_lossy(&c)
+                                .replace('\0', " ")
+                                .contains(pattern)
+                        })
                         .unwrap_or(false)
                 })
                 .count()
@@ -94,13 +112,21 @@ fn per_command_timeout_names_host_command_and_duration_and_stops_it() {
     let sleep = unique_sleep();
     let mut s = Scheduler::new().critical(false);
     let h = s.add(
-        SshJob::new(&n).run("echo before").run(sleep.clone()).command_timeout(Duration::from_millis(1500)).critical(false),
+        SshJob::new(&n)
+            .run("echo before")
+            .run(sleep.clone())
+            .command_timeout(Duration::from_millis(1500))
+            .critical(false),
     );
     assert!(s.run().unwrap());
     let e = h.raised_exception().expect("the job timed out");
     assert_eq!(e.kind(), "CommandTimeout");
     match e.downcast_ref::<asyncjobs_ssh::SshError>() {
-        Some(asyncjobs_ssh::SshError::CommandTimeout { host, command, after }) => {
+        Some(asyncjobs_ssh::SshError::CommandTimeout {
+            host,
+            command,
+            after,
+        }) => {
             assert_eq!(host, n.display_name());
             assert_eq!(command, &sleep);
             assert_eq!(*after, Duration::from_millis(1500));
@@ -109,7 +135,8 @@ fn per_command_timeout_names_host_command_and_duration_and_stops_it() {
     }
     assert!(e.to_string().contains("timed out after 1.500s"), "{e}");
     assert!(
-        eventually(Duration::from_secs(15), || bed.remote_processes(&sleep) == 0),
+        eventually(Duration::from_secs(15), || bed.remote_processes(&sleep)
+            == 0),
         "orphan left: {} process(es) match {sleep}",
         bed.remote_processes(&sleep)
     );

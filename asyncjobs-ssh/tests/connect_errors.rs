@@ -9,7 +9,9 @@ use asyncjobs_ssh::{ConnectError, SshNode};
 use support::{testbed, Output};
 
 fn connect(node: &SshNode) -> Result<(), ConnectError> {
-    tokio::runtime::Runtime::new().unwrap().block_on(node.connect())
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(node.connect())
 }
 
 #[test]
@@ -28,7 +30,10 @@ fn closed_port_is_connection_refused_not_a_timeout() {
         other => panic!("expected Refused, got {other:?}"),
     }
     assert!(err.is_unreachable());
-    assert_eq!(err.to_string(), format!("connection refused by {}", closed.address()));
+    assert_eq!(
+        err.to_string(),
+        format!("connection refused by {}", closed.address())
+    );
 }
 
 #[test]
@@ -71,7 +76,10 @@ fn connect_timeout_fires_when_the_server_never_speaks() {
     }
     assert!(err.to_string().contains("connect timeout"), "{err}");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    assert!(silent.join().unwrap() >= 1, "the client did reach the silent server");
+    assert!(
+        silent.join().unwrap() >= 1,
+        "the client did reach the silent server"
+    );
 }
 
 #[test]
@@ -87,7 +95,10 @@ fn failed_connection_is_not_cached_the_next_use_retries() {
         .known_hosts_file(&missing)
         .formatter(Output::new().formatter())
         .build();
-    assert!(matches!(connect(&n), Err(ConnectError::HostKeyUnknown { .. })));
+    assert!(matches!(
+        connect(&n),
+        Err(ConnectError::HostKeyUnknown { .. })
+    ));
     std::fs::copy(bed.known_hosts(), &missing).unwrap();
     connect(&n).unwrap();
     assert!(n.is_connected());

@@ -14,7 +14,9 @@ fn node_shared_by_ten_jobs_uses_exactly_one_connection() {
     let out = Output::new();
     let n = node(&bed, &bed.hosts()[0], &out);
     let mut s = Scheduler::new();
-    let handles: Vec<_> = (0..10).map(|i| s.add(SshJob::new(&n).run(format!("sleep 0.3; echo {i}")))).collect();
+    let handles: Vec<_> = (0..10)
+        .map(|i| s.add(SshJob::new(&n).run(format!("sleep 0.3; echo {i}"))))
+        .collect();
     assert!(matches!(s.run(), Ok(true)), "{}", out.stderr());
     for (i, h) in handles.iter().enumerate() {
         assert_eq!(h.result().unwrap().stdout(), format!("{i}\n"));
@@ -22,7 +24,9 @@ fn node_shared_by_ten_jobs_uses_exactly_one_connection() {
     // the connection stays open after the run, for later jobs
     assert_eq!(bed.established_connections(), 1);
     assert!(s.shutdown().unwrap());
-    assert!(eventually(Duration::from_secs(10), || bed.established_connections() == 0));
+    assert!(eventually(Duration::from_secs(10), || bed
+        .established_connections()
+        == 0));
 }
 
 #[test]
@@ -41,7 +45,9 @@ fn scheduler_shutdown_closes_every_connection() {
         assert!(s.co_shutdown().await, "every co_shutdown finished in time");
     });
     assert!(nodes.iter().all(|n| !n.is_connected()));
-    assert!(eventually(Duration::from_secs(10), || bed.established_connections() == 0));
+    assert!(eventually(Duration::from_secs(10), || bed
+        .established_connections()
+        == 0));
 }
 
 #[test]
@@ -60,5 +66,7 @@ fn close_is_idempotent_and_the_next_use_reconnects() {
         assert_eq!(out.stdout(), "again\n");
         n.close().await;
     });
-    assert!(eventually(Duration::from_secs(10), || bed.established_connections() == 0));
+    assert!(eventually(Duration::from_secs(10), || bed
+        .established_connections()
+        == 0));
 }

@@ -16,7 +16,9 @@ fn dropping_the_last_node_reference_closes_its_connection_and_tasks() {
     let tasks_before = asyncjobs_ssh::__ssh_runtime_alive_tasks();
     {
         let gw = node(&bed, &bed.hosts()[0], &out);
-        let behind = support::node_builder(&bed, &bed.hosts()[1], &out).gateway(&gw).build();
+        let behind = support::node_builder(&bed, &bed.hosts()[1], &out)
+            .gateway(&gw)
+            .build();
         let direct: SshNode = node(&bed, &bed.hosts()[2], &out);
         let mut s = Scheduler::new();
         s.add(SshJob::new(&behind).run("true"));
@@ -25,9 +27,16 @@ fn dropping_the_last_node_reference_closes_its_connection_and_tasks() {
         assert_eq!(bed.established_connections(), 3);
         // no shutdown: everything is dropped here (scheduler, jobs, nodes)
     }
-    assert!(eventually(Duration::from_secs(10), || bed.established_connections() == 0), "connections left open");
     assert!(
-        eventually(Duration::from_secs(10), || asyncjobs_ssh::__ssh_runtime_alive_tasks() <= tasks_before),
+        eventually(Duration::from_secs(10), || bed.established_connections()
+            == 0),
+        "connections left open"
+    );
+    assert!(
+        eventually(
+            Duration::from_secs(10),
+            || asyncjobs_ssh::__ssh_runtime_alive_tasks() <= tasks_before
+        ),
         "session tasks left running: {} > {tasks_before}",
         asyncjobs_ssh::__ssh_runtime_alive_tasks()
     );

@@ -20,7 +20,10 @@ fn local_commands_stream_lines_and_capture_both_streams() {
     let h = s.add(SshJob::new(&node).run("echo one; echo two >&2; printf three"));
     assert!(s.run().unwrap());
     let r = h.result().unwrap();
-    assert_eq!((r.stdout().as_str(), r.stderr().as_str()), ("one\nthree", "two\n"));
+    assert_eq!(
+        (r.stdout().as_str(), r.stderr().as_str()),
+        ("one\nthree", "two\n")
+    );
     assert_eq!(out.stdout(), "localnode:one\nlocalnode:three\n");
     assert_eq!(out.stderr(), "localnode:two\n");
 }
@@ -30,10 +33,19 @@ fn local_failure_carries_status_and_stderr_tail() {
     let out = Output::new();
     let node = local(&out);
     let mut s = Scheduler::new();
-    let h = s.add(SshJob::new(&node).run("echo bad >&2; exit 4").critical(false));
+    let h = s.add(
+        SshJob::new(&node)
+            .run("echo bad >&2; exit 4")
+            .critical(false),
+    );
     assert!(s.run().unwrap());
     match h.raised_exception().unwrap().downcast_ref::<SshError>() {
-        Some(SshError::CommandFailed { status, stderr_tail, host, .. }) => {
+        Some(SshError::CommandFailed {
+            status,
+            stderr_tail,
+            host,
+            ..
+        }) => {
             assert_eq!(status, &ExitStatus::Code(4));
             assert_eq!(stderr_tail, "bad");
             assert_eq!(host, "localnode");
@@ -50,7 +62,10 @@ fn local_timeout_stops_the_whole_process_group() {
     // a pipeline: the shell and its children must all go
     let mut s = Scheduler::new();
     let h = s.add(
-        SshJob::new(&node).run(format!("{marker} | cat; echo never")).command_timeout(Duration::from_millis(800)).critical(false),
+        SshJob::new(&node)
+            .run(format!("{marker} | cat; echo never"))
+            .command_timeout(Duration::from_millis(800))
+            .critical(false),
     );
     assert!(s.run().unwrap());
     assert_eq!(h.raised_exception().unwrap().kind(), "CommandTimeout");
@@ -60,12 +75,19 @@ fn local_timeout_stops_the_whole_process_group() {
             .filter_map(Result::ok)
             .filter(|e| {
                 std::fs::read(e.path().join("cmdline"))
-                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(&marker))
+                    .map(|c| {
+                        String::from_utf8_lossy(&c)
+                            .replace('\0', " ")
+                            .contains(&marker)
+                    })
                     .unwrap_or(false)
             })
             .count()
     };
-    assert!(eventually(Duration::from_secs(10), || running() == 0), "local orphan: {marker}");
+    assert!(
+        eventually(Duration::from_secs(10), || running() == 0),
+        "local orphan: {marker}"
+    );
 }
 
 #[test]
@@ -73,7 +95,11 @@ fn push_on_a_local_node_is_unsupported_with_a_clear_error() {
     let out = Output::new();
     let node = local(&out);
     let mut s = Scheduler::new();
-    let h = s.add(SshJob::new(&node).command(Push::new(["/etc/hostname"], "/tmp/x")).critical(false));
+    let h = s.add(
+        SshJob::new(&node)
+            .command(Push::new(["/etc/hostname"], "/tmp/x"))
+            .critical(false),
+    );
     assert!(s.run().unwrap());
     let e = h.raised_exception().unwrap();
     assert_eq!(e.kind(), "Unsupported");

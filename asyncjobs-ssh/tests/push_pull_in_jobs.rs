@@ -17,7 +17,10 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap()));
+                out.push((
+                    p.strip_prefix(root).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                ));
             }
         }
     }
@@ -34,7 +37,11 @@ fn pushed_tree_is_pulled_back_identical_and_seen_by_a_command_in_between() {
     let src = local.path().join("payload");
     std::fs::create_dir_all(src.join("sub/deeper")).unwrap();
     std::fs::write(src.join("a.txt"), "alpha\n").unwrap();
-    std::fs::write(src.join("sub/b.bin"), (0..=255u8).cycle().take(300_000).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        src.join("sub/b.bin"),
+        (0..=255u8).cycle().take(300_000).collect::<Vec<u8>>(),
+    )
+    .unwrap();
     std::fs::write(src.join("sub/deeper/c.txt"), "gamma\n").unwrap();
     let remote = bed.remote_dir().join(unique("tree"));
     let remote = remote.to_str().unwrap().to_string();
@@ -43,8 +50,16 @@ fn pushed_tree_is_pulled_back_identical_and_seen_by_a_command_in_between() {
     let mut s = Scheduler::new();
     // a trailing `/`: the destination is a directory to copy into (created)
     let up = s.add(SshJob::new(&n).command(Push::new([&src], format!("{remote}/"))));
-    let count = s.add(SshJob::new(&n).run(format!("find {remote} -type f | wc -l")).requires(&up));
-    s.add(SshJob::new(&n).command(Pull::new([format!("{remote}/payload")], &back)).requires(&count));
+    let count = s.add(
+        SshJob::new(&n)
+            .run(format!("find {remote} -type f | wc -l"))
+            .requires(&up),
+    );
+    s.add(
+        SshJob::new(&n)
+            .command(Pull::new([format!("{remote}/payload")], &back))
+            .requires(&count),
+    );
     let ok = s.run();
     assert!(matches!(ok, Ok(true)), "{ok:?}");
     assert_eq!(count.result().unwrap().stdout().trim(), "3");

@@ -18,7 +18,11 @@ fn write_script(dir: &std::path::Path, name: &str, text: &str) -> std::path::Pat
 /// Remote scripts installed under this name prefix, still present in the user's home.
 fn leftover_scripts(home: &std::path::Path, prefix: &str) -> usize {
     std::fs::read_dir(home.join(".asyncjobs-remote"))
-        .map(|d| d.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with(prefix)).count())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -28,14 +32,29 @@ fn run_script_passes_its_arguments_unchanged_and_is_removed_afterwards() {
     let out = Output::new();
     let local = tempfile::tempdir().unwrap();
     let name = format!("{}.sh", unique("args"));
-    let script = write_script(local.path(), &name, "#!/bin/sh\necho \"argc=$#\"\nfor a in \"$@\"; do echo \"[$a]\"; done\n");
+    let script = write_script(
+        local.path(),
+        &name,
+        "#!/bin/sh\necho \"argc=$#\"\nfor a in \"$@\"; do echo \"[$a]\"; done\n",
+    );
     let n = node(&bed, &bed.hosts()[0], &out);
     let mut s = Scheduler::new();
-    let h = s.add(SshJob::new(&n).command(RunScript::new(&script).arg("one").arg("two words").arg("it's $HOME")));
+    let h = s.add(
+        SshJob::new(&n).command(
+            RunScript::new(&script)
+                .arg("one")
+                .arg("two words")
+                .arg("it's $HOME"),
+        ),
+    );
     assert!(matches!(s.run(), Ok(true)), "{}", out.stderr());
     let stdout = h.result().unwrap().stdout();
     assert_eq!(stdout, "argc=3\n[one]\n[two words]\n[it's $HOME]\n");
-    assert_eq!(leftover_scripts(bed.user_home(), &name), 0, "the remote copy of the script is removed");
+    assert_eq!(
+        leftover_scripts(bed.user_home(), &name),
+        0,
+        "the remote copy of the script is removed"
+    );
     s.shutdown().unwrap();
 }
 
@@ -45,7 +64,11 @@ fn run_script_finds_its_include_next_to_it() {
     let out = Output::new();
     let local = tempfile::tempdir().unwrap();
     let lib = unique("lib");
-    let include = write_script(local.path(), &format!("{lib}.sh"), "greet() { echo \"hello $1\"; }\n");
+    let include = write_script(
+        local.path(),
+        &format!("{lib}.sh"),
+        "greet() { echo \"hello $1\"; }\n",
+    );
     let script = write_script(
         local.path(),
         "main.sh",
@@ -65,13 +88,23 @@ fn run_string_runs_script_text_with_arguments() {
     let out = Output::new();
     let n = node(&bed, &bed.hosts()[0], &out);
     let mut s = Scheduler::new();
-    let body = "#!/bin/sh\n# sums its arguments\necho $(( $1 + $2 ))\necho \"third: $3\" >&2\nexit 0\n";
-    let h = s.add(SshJob::new(&n).command(RunString::new(body).args(["40", "2", "a b"]).remote_name("sum.sh")));
+    let body =
+        "#!/bin/sh\n# sums its arguments\necho $(( $1 + $2 ))\necho \"third: $3\" >&2\nexit 0\n";
+    let h = s.add(
+        SshJob::new(&n).command(
+            RunString::new(body)
+                .args(["40", "2", "a b"])
+                .remote_name("sum.sh"),
+        ),
+    );
     assert!(matches!(s.run(), Ok(true)), "{}", out.stderr());
     let result = h.result().unwrap();
     assert_eq!(result.stdout(), "42\n");
     assert_eq!(result.stderr(), "third: a b\n");
-    assert_eq!(result.commands[0].command, "RunString: echo $(( $1 + $2 )) 40 2 'a b'");
+    assert_eq!(
+        result.commands[0].command,
+        "RunString: echo $(( $1 + $2 )) 40 2 'a b'"
+    );
     s.shutdown().unwrap();
 }
 
@@ -80,11 +113,17 @@ fn scripts_run_the_same_way_on_a_local_node() {
     let out = Output::new();
     let local = tempfile::tempdir().unwrap();
     let include = write_script(local.path(), "inc.sh", "X=included\n");
-    let script = write_script(local.path(), "s.sh", "#!/bin/sh\n. \"$(dirname \"$0\")/inc.sh\"\necho \"$X $1\"\n");
+    let script = write_script(
+        local.path(),
+        "s.sh",
+        "#!/bin/sh\n. \"$(dirname \"$0\")/inc.sh\"\necho \"$X $1\"\n",
+    );
     let node = LocalNode::new().with_formatter(out.formatter());
     let mut s = Scheduler::new();
-    let h1 = s.add(SshJob::new(&node).command(RunScript::new(&script).arg("a b").include(&include)));
-    let h2 = s.add(SshJob::new(&node).command(RunString::new("#!/bin/sh\necho \"$#:$1\"\n").arg("x y")));
+    let h1 =
+        s.add(SshJob::new(&node).command(RunScript::new(&script).arg("a b").include(&include)));
+    let h2 =
+        s.add(SshJob::new(&node).command(RunString::new("#!/bin/sh\necho \"$#:$1\"\n").arg("x y")));
     assert!(matches!(s.run(), Ok(true)), "{}", out.stderr());
     assert_eq!(h1.result().unwrap().stdout(), "included a b\n");
     assert_eq!(h2.result().unwrap().stdout(), "1:x y\n");

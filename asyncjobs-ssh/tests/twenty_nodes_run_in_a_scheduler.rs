@@ -19,13 +19,23 @@ fn twenty_nodes_each_run_their_own_command() {
         .collect();
     let ok = s.run();
     assert!(matches!(ok, Ok(true)), "{ok:?}\n{}", bed.sshd_log());
-    let hostname = String::from_utf8(std::process::Command::new("hostname").output().unwrap().stdout).unwrap();
+    let hostname = String::from_utf8(
+        std::process::Command::new("hostname")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     let mut expected_lines = Vec::new();
     for (i, (h, n)) in handles.iter().zip(&nodes).enumerate() {
         let result = h.result().expect("every job has a result");
         assert_eq!(result.host, n.display_name());
         assert_eq!(result.stdout(), format!("node-{i} on {hostname}"));
-        expected_lines.push(format!("{}:node-{i} on {}", n.display_name(), hostname.trim_end()));
+        expected_lines.push(format!(
+            "{}:node-{i} on {}",
+            n.display_name(),
+            hostname.trim_end()
+        ));
     }
     let mut lines: Vec<String> = out.stdout().lines().map(str::to_string).collect();
     lines.sort();

@@ -25,25 +25,48 @@ pub(crate) struct Installed<'a> {
     pub timeout: Option<Duration>,
 }
 
-pub(crate) async fn run_installed(ctx: &CommandContext<'_>, label: &str, s: Installed<'_>) -> Result<CommandOutput, SshError> {
+pub(crate) async fn run_installed(
+    ctx: &CommandContext<'_>,
+    label: &str,
+    s: Installed<'_>,
+) -> Result<CommandOutput, SshError> {
     match ctx.node() {
         Node::Ssh(_) => {
             let remote = {
                 // the SFTP session (one session slot) is closed before the script runs
                 let sftp = ctx.sftp(label).await?;
-                upload_script(&sftp, s.name_hint, &s.source, s.includes).await.map_err(|e| ctx.transfer(label, e))?
+                upload_script(&sftp, s.name_hint, &s.source, s.includes)
+                    .await
+                    .map_err(|e| ctx.transfer(label, e))?
             };
-            let out = ctx.shell(label, &command_line(&remote, s.args), s.timeout).await;
+            let out = ctx
+                .shell(label, &command_line(&remote, s.args), s.timeout)
+                .await;
             // best effort: a failed clean-up must not hide the command's own outcome
-            let _ = ctx.quiet_shell("remove script", &format!("rm -f -- {}", shell_quote(&remote))).await;
+            let _ = ctx
+                .quiet_shell(
+                    "remove script",
+                    &format!("rm -f -- {}", shell_quote(&remote)),
+                )
+                .await;
             out
         }
         Node::Local(_) => {
-            let local_err = |m: String| SshError::Local { host: ctx.host().into(), command: label.into(), message: m };
-            let dir = private_dir().map_err(|e| local_err(format!("cannot create a temporary directory: {e}")))?;
+            let local_err = |m: String| SshError::Local {
+                host: ctx.host().into(),
+                command: label.into(),
+                message: m,
+            };
+            let dir = private_dir()
+                .map_err(|e| local_err(format!("cannot create a temporary directory: {e}")))?;
             let result = async {
                 let script = install_locally(dir.path(), &s).map_err(local_err)?;
-                ctx.shell(label, &command_line(&script.to_string_lossy(), s.args), s.timeout).await
+                ctx.shell(
+                    label,
+                    &command_line(&script.to_string_lossy(), s.args),
+                    s.timeout,
+                )
+                .await
             }
             .await;
             drop(dir);
@@ -53,7 +76,11 @@ pub(crate) async fn run_installed(ctx: &CommandContext<'_>, label: &str, s: Inst
 }
 
 fn command_line(script: &str, args: &str) -> String {
-    let script = if script.contains('/') { script.to_string() } else { format!("./{script}") };
+    let script = if script.contains('/') {
+        script.to_string()
+    } else {
+        format!("./{script}")
+    };
     if args.is_empty() {
         shell_quote(&script)
     } else {
@@ -77,8 +104,14 @@ impl Drop for TempDir {
 fn private_dir() -> std::io::Result<TempDir> {
     use std::os::unix::fs::DirBuilderExt;
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let name = format!("asyncjobs-script-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "asyncjobs-script-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
     let path = std::env::temp_dir().join(name);
     std::fs::DirBuilder::new().mode(0o700).create(&path)?;
     Ok(TempDir(path))
@@ -87,20 +120,35 @@ fn private_dir() -> std::io::Result<TempDir> {
 /// Copies the script (mode 0755) and its includes into `dir`; returns the script's path.
 fn install_locally(dir: &Path, s: &Installed<'_>) -> Result<PathBuf, String> {
     for inc in s.includes {
-        let name = inc.file_name().ok_or_else(|| format!("include {} has no file name", inc.display()))?;
-        std::fs::copy(inc, dir.join(name)).map_err(|e| format!("include {}: {e}", inc.display()))?;
+        let name = inc
+            .file_name()
+            .ok_or_else(|| format!("include {} has no file name", inc.display()))?;
+        std::fs::copy(inc, dir.join(name))
+            .map_err(|e| format!("include {}: {e}", inc.display()))?;
     }
     let base = match (&s.source, s.name_hint.rsplit('/').next()) {
         (_, Some(h)) if !h.is_empty() => h.to_string(),
-        (ScriptSource::File(p), _) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        (ScriptSource::File(p), _) => p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         _ => String::new(),
     };
-    let base = if base.is_empty() { "script".to_string() } else { base };
+    let base = if base.is_empty() {
+        "script".to_string()
+    } else {
+        base
+    };
     let path = dir.join(format!("{base}.run"));
     match &s.source {
-        ScriptSource::File(p) => std::fs::copy(p, &path).map(drop).map_err(|e| format!("script {}: {e}", p.display()))?,
-        ScriptSource::Text(t) => std::fs::write(&path, t).map_err(|e| format!("cannot write the script: {e}"))?,
+        ScriptSource::File(p) => std::fs::copy(p, &path)
+            .map(drop)
+            .map_err(|e| format!("script {}: {e}", p.display()))?,
+        ScriptSource::Text(t) => {
+            std::fs::write(&path, t).map_err(|e| format!("cannot write the script: {e}"))?
+        }
     }
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
     Ok(path)
 }

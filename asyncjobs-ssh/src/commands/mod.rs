@@ -62,7 +62,9 @@ macro_rules! common_builders {
                 I: IntoIterator<Item = E>,
                 E: Into<$crate::ExitStatus>,
             {
-                self.common.allowed.extend(statuses.into_iter().map(Into::into));
+                self.common
+                    .allowed
+                    .extend(statuses.into_iter().map(Into::into));
                 self
             }
             /// Stops the command after `timeout` (overrides the job's command timeout).

@@ -59,15 +59,21 @@ impl Pull {
 #[async_trait]
 impl SshCommand for Pull {
     fn label(&self) -> String {
-        self.label
-            .clone()
-            .unwrap_or_else(|| format!("Pull: {} into {}", paths_label(&self.remote), self.local.display()))
+        self.label.clone().unwrap_or_else(|| {
+            format!(
+                "Pull: {} into {}",
+                paths_label(&self.remote),
+                self.local.display()
+            )
+        })
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let start = Instant::now();
         let label = self.label();
         let sftp = ctx.sftp(&label).await?;
-        pull(&sftp, &self.remote, &self.local, &self.options).await.map_err(|e| ctx.transfer(&label, e))?;
+        pull(&sftp, &self.remote, &self.local, &self.options)
+            .await
+            .map_err(|e| ctx.transfer(&label, e))?;
         Ok(CommandOutput {
             command: label,
             status: ExitStatus::Code(0),

@@ -75,7 +75,9 @@ impl SshCommand for Push {
         let start = Instant::now();
         let label = self.label();
         let sftp = ctx.sftp(&label).await?;
-        push(&sftp, &self.local, &self.remote, &self.options).await.map_err(|e| ctx.transfer(&label, e))?;
+        push(&sftp, &self.local, &self.remote, &self.options)
+            .await
+            .map_err(|e| ctx.transfer(&label, e))?;
         Ok(CommandOutput {
             command: label,
             status: ExitStatus::Code(0),

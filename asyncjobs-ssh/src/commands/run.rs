@@ -31,7 +31,10 @@ pub struct Run {
 impl Run {
     /// A raw shell command line (not quoted).
     pub fn new(command_line: impl Into<String>) -> Self {
-        Run { line: command_line.into(), common: Common::default() }
+        Run {
+            line: command_line.into(),
+            common: Common::default(),
+        }
     }
 
     /// A program and its arguments, every word quoted.
@@ -78,12 +81,16 @@ common_builders!(Run);
 #[async_trait]
 impl SshCommand for Run {
     fn label(&self) -> String {
-        self.common.label.clone().unwrap_or_else(|| self.line.clone())
+        self.common
+            .label
+            .clone()
+            .unwrap_or_else(|| self.line.clone())
     }
     fn allowed_exits(&self) -> &[ExitStatus] {
         &self.common.allowed
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
-        ctx.shell(&self.label(), &self.line, self.common.timeout).await
+        ctx.shell(&self.label(), &self.line, self.common.timeout)
+            .await
     }
 }

@@ -34,7 +34,12 @@ pub struct RunScript {
 impl RunScript {
     /// The local script to run.
     pub fn new(local_script: impl Into<PathBuf>) -> Self {
-        RunScript { path: local_script.into(), args: String::new(), includes: Vec::new(), common: Common::default() }
+        RunScript {
+            path: local_script.into(),
+            args: String::new(),
+            includes: Vec::new(),
+            common: Common::default(),
+        }
     }
     /// Appends one argument, quoted.
     pub fn arg(self, word: impl AsRef<str>) -> Self {
@@ -72,7 +77,10 @@ impl SshCommand for RunScript {
         if let Some(l) = &self.common.label {
             return l.clone();
         }
-        let name = self.path.file_name().map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         if self.args.is_empty() {
             format!("RunScript: {name}")
         } else {

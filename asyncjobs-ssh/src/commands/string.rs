@@ -78,7 +78,11 @@ common_builders!(RunString);
 
 /// The first line that is neither blank, a `#!` nor a comment, cut to 30 characters.
 fn summary(body: &str) -> String {
-    let line = body.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+    let line = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
     if line.chars().count() > 30 {
         format!("{}...", line.chars().take(30).collect::<String>())
     } else {

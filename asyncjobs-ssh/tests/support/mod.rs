@@ -41,7 +41,10 @@ impl Output {
         Self::default()
     }
     pub fn formatter(&self) -> Arc<dyn Formatter> {
-        Arc::new(HostFormatter::with_writers(self.out.clone(), self.err.clone()))
+        Arc::new(HostFormatter::with_writers(
+            self.out.clone(),
+            self.err.clone(),
+        ))
     }
     pub fn stdout(&self) -> String {
         self.out.contents_lossy()
@@ -69,5 +72,9 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 pub fn unique(tag: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    format!("{tag}{}{}", std::process::id() % 10000, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{tag}{}{}",
+        std::process::id() % 10000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
