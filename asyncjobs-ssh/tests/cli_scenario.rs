@@ -39,9 +39,11 @@ fn scenario(bed: &Testbed, dir: &Path) -> String {
          commands = [{{ script = \"copy.sh\", args = [\"{r}/payload.txt\", \"{r}/copy.txt\"] }}]\n\n\
          [[group]]\nid = \"finish\"\nrequires = [\"script\"]\n\
            [[group.job]]\n  id = \"pull\"\n  node = \"gw\"\n  commands = [{{ pull = \"{r}/copy.txt\", into = \"pulled/\" }}]\n\
-           [[group.job]]\n  id = \"check\"\n  node = \"here\"\n  requires = \"pull\"\n  run = \"cat {d}/pulled/copy.txt\"\n",
+           [[group.job]]\n  id = \"check\"\n  node = \"here\"\n  requires = \"pull\"\n  run = \"cat {d}/pulled/copy.txt\"\n\n\
+         [[job]]\nid = \"watch\"\nnode = \"gw\"\nforever = true\nrun = \"sleep 6{pid}\"\n",
         node(bed, "gw", &bed.hosts()[0], ""),
         node(bed, "behind", &bed.hosts()[1], "gateway = \"gw\""),
+        pid = std::process::id(),
     )
 }
 
@@ -67,13 +69,25 @@ fn toml_scenario_runs_end_to_end_and_prints_its_listing() {
         std::fs::read_to_string(dir.path().join("pulled/copy.txt")).unwrap(),
         "payload\n"
     );
-    for label in ["`push`", "`script`", "`pull`", "`check`", "finish"] {
+    // the forever job does not hold the run: it is cancelled once the others are done
+    for label in [
+        "`push`", "`script`", "`pull`", "`check`", "finish", "`watch`",
+    ] {
         assert!(
             r.stdout.contains(label),
             "listing lacks {label}: {}",
             r.stdout
         );
     }
+    let pattern = format!("sleep 6{}", std::process::id());
+    let gone = (0..500).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        bed.remote_processes(&pattern) == 0
+    });
+    assert!(
+        gone,
+        "the cancelled forever job left its remote command running"
+    );
 }
 
 #[test]

@@ -227,7 +227,7 @@ pub struct ModeOpts {
     pub time: bool,
 
     /// One file per host in DIR: DIR/HOST (stdout) and DIR/HOST.err (stderr).
-    #[arg(short = 'd', long = "out-dir", value_name = "DIR")]
+    #[arg(short = 'd', long = "out-dir", short_alias = 'o', value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 
     /// Gather: hosts with identical output are shown once, in one block.
