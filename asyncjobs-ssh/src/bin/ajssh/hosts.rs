@@ -151,6 +151,21 @@ impl Resolver {
     /// [`endpoint`](Self::endpoint), with `fallback_user` instead of the local
     /// user when nothing names one (apssh's YAML nodes log in as root).
     pub fn endpoint_or(&self, hop: &Hop, fallback_user: Option<&str>) -> Endpoint {
+        self.resolve_hop(hop, fallback_user, self.opts.port)
+    }
+
+    /// A jump host: as a host, but `-p` is the targets' port, not the gateways'
+    /// (as in OpenSSH); `-u`, `-i` and the host key options do apply (as in apssh).
+    fn gateway_endpoint(&self, hop: &Hop) -> Endpoint {
+        self.resolve_hop(hop, None, None)
+    }
+
+    fn resolve_hop(
+        &self,
+        hop: &Hop,
+        fallback_user: Option<&str>,
+        port_opt: Option<u16>,
+    ) -> Endpoint {
         let cfg = self.config.query(&hop.host);
         let o = &self.opts;
         let (identities, agent_too) = if !o.identities.is_empty() {
@@ -187,8 +202,8 @@ impl Resolver {
                 .or(cfg.user.clone())
                 .or_else(|| fallback_user.map(str::to_string))
                 .unwrap_or_else(local_user),
-            port: hop.port.or(o.port).or(cfg.port).unwrap_or(22),
-            port_given: hop.port.or(o.port).is_some(),
+            port: hop.port.or(port_opt).or(cfg.port).unwrap_or(22),
+            port_given: hop.port.or(port_opt).is_some(),
             identities,
             agent_too,
             known_hosts: if o.known_hosts.is_empty() {
@@ -217,7 +232,7 @@ impl Resolver {
                 },
             },
         };
-        Ok(hops.iter().map(|h| self.endpoint(h)).collect())
+        Ok(hops.iter().map(|h| self.gateway_endpoint(h)).collect())
     }
 
     /// Resolves all targets and gives them unique labels.
@@ -397,6 +412,17 @@ mod tests {
             specs(&r, "me@web:23")[0].endpoint.address(),
             "me@10.0.0.5:23"
         );
+    }
+
+    #[test]
+    fn port_option_is_for_targets_not_gateways() {
+        let r = resolver(&ConnectOpts {
+            port: Some(2022),
+            jump: Some("j".into()),
+            ..opts()
+        });
+        let s = &specs(&r, "h")[0];
+        assert_eq!((s.endpoint.port, s.gateways[0].port), (2022, 22));
     }
 
     #[test]
