@@ -64,7 +64,7 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
 #[command(name = "ajssh", version, override_usage = USAGE, after_help = after_help())]
 #[command(args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
 pub struct Cli {
-    /// Hosts to run on (see Targets below).
+    /// Hosts to run on (see Target syntax below).
     #[arg(value_name = "TARGETS")]
     pub words: Vec<String>,
 
@@ -125,7 +125,8 @@ pub struct ConnectOpts {
     #[arg(short = 'p', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
 
-    /// Private key file; repeatable (default: ssh-agent and ~/.ssh/id_*).
+    /// Private key file; repeatable. Only these are tried then (default: ssh-agent,
+    /// IdentityFile of ~/.ssh/config, ~/.ssh/id_*).
     #[arg(short = 'i', long = "identity", short_alias = 'k', value_name = "FILE")]
     pub identities: Vec<PathBuf>,
 
@@ -239,11 +240,35 @@ pub struct ModeOpts {
     pub json: bool,
 }
 
+const SCENARIO_HELP: &str = "\
+A TOML scenario (relative local paths are relative to the file):
+  label = \"deploy\"   window = 8   timeout = 300      # all optional
+  [nodes.gw]    host = \"bastion\"  user = \"admin\"
+  [nodes.web1]  host = \"10.0.0.1\" user = \"root\" port = 22 gateway = \"gw\"
+                identity = \"~/.ssh/key\"
+  [nodes.here]  local = true
+  [[job]]
+  id = \"prepare\"   node = \"web1\"   run = \"apt-get update\"
+  [[job]]
+  id = \"deploy\"    node = \"web1\"   requires = [\"prepare\"]
+  critical = true  forever = false  timeout = 60     # per command
+  commands = [ { push = [\"app.tgz\"], to = \"/tmp/\" },
+               { script = \"install.sh\", args = [\"--quick\"] },
+               { string = \"echo done\" },
+               { run = \"systemctl restart app\", allowed_exits = [3, \"TERM\"] },
+               { pull = [\"/var/log/app.log\"], into = \"logs/\" } ]
+  [[group]]                     # a nested scheduler: id, requires, window,
+  id = \"checks\"  requires = \"deploy\"   # timeout, critical, forever
+    [[group.job]]  id = \"c1\"  node = \"here\"  run = \"curl -fsS http://10.0.0.1/\"
+(TOML wants one key per line; they are packed here.) apssh's YAML files
+(nodes/jobs/commands with `type: Run`...) are read too. Errors name the line
+and the job. Exit codes: 0 success, 1 the scenario failed, 64 bad file.";
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Scenario files: jobs on nodes with requirements (TOML, or apssh's YAML).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SCENARIO_HELP)]
     Scenario(ScenarioCmd),
 }
 
@@ -251,10 +276,12 @@ pub enum Sub {
 #[derive(Debug, Subcommand)]
 pub enum ScenarioCmd {
     /// Run a scenario file and print its listing.
+    #[command(after_help = SCENARIO_HELP)]
     Run(ScenarioRun),
     /// Write the scenario's graph in dot format.
     Dot(ScenarioDot),
     /// Check a scenario file and print what would run, in order, without running it.
+    #[command(after_help = SCENARIO_HELP)]
     Check(ScenarioCheck),
 }
 
