@@ -211,6 +211,15 @@ fn target_file_with_comments_excludes_and_dry_run() {
     let mut expected = vec![format!("{a}:from-file"), format!("{c}:from-file")];
     expected.sort();
     assert_eq!(r.sorted_lines(), expected);
+    // `-t -` reads the same syntax from stdin
+    let r = cli_support::run_with_stdin(
+        ajssh(&bed).args(["-t", "-", "--", "echo stdin"]),
+        Some(&format!("{a} # one\n{c}\n")),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut expected = vec![format!("{a}:stdin"), format!("{c}:stdin")];
+    expected.sort();
+    assert_eq!(r.sorted_lines(), expected);
     let r = run(ajssh(&bed)
         .arg("-t")
         .arg(&file)

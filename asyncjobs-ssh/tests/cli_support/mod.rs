@@ -68,11 +68,23 @@ impl Run {
 
 /// Runs `cmd` to completion (killed after [`RUN_LIMIT`]).
 pub fn run(cmd: &mut Command) -> Run {
+    run_with_stdin(cmd, None)
+}
+
+/// [`run`], feeding `input` to its stdin.
+pub fn run_with_stdin(cmd: &mut Command, input: Option<&str>) -> Run {
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn ajssh");
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        stdin.write_all(text.as_bytes()).expect("write stdin");
+    }
     let mut out = child.stdout.take().expect("piped");
     let mut err = child.stderr.take().expect("piped");
     let t_out = std::thread::spawn(move || {

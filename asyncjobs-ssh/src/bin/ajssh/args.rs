@@ -146,7 +146,7 @@ pub struct ConnectOpts {
 
     /// Seconds to set up a connection: TCP, SSH handshake, authentication
     /// (default: ConnectTimeout from ~/.ssh/config, else 10).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, short_alias = 'c', value_name = "SECS", value_parser = parse_secs)]
     pub connect_timeout: Option<Duration>,
 
     /// known_hosts file to check host keys against; repeatable (default ~/.ssh/known_hosts).
