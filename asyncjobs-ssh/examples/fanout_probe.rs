@@ -14,8 +14,18 @@ use asyncjobs_tests::Testbed;
 /// (user + system) CPU seconds of this process, from /proc.
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -51,7 +61,9 @@ fn main() {
             })
             .collect();
         let (cpu0, t0) = (cpu_secs(), Instant::now());
-        let mut s = Scheduler::new().jobs_window(window).timeout(Duration::from_secs(120));
+        let mut s = Scheduler::new()
+            .jobs_window(window)
+            .timeout(Duration::from_secs(120));
         for node in &nodes {
             s.add(SshJob::new(node).run("true"));
         }

@@ -36,7 +36,10 @@ impl CommandOutput {
 }
 
 /// The result of an [`SshJob`](crate::SshJob): every command that ran, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Debug` form is one short line (listings show results with `Debug`);
+/// the outputs themselves are in the fields.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshOutput {
     /// The node, as shown in outputs (e.g. `web1` or `127.0.0.2:2222`).
     pub host: String,
@@ -61,6 +64,22 @@ impl SshOutput {
     /// The stderr of all commands, concatenated.
     pub fn stderr(&self) -> String {
         self.commands.iter().map(|c| c.stderr.as_str()).collect()
+    }
+}
+
+impl std::fmt::Debug for SshOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let statuses: Vec<String> = self.commands.iter().map(|c| c.status.to_string()).collect();
+        write!(
+            f,
+            "{}@{}: {} command(s) [{}], {} bytes out, {} bytes err",
+            self.user,
+            self.host,
+            self.commands.len(),
+            statuses.join(", "),
+            self.commands.iter().map(|c| c.stdout.len()).sum::<usize>(),
+            self.commands.iter().map(|c| c.stderr.len()).sum::<usize>()
+        )
     }
 }
 

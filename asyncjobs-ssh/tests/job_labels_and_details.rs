@@ -1,0 +1,67 @@
+//! How SshJobs show in listings: kind, default label, details.
+
+use asyncjobs_core::{AbstractJob, JobExt, Scheduler};
+use asyncjobs_ssh::{LocalNode, Pull, Push, Run, RunString, SshJob, SshNode};
+
+#[test]
+fn default_label_is_the_first_command_plus_the_count_of_the_others() {
+    let node = SshNode::builder("web1").user("deploy").build();
+    let one = SshJob::new(&node).run("uptime");
+    assert_eq!(one.default_label(), "uptime");
+    let three = SshJob::new(&node)
+        .run("uptime")
+        .command(Push::new(["a"], "b"))
+        .command(Pull::new(["c"], "d"));
+    assert_eq!(three.default_label(), "uptime + 2 more");
+    assert_eq!(SshJob::new(&node).default_label(), "SshJob (no command)");
+    assert_eq!(one.kind(), "SshJob");
+}
+
+#[test]
+fn details_show_user_at_host_then_each_command() {
+    let gw = SshNode::builder("gw").user("admin").build();
+    let node = SshNode::builder("10.0.0.7")
+        .user("root")
+        .port(2222)
+        .gateway(&gw)
+        .build();
+    let job = SshJob::new(&node)
+        .command(Run::new("ls").arg("my dir"))
+        .command(RunString::new("#!/bin/sh\necho hi\n"));
+    assert_eq!(
+        job.details().unwrap(),
+        "admin@gw->root@10.0.0.7:2222\nls 'my dir'\nRunString: echo hi"
+    );
+    let local = SshJob::new(LocalNode::new()).run("true");
+    assert!(local.details().unwrap().ends_with("@localnode\ntrue"));
+}
+
+#[test]
+fn listing_shows_the_default_label_unless_one_is_given() {
+    let node = SshNode::builder("web1").build();
+    let mut s = Scheduler::new();
+    s.add(SshJob::new(&node).run("uptime").run("df -h"));
+    s.add(SshJob::new(&node).run("true").label("named"));
+    let snap = s.snapshot().unwrap();
+    let labels: Vec<&str> = snap.jobs.iter().map(|j| j.label.as_str()).collect();
+    assert_eq!(labels, ["uptime + 1 more", "named"]);
+    assert!(snap.jobs.iter().all(|j| j.kind == "SshJob"));
+}
+
+#[test]
+fn result_shows_in_listings_as_one_short_line() {
+    let node = LocalNode::new().with_formatter(std::sync::Arc::new(
+        asyncjobs_ssh::RawFormatter::with_writers(std::io::sink(), std::io::sink()),
+    ));
+    let mut s = Scheduler::new();
+    s.add(SshJob::new(&node).run("echo hi").run("exit 0"));
+    assert!(s.run().unwrap());
+    let snap = s.snapshot().unwrap();
+    let shown = snap.jobs[0].result.clone().unwrap();
+    assert!(
+        shown.ends_with(
+            "@localnode: 2 command(s) [exit code 0, exit code 0], 3 bytes out, 0 bytes err"
+        ),
+        "{shown}"
+    );
+}
