@@ -245,10 +245,13 @@ pub(crate) async fn run_remote(
         }
     }
     running.done = true;
-    drop(running);
     if refused {
+        if let Some(tx) = running.tx.take() {
+            let _ = tx.close().await; // do not leave the refused channel open
+        }
         return Err(session("the server refused to run the command".into()));
     }
+    drop(running);
     let (stdout, stderr, truncated) = sink.finish().map_err(|e| SshError::Output {
         host: host.into(),
         command: label.into(),
@@ -266,3 +269,26 @@ pub(crate) async fn run_remote(
         duration: start.elapsed(),
     })
 }
+
+/// Runs `command_line` on `conn` in the background, output ignored, bounded in
+/// time; `close` waits for it. For clean-ups that must happen even when the
+/// job that needed them is cancelled (e.g. removing an installed script).
+pub(crate) fn spawn_chore(conn: &Arc<Connection>, command_line: String) {
+    let c = Arc::clone(conn);
+    conn.spawn_cleanup(async move {
+        let chore = async {
+            let Ok((channel, _permit)) = c.open_session().await else {
+                return;
+            };
+            let (mut rx, tx) = channel.split();
+            if tx.exec(false, command_line).await.is_ok() {
+                let _ = closed_within(&mut rx, CHORE_LIMIT).await;
+            }
+            let _ = tx.close().await;
+        };
+        let _ = tokio::time::timeout(CHORE_LIMIT, chore).await;
+    });
+}
+
+/// Bound on a background chore.
+const CHORE_LIMIT: Duration = Duration::from_secs(10);

@@ -4,9 +4,11 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use asyncjobs_core::Scheduler;
+use std::time::Duration;
+
+use asyncjobs_core::{Scheduler, SchedulerError};
 use asyncjobs_ssh::{LocalNode, RunScript, RunString, SshJob};
-use support::{node, testbed, unique, Output};
+use support::{eventually, node, testbed, unique, Output};
 
 fn write_script(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
@@ -127,4 +129,38 @@ fn scripts_run_the_same_way_on_a_local_node() {
     assert!(matches!(s.run(), Ok(true)), "{}", out.stderr());
     assert_eq!(h1.result().unwrap().stdout(), "included a b\n");
     assert_eq!(h2.result().unwrap().stdout(), "1:x y\n");
+}
+
+#[test]
+fn cancelled_script_is_stopped_and_removed() {
+    let bed = testbed(1);
+    let out = Output::new();
+    let name = unique("cancelled");
+    let n = node(&bed, &bed.hosts()[0], &out);
+    let body = format!("#!/bin/sh\nsleep 4245.{}\n", std::process::id() % 1000);
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            let mut s = Scheduler::new().timeout(Duration::from_secs(2));
+            s.add(SshJob::new(&n).command(RunString::new(body).remote_name(&name)));
+            s.run()
+        });
+        let running = eventually(Duration::from_secs(20), || {
+            leftover_scripts(bed.user_home(), &name) == 1 && bed.remote_processes(&name) >= 1
+        });
+        assert!(running, "the script was installed and started");
+        assert!(matches!(
+            run.join().unwrap(),
+            Err(SchedulerError::Timeout { .. })
+        ));
+    });
+    let gone = eventually(Duration::from_secs(15), || {
+        leftover_scripts(bed.user_home(), &name) == 0 && bed.remote_processes(&name) == 0
+    });
+    assert!(
+        gone,
+        "script left: {} file(s), {} process(es)",
+        leftover_scripts(bed.user_home(), &name),
+        bed.remote_processes(&name)
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(n.close());
 }

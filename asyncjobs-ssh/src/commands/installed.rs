@@ -31,7 +31,7 @@ pub(crate) async fn run_installed(
     s: Installed<'_>,
 ) -> Result<CommandOutput, SshError> {
     match ctx.node() {
-        Node::Ssh(_) => {
+        Node::Ssh(node) => {
             let remote = {
                 // the SFTP session (one session slot) is closed before the script runs
                 let sftp = ctx.sftp(label).await?;
@@ -39,16 +39,19 @@ pub(crate) async fn run_installed(
                     .await
                     .map_err(|e| ctx.transfer(label, e))?
             };
+            // removed afterwards, even if this run is cancelled (then in the background)
+            let conn = node.connection().await?;
+            let mut remove = RemoveOnDrop {
+                conn,
+                path: Some(remote.clone()),
+            };
             let out = ctx
                 .shell(label, &command_line(&remote, s.args), s.timeout)
                 .await;
-            // best effort: a failed clean-up must not hide the command's own outcome
-            let _ = ctx
-                .quiet_shell(
-                    "remove script",
-                    &format!("rm -f -- {}", shell_quote(&remote)),
-                )
-                .await;
+            if let Some(path) = remove.path.take() {
+                // best effort: a failed clean-up must not hide the command's own outcome
+                let _ = ctx.quiet_shell("remove script", &rm_line(&path)).await;
+            }
             out
         }
         Node::Local(_) => {
@@ -71,6 +74,24 @@ pub(crate) async fn run_installed(
             .await;
             drop(dir);
             result
+        }
+    }
+}
+
+fn rm_line(path: &str) -> String {
+    format!("rm -f -- {}", shell_quote(path))
+}
+
+/// Removes the installed script in the background unless disarmed (`path` taken).
+struct RemoveOnDrop {
+    conn: std::sync::Arc<crate::connection::Connection>,
+    path: Option<String>,
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            crate::exec::spawn_chore(&self.conn, rm_line(&path));
         }
     }
 }
