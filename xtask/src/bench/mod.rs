@@ -4,6 +4,7 @@
 //! sections) live here so every benchmark reports the same way.
 
 mod capped;
+mod fanout;
 mod machine;
 mod markdown;
 mod scheduler;
@@ -14,7 +15,11 @@ const USAGE: &str = "usage: cargo xtask bench <benchmark> [options]
 benchmarks:
   scheduler [--quick]   the core scheduler (wide, chain, layered; 1k..1M jobs)
                         next to Python asynciojobs 0.21.3; writes BENCHMARKS.md.
-                        --quick: up to 100k jobs, no Python, BENCHMARKS.md untouched";
+                        --quick: up to 100k jobs, no Python, BENCHMARKS.md untouched
+  fanout [--quick] [--window W] [--sizes N,..] [--tools T,..]
+                        `true` on 10, 100, 500 loopback sshd hosts with ajssh, apssh,
+                        parallel-ssh, pdsh and xargs -P ssh; writes BENCHMARKS.md.
+                        any option: a partial run, BENCHMARKS.md untouched";
 
 /// Runs the benchmark named by the first argument.
 pub fn main(args: &[String]) -> Result<()> {
@@ -23,6 +28,7 @@ pub fn main(args: &[String]) -> Result<()> {
     };
     match which.as_str() {
         "scheduler" => scheduler::main(rest),
+        "fanout" => fanout::main(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

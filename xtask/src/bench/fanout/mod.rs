@@ -1,0 +1,234 @@
+//! `cargo xtask bench fanout`: `true` on N loopback sshd hosts (N = 10, 100,
+//! 500, from the test harness) with `ajssh` and its peers — apssh and
+//! parallel-ssh (PyPI), pdsh and an `xargs -P` loop of OpenSSH `ssh` (Debian) —
+//! with the same window, several runs each in turns; medians, ratios to ajssh,
+//! client and sshd CPU, peak RSS; every run validated and capped in time.
+
+mod farm;
+mod procs;
+mod report;
+mod results;
+mod run;
+mod setup;
+mod targets;
+mod tools;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use farm::Farm;
+use results::Cell;
+use run::{Outcome, VALIDATION_COMMAND};
+use tools::{Kit, Tool};
+
+/// Wall-clock cap of one run of one tool.
+const CAP: Duration = Duration::from_secs(120);
+/// ajssh's default window, and pdsh's default fanout.
+const WINDOW: usize = 32;
+
+struct Options {
+    quick: bool,
+    window: usize,
+    sizes: Vec<(usize, usize)>,
+    tools: Vec<Tool>,
+    /// Only the full default run writes BENCHMARKS.md.
+    write: bool,
+}
+
+const OPTIONS_HELP: &str = "options of `bench fanout`: --quick (N = 10 and 100, 3 runs), \
+    --window W (default 32), --sizes N[,N...] (default 10,100,500), \
+    --tools T[,T...] (ajssh,apssh,parallel-ssh,pdsh,xargs); any of them: BENCHMARKS.md untouched";
+
+/// Timed runs at size n: fewer where one run takes long.
+fn reps(n: usize, quick: bool) -> usize {
+    match (quick, n) {
+        (true, _) => 3,
+        (false, 0..=100) => 5,
+        _ => 3,
+    }
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut opts = Options {
+        quick: false,
+        window: WINDOW,
+        sizes: Vec::new(),
+        tools: Tool::ALL.to_vec(),
+        write: true,
+    };
+    let mut sizes: Option<Vec<usize>> = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{name} needs a value\n{OPTIONS_HELP}"))
+        };
+        match arg.as_str() {
+            "--quick" => opts.quick = true,
+            "--window" => {
+                let v = value("--window")?;
+                opts.window = v
+                    .parse()
+                    .ok()
+                    .filter(|&w| w > 0)
+                    .with_context(|| format!("--window: `{v}` is not a positive number"))?;
+            }
+            "--sizes" => {
+                let v = value("--sizes")?;
+                let list = v
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|&n| (1..=1000).contains(&n))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .with_context(|| format!("--sizes: `{v}` is not a list of 1..=1000"))?;
+                sizes = Some(list);
+            }
+            "--tools" => {
+                let v = value("--tools")?;
+                opts.tools = v
+                    .split(',')
+                    .map(|name| {
+                        Tool::ALL
+                            .into_iter()
+                            .find(|t| t.name().split_whitespace().next() == Some(name.trim()))
+                            .with_context(|| format!("--tools: unknown tool `{name}`"))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+            }
+            other => bail!("unknown option `{other}`\n{OPTIONS_HELP}"),
+        }
+    }
+    opts.write = !opts.quick && sizes.is_none() && opts.tools.len() == Tool::ALL.len();
+    let sizes = sizes.unwrap_or_else(|| {
+        if opts.quick {
+            vec![10, 100]
+        } else {
+            vec![10, 100, 500]
+        }
+    });
+    opts.sizes = sizes
+        .into_iter()
+        .map(|n| (n, reps(n, opts.quick)))
+        .collect();
+    Ok(opts)
+}
+
+fn workspace_root() -> PathBuf {
+    let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().map(PathBuf::from).unwrap_or(xtask)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn log_run(tool: Tool, n: usize, what: &str, outcome: &Outcome) {
+    let text = match outcome {
+        Outcome::Done(t) => format!(
+            "{:.3} s, client CPU {:.2} s, sshd CPU {:.2} s, max RSS {:.1} MiB{}",
+            t.wall_s,
+            t.client_cpu_s,
+            t.sshd_cpu_s,
+            t.max_rss_kib / 1024.0,
+            t.tree
+                .map(|p| format!(
+                    ", all processes {:.1} MiB ({} at most)",
+                    p.kib as f64 / 1024.0,
+                    p.processes
+                ))
+                .unwrap_or_default()
+        ),
+        Outcome::Invalid(why) => format!("INVALID: {why}"),
+        Outcome::TimedOut => format!("killed at {} s", CAP.as_secs()),
+    };
+    eprintln!("  N={n} {:<13} {what}: {text}", tool.name());
+}
+
+/// All tools at one size, on one farm.
+fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<Cell>> {
+    eprintln!("N={n}: starting the loopback sshd farm...");
+    let farm = Farm::start(n)?;
+    let mut cells: Vec<Cell> = opts.tools.iter().map(|&t| Cell::new(t, n, reps)).collect();
+    for cell in &mut cells {
+        let inv = kit.invocation(cell.tool, &farm, opts.window, VALIDATION_COMMAND);
+        let outcome = run::once(&inv, &farm, CAP, true)?;
+        log_run(cell.tool, n, "validation", &outcome);
+        cell.validation = match outcome {
+            Outcome::Done(t) => Ok(t.tree.unwrap_or_default()),
+            Outcome::Invalid(why) => Err(why),
+            Outcome::TimedOut => Err(format!("still running at {} s: killed", CAP.as_secs())),
+        };
+    }
+    for round in 0..reps {
+        for k in 0..cells.len() {
+            let i = (k + round) % cells.len();
+            let cell = &mut cells[i];
+            // a tool that cannot reach every host, or runs past the cap, is not run again
+            if cell.validation.is_err() || !cell.failures.is_empty() {
+                continue;
+            }
+            let inv = kit.invocation(cell.tool, &farm, opts.window, "true");
+            let outcome = run::once(&inv, &farm, CAP, false)?;
+            log_run(cell.tool, n, &format!("run {}/{reps}", round + 1), &outcome);
+            cell.add(outcome, CAP.as_secs());
+        }
+    }
+    if cells.iter().any(|c| !c.valid()) {
+        let log = farm.sshd_log();
+        if !log.trim().is_empty() {
+            eprintln!("N={n}: sshd log:\n{}", log.trim_end());
+        }
+    }
+    for c in &cells {
+        eprintln!("{}", report::progress_line(c));
+    }
+    Ok(cells)
+}
+
+/// Runs the benchmark; see the module doc.
+pub fn main(args: &[String]) -> Result<()> {
+    let opts = parse(args)?;
+    let root = workspace_root();
+    let (kit, versions) = setup::prepare(&root)?;
+    let load_before = load_average();
+    let mut cells = Vec::new();
+    for &(n, reps) in &opts.sizes {
+        cells.extend(measure_size(&kit, &opts, n, reps)?);
+    }
+    let verdicts = targets::evaluate(&cells);
+    println!("window {} for every tool", opts.window);
+    println!("{}", report::text_table(&cells));
+    println!("{}", targets::text(&verdicts));
+    if !opts.write {
+        println!("(partial run: BENCHMARKS.md not written)");
+        return Ok(());
+    }
+    let reps: Vec<String> = opts
+        .sizes
+        .iter()
+        .map(|(n, r)| format!("{r} at N={n}"))
+        .collect();
+    let setting = report::Setting {
+        window: opts.window,
+        cap_s: CAP.as_secs(),
+        reps: reps.join(", "),
+        machine: super::machine::describe(),
+        versions,
+        load: format!("{load_before} before, {} after", load_average()),
+    };
+    let body = report::markdown(&cells, &verdicts, &setting);
+    let path = root.join("BENCHMARKS.md");
+    super::markdown::update(&path, "SSH fan-out", "fanout", &body)?;
+    println!("wrote the SSH fan-out section of {}", path.display());
+    Ok(())
+}

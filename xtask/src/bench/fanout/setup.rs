@@ -1,0 +1,217 @@
+//! Everything the benchmark runs, made ready: system packages (pdsh, GNU time,
+//! OpenSSH), the release-built `ajssh`, and a venv with apssh and parallel-ssh
+//! from PyPI under the target directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use super::tools::Kit;
+use crate::bench::capped::{self, Capped};
+use crate::setup::{ensure, Need, SSHD};
+
+const PACKAGES: [Need; 4] = [
+    SSHD,
+    Need {
+        binary: "/usr/bin/ssh",
+        package: "openssh-client",
+    },
+    Need {
+        binary: "/usr/bin/pdsh",
+        package: "pdsh",
+    },
+    Need {
+        binary: "/usr/bin/time",
+        package: "time",
+    },
+];
+/// The versions measured (pinned so that a re-run measures the same code).
+const PIP: [&str; 2] = ["apssh==0.27.0", "parallel-ssh==2.16.0.post1"];
+const PIP_CAP: Duration = Duration::from_secs(600);
+const BUILD_CAP: Duration = Duration::from_secs(1800);
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// stdout and stderr of a command, trimmed, whatever its exit status (`pdsh -V`
+/// prints to stderr and exits 1).
+fn any_output(program: &str, args: &[&str]) -> String {
+    match Command::new(program).args(args).output() {
+        Ok(o) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string(),
+        Err(e) => format!("unknown (`{program}`: {e})"),
+    }
+}
+
+/// `cargo build --release -p asyncjobs-ssh --bin ajssh`; the executable.
+fn build_ajssh(root: &Path) -> Result<PathBuf> {
+    eprintln!("building ajssh (release)...");
+    let mut cmd = cargo();
+    cmd.current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "asyncjobs-ssh",
+            "--bin",
+            "ajssh",
+        ])
+        .args(["--message-format", "json-render-diagnostics"]);
+    let out = match capped::run(cmd, BUILD_CAP).context("cargo build of ajssh")? {
+        Capped::Done(out) => out,
+        Capped::TimedOut => bail!("cargo build of ajssh took over {BUILD_CAP:?}: killed"),
+    };
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["target"]["name"] == "ajssh")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .context("cargo build did not report the ajssh executable")
+}
+
+fn python_packages(python: &Path) -> String {
+    let script = "import importlib.metadata as m, sys; \
+        print(sys.version.split()[0], *(m.version(p) for p in \
+        ('apssh', 'asyncssh', 'parallel-ssh', 'ssh2-python')))";
+    Command::new(python)
+        .args(["-c", script])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Makes `<target>/bench-venv-fanout` (once) with the pinned packages.
+fn venv(target_dir: &Path) -> Result<(PathBuf, String)> {
+    let venv = target_dir.join("bench-venv-fanout");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        eprintln!("creating {} (python3 -m venv)...", venv.display());
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "venv"]).arg(&venv);
+        capped::run(cmd, PIP_CAP)
+            .context("the Python peers need python3 with the venv module (Debian: python3-venv)")?;
+    }
+    let wanted = |v: &str| {
+        let words: Vec<&str> = v.split_whitespace().collect();
+        words.len() == 5 && words[1] == "0.27.0" && words[3] == "2.16.0.post1"
+    };
+    if !wanted(&python_packages(&python)) {
+        eprintln!(
+            "installing {} from PyPI into {}...",
+            PIP.join(" "),
+            venv.display()
+        );
+        let mut pip = Command::new(&python);
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(PIP);
+        match capped::run(pip, PIP_CAP).context("pip install of the Python peers")? {
+            Capped::Done(_) => {}
+            Capped::TimedOut => bail!(
+                "pip install {} took over {PIP_CAP:?}: killed",
+                PIP.join(" ")
+            ),
+        }
+    }
+    let v = python_packages(&python);
+    let w: Vec<&str> = v.split_whitespace().collect();
+    let [py, apssh, asyncssh, pssh, ssh2] = w[..] else {
+        bail!(
+            "cannot read the versions of the Python peers in {}: {v:?}",
+            venv.display()
+        );
+    };
+    Ok((
+        python,
+        format!(
+            "Python {py}; apssh {apssh} (asyncssh {asyncssh}); parallel-ssh {pssh} (ssh2-python {ssh2}); from PyPI in `target/bench-venv-fanout`"
+        ),
+    ))
+}
+
+/// The tools, ready to run, and what they are (versions).
+pub fn prepare(root: &Path) -> Result<(Kit, Vec<(&'static str, String)>)> {
+    ensure(&PACKAGES)?;
+    let ajssh = build_ajssh(root)?;
+    let target_dir = ajssh
+        .parent()
+        .and_then(Path::parent)
+        .context("ajssh is not in <target>/release")?
+        .to_path_buf();
+    let (python, python_versions) = venv(&target_dir)?;
+    let bench = root.join("xtask").join("bench");
+    let kit = Kit {
+        ajssh,
+        python,
+        apssh_driver: bench.join("fanout_apssh.py"),
+        pssh_driver: bench.join("fanout_pssh.py"),
+    };
+    for script in [&kit.apssh_driver, &kit.pssh_driver] {
+        if !script.exists() {
+            bail!("missing {}", script.display());
+        }
+    }
+    let versions = vec![
+        ("ajssh", ajssh_version(root, &kit.ajssh)),
+        ("Python peers", python_versions),
+        ("pdsh", any_output("pdsh", &["-V"])),
+        (
+            "OpenSSH (client of pdsh and xargs; the servers)",
+            any_output("ssh", &["-V"]),
+        ),
+        ("xargs", any_output("xargs", &["--version"])),
+    ];
+    Ok((kit, versions))
+}
+
+/// `ajssh --version`, the commit of asyncjobs-ssh, and whether it had uncommitted changes.
+fn ajssh_version(root: &Path, exe: &Path) -> String {
+    let version = Command::new(exe)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = match (
+        git(&[
+            "log",
+            "-1",
+            "--format=%h %s",
+            "--",
+            "asyncjobs-ssh",
+            "asyncjobs-core",
+        ]),
+        git(&["status", "--porcelain", "asyncjobs-ssh", "asyncjobs-core"]),
+    ) {
+        (Some(head), Some(dirty)) if dirty.is_empty() => format!("commit {head}"),
+        (Some(head), Some(_)) => {
+            format!("commit {head}, with uncommitted changes in asyncjobs-ssh or asyncjobs-core")
+        }
+        _ => "unknown commit (not a git checkout)".into(),
+    };
+    format!("{version}, release build; {commit}")
+}

@@ -1,0 +1,174 @@
+//! The five fan-out tools and the exact command line each one is given, so
+//! that they all do the same work: one command on every host of the farm,
+//! at most `window` hosts at a time, with the farm's key and user.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use super::farm::{Farm, CONNECT_TIMEOUT_S};
+
+/// A fan-out tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Ajssh,
+    Apssh,
+    ParallelSsh,
+    Pdsh,
+    Xargs,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 5] = [
+        Tool::Ajssh,
+        Tool::Apssh,
+        Tool::ParallelSsh,
+        Tool::Pdsh,
+        Tool::Xargs,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Ajssh => "ajssh",
+            Tool::Apssh => "apssh",
+            Tool::ParallelSsh => "parallel-ssh",
+            Tool::Pdsh => "pdsh",
+            Tool::Xargs => "xargs -P ssh",
+        }
+    }
+
+    /// One OpenSSH `ssh` process per host: its largest process is one host's.
+    pub fn process_per_host(self) -> bool {
+        matches!(self, Tool::Pdsh | Tool::Xargs)
+    }
+
+    /// How the tool is told the window, and how it checks host keys.
+    pub fn how(self) -> &'static str {
+        match self {
+            Tool::Ajssh => "`ajssh -F none -t TARGETS -u USER -i KEY --known-hosts KH -w W --connect-timeout 30 --no-progress -- CMD` (host keys checked)",
+            Tool::Apssh => "`xtask/bench/fanout_apssh.py`: one `SshJob(SshNode(ip, port=, username=, keys=, known_hosts=), Run(CMD), critical=False)` per host in an asynciojobs `Scheduler(jobs_window=W)`, as apssh's CLI does (its CLI has no per-host port; host keys checked)",
+            Tool::ParallelSsh => "`xtask/bench/fanout_pssh.py`: `ParallelSSHClient(ips, host_config=[HostConfig(port=...)], pkey=KEY, pool_size=W, num_retries=1)`, `run_command(CMD)`, `join()` (libssh2; parallel-ssh has no host key checking)",
+            Tool::Pdsh => "`PDSH_RCMD_TYPE=ssh PDSH_SSH_ARGS='-F CONFIG -x -l%u %h' pdsh -S -R ssh -f W -l USER -w ^IPS CMD` (one `ssh` per host; ports, key and known_hosts from CONFIG; host keys checked)",
+            Tool::Xargs => "`xargs -a IPS -P W -I{} ssh -F CONFIG {} CMD` (one `ssh` per host; same CONFIG; host keys checked)",
+        }
+    }
+}
+
+/// What the tools are run from.
+pub struct Kit {
+    pub ajssh: PathBuf,
+    pub python: PathBuf,
+    pub apssh_driver: PathBuf,
+    pub pssh_driver: PathBuf,
+}
+
+/// A program, its arguments and its extra environment.
+pub struct Invocation {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub env: Vec<(String, OsString)>,
+}
+
+fn os(s: impl Into<OsString>) -> OsString {
+    s.into()
+}
+
+impl Kit {
+    /// `tool` running `remote` on every host of `farm`, `window` at a time.
+    pub fn invocation(&self, tool: Tool, farm: &Farm, window: usize, remote: &str) -> Invocation {
+        let w = window.to_string();
+        let user = farm.user().to_string();
+        let (program, args, env) = match tool {
+            Tool::Ajssh => (
+                os(&self.ajssh),
+                vec![
+                    os("-F"),
+                    os("none"),
+                    os("-t"),
+                    os(&farm.targets),
+                    os("-u"),
+                    os(&user),
+                    os("-i"),
+                    os(farm.identity()),
+                    os("--known-hosts"),
+                    os(farm.known_hosts()),
+                    os("-w"),
+                    os(&w),
+                    os("--connect-timeout"),
+                    os(CONNECT_TIMEOUT_S.to_string()),
+                    os("--no-progress"),
+                    os("--"),
+                    os(remote),
+                ],
+                vec![],
+            ),
+            Tool::Apssh => (
+                os(&self.python),
+                vec![
+                    os(&self.apssh_driver),
+                    os(&farm.ip_port),
+                    os(farm.identity()),
+                    os(farm.known_hosts()),
+                    os(&user),
+                    os(&w),
+                    os(remote),
+                ],
+                vec![],
+            ),
+            Tool::ParallelSsh => (
+                os(&self.python),
+                vec![
+                    os(&self.pssh_driver),
+                    os(&farm.ip_port),
+                    os(farm.identity()),
+                    os(&user),
+                    os(&w),
+                    os(remote),
+                ],
+                vec![],
+            ),
+            Tool::Pdsh => {
+                let mut ssh_args = os("-F ");
+                ssh_args.push(&farm.ssh_config);
+                ssh_args.push(" -x -l%u %h");
+                let mut hosts = os("^");
+                hosts.push(&farm.ips);
+                (
+                    os("pdsh"),
+                    vec![
+                        os("-S"),
+                        os("-R"),
+                        os("ssh"),
+                        os("-f"),
+                        os(&w),
+                        os("-l"),
+                        os(&user),
+                        os("-w"),
+                        hosts,
+                        os(remote),
+                    ],
+                    vec![
+                        ("PDSH_RCMD_TYPE".to_string(), os("ssh")),
+                        ("PDSH_SSH_ARGS".to_string(), ssh_args),
+                    ],
+                )
+            }
+            Tool::Xargs => (
+                os("xargs"),
+                vec![
+                    os("-a"),
+                    os(&farm.ips),
+                    os("-P"),
+                    os(&w),
+                    os("-I{}"),
+                    os("ssh"),
+                    os("-F"),
+                    os(&farm.ssh_config),
+                    os("{}"),
+                    os(remote),
+                ],
+                vec![],
+            ),
+        };
+        Invocation { program, args, env }
+    }
+}
