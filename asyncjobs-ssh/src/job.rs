@@ -174,6 +174,9 @@ impl SshJob {
                     output: Box::new(out),
                 });
             }
+            if let Some((vars, name)) = cmd.capture_target() {
+                vars.set(name, crate::variables::captured_value(&out.stdout));
+            }
             outputs.push(out);
         }
         Ok(SshOutput {

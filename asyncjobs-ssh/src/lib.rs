@@ -94,6 +94,7 @@ mod quote;
 mod runtime;
 pub mod sftp;
 mod status;
+mod variables;
 
 pub use anynode::Node;
 pub use commands::{Pull, Push, Run, RunScript, RunString, SshCommand};
@@ -112,6 +113,7 @@ pub use node::{
 pub use output::{CommandOutput, SshOutput};
 pub use quote::shell_quote;
 pub use status::ExitStatus;
+pub use variables::Variables;
 
 /// Number of tasks alive on the crate's SSH runtime (session tasks and clean-ups).
 /// For leak tests only; not a stable API.

@@ -33,6 +33,11 @@ pub trait SshCommand: Send + Sync + 'static {
         &[]
     }
 
+    /// Where the command's stdout goes when it succeeds (see [`Run::capture`]); none by default.
+    fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
+        None
+    }
+
     /// Runs the command; returns its status and output (a non-zero status is
     /// not an error here: the job judges it against [`allowed_exits`](Self::allowed_exits)).
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError>;
@@ -44,6 +49,7 @@ pub(crate) struct Common {
     pub label: Option<String>,
     pub allowed: Vec<ExitStatus>,
     pub timeout: Option<std::time::Duration>,
+    pub capture: Option<crate::variables::Capture>,
 }
 
 /// Builder methods shared by `Run`, `RunScript` and `RunString`.
@@ -65,6 +71,15 @@ macro_rules! common_builders {
                 self.common
                     .allowed
                     .extend(statuses.into_iter().map(Into::into));
+                self
+            }
+            /// Stores the command's stdout (one trailing newline removed) in
+            /// `vars` under `name` when it succeeds, for later commands.
+            pub fn capture(mut self, vars: &$crate::Variables, name: impl Into<String>) -> Self {
+                self.common.capture = Some($crate::variables::Capture {
+                    vars: vars.clone(),
+                    name: name.into(),
+                });
                 self
             }
             /// Stops the command after `timeout` (overrides the job's command timeout).

@@ -1,5 +1,7 @@
 //! [`Run`]: a shell command line.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::{common_builders, Common, SshCommand};
@@ -22,10 +24,24 @@ use crate::status::ExitStatus;
 /// assert_eq!(r.command_line(), "grep -c 'two words' /etc/hosts");
 /// assert_eq!(Run::argv(["ls", "my dir"]).label(), "ls 'my dir'");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Run {
     line: String,
+    deferred: Option<Deferred>,
     common: Common,
+}
+
+/// Builds the command line when the command starts.
+type Deferred = Arc<dyn Fn() -> String + Send + Sync>;
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("line", &self.line)
+            .field("deferred", &self.deferred.is_some())
+            .field("common", &self.common)
+            .finish()
+    }
 }
 
 impl Run {
@@ -33,8 +49,37 @@ impl Run {
     pub fn new(command_line: impl Into<String>) -> Self {
         Run {
             line: command_line.into(),
+            deferred: None,
             common: Common::default(),
         }
+    }
+
+    /// A command line built by `build` when the command starts, e.g. from
+    /// [`Variables`](crate::Variables) captured by earlier commands; `label`
+    /// names it in listings (the line is not known before). Words appended
+    /// with [`arg`](Run::arg) follow the built line.
+    ///
+    /// ```
+    /// use asyncjobs_ssh::{shell_quote, Run, SshCommand, Variables};
+    /// let vars = Variables::new();
+    /// let v = vars.clone();
+    /// let ping = Run::deferred("ping the captured host", move || {
+    ///     format!("ping -c1 {}", shell_quote(&v.get("host").unwrap_or_default()))
+    /// });
+    /// vars.set("host", "web 1");
+    /// assert_eq!(ping.label(), "ping the captured host");
+    /// assert_eq!(ping.command_line(), "ping -c1 'web 1'");
+    /// ```
+    pub fn deferred(
+        label: impl Into<String>,
+        build: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Self {
+        Run {
+            line: String::new(),
+            deferred: Some(Arc::new(build)),
+            common: Common::default(),
+        }
+        .with_label(label)
     }
 
     /// A program and its arguments, every word quoted.
@@ -70,9 +115,14 @@ impl Run {
         self
     }
 
-    /// The command line sent to the shell.
-    pub fn command_line(&self) -> &str {
-        &self.line
+    /// The command line sent to the shell (for a deferred command: built now,
+    /// followed by the words appended with `arg`/`raw_arg`).
+    pub fn command_line(&self) -> String {
+        match &self.deferred {
+            None => self.line.clone(),
+            Some(build) if self.line.is_empty() => build(),
+            Some(build) => format!("{} {}", build(), self.line),
+        }
     }
 }
 
@@ -89,8 +139,14 @@ impl SshCommand for Run {
     fn allowed_exits(&self) -> &[ExitStatus] {
         &self.common.allowed
     }
+    fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
+        self.common
+            .capture
+            .as_ref()
+            .map(|c| (&c.vars, c.name.as_str()))
+    }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
-        ctx.shell(&self.label(), &self.line, self.common.timeout)
+        ctx.shell(&self.label(), &self.command_line(), self.common.timeout)
             .await
     }
 }

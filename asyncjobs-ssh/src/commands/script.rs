@@ -90,6 +90,12 @@ impl SshCommand for RunScript {
     fn allowed_exits(&self) -> &[ExitStatus] {
         &self.common.allowed
     }
+    fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
+        self.common
+            .capture
+            .as_ref()
+            .map(|c| (&c.vars, c.name.as_str()))
+    }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let installed = Installed {
             source: ScriptSource::File(self.path.clone()),

@@ -106,6 +106,12 @@ impl SshCommand for RunString {
     fn allowed_exits(&self) -> &[ExitStatus] {
         &self.common.allowed
     }
+    fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
+        self.common
+            .capture
+            .as_ref()
+            .map(|c| (&c.vars, c.name.as_str()))
+    }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let installed = Installed {
             source: ScriptSource::Text(self.body.clone()),
