@@ -292,3 +292,55 @@ pub(crate) fn spawn_chore(conn: &Arc<Connection>, command_line: String) {
 
 /// Bound on a background chore.
 const CHORE_LIMIT: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formatter::{HostFormatter, SharedBuffer};
+
+    fn opts(formatter: Option<Arc<dyn Formatter>>, limit: usize) -> ExecOptions {
+        ExecOptions {
+            formatter,
+            timeout: None,
+            capture_limit: limit,
+        }
+    }
+
+    #[test]
+    fn capture_keeps_the_beginning_and_says_it_was_truncated() {
+        let buf = SharedBuffer::new();
+        let f: Arc<dyn Formatter> = Arc::new(HostFormatter::with_writers(buf.clone(), io::sink()));
+        let o = opts(Some(f), 4);
+        let mut sink = OutputSink::new("h", &o);
+        sink.data(Stream::Stdout, b"abc\nde");
+        sink.data(Stream::Stdout, b"f\n");
+        let (out, err, truncated) = sink.finish().unwrap();
+        assert_eq!((out.as_str(), err.as_str(), truncated), ("abc\n", "", true));
+        assert_eq!(
+            buf.contents_lossy(),
+            "h:abc\nh:def\n",
+            "the formatter still gets everything"
+        );
+    }
+
+    struct Failing;
+    impl Formatter for Failing {
+        fn line(&self, _: &str, _: Stream, _: &[u8]) -> io::Result<()> {
+            Err(io::Error::other("disk full"))
+        }
+    }
+
+    #[test]
+    fn a_formatter_write_error_is_reported_not_swallowed() {
+        let o = opts(Some(Arc::new(Failing)), 1024);
+        let mut sink = OutputSink::new("h", &o);
+        sink.data(Stream::Stderr, b"x\ny\n");
+        assert_eq!(sink.finish().unwrap_err().to_string(), "disk full");
+    }
+
+    #[test]
+    fn signal_names_have_no_sig_prefix() {
+        assert_eq!(sig_name(&Sig::TERM), "TERM");
+        assert_eq!(sig_name(&Sig::Custom("SIGXCPU".into())), "XCPU");
+    }
+}
