@@ -68,3 +68,47 @@ fn chain_of_two_gateways_reaches_the_third_host() {
         .established_connections()
         == 0));
 }
+
+#[test]
+fn closing_a_gateway_closes_the_nodes_behind_it_first() {
+    let bed = testbed(3);
+    let events = asyncjobs_ssh::SharedBuffer::new();
+    let verbose: std::sync::Arc<dyn asyncjobs_ssh::Formatter> = std::sync::Arc::new(
+        asyncjobs_ssh::HostFormatter::with_writers(std::io::sink(), events.clone()).verbose(true),
+    );
+    let out = Output::new();
+    let gw = node_builder(&bed, &bed.hosts()[0], &out)
+        .formatter(verbose.clone())
+        .build();
+    let b1 = node_builder(&bed, &bed.hosts()[1], &out)
+        .gateway(&gw)
+        .formatter(verbose.clone())
+        .build();
+    let b2 = node_builder(&bed, &bed.hosts()[2], &out)
+        .gateway(&gw)
+        .formatter(verbose)
+        .build();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        b1.connect().await.unwrap();
+        b2.connect().await.unwrap();
+        assert_eq!(bed.established_connections(), 3);
+        gw.close().await;
+    });
+    assert!(!b1.is_connected() && !b2.is_connected() && !gw.is_connected());
+    let closed: Vec<String> = events
+        .contents_lossy()
+        .lines()
+        .filter(|l| l.ends_with("Connection closed"))
+        .map(|l| l.split(':').take(2).collect::<Vec<_>>().join(":"))
+        .collect();
+    assert_eq!(closed.len(), 3, "{closed:?}");
+    assert_eq!(
+        closed[2],
+        gw.display_name(),
+        "the gateway closes last: {closed:?}"
+    );
+    assert!(eventually(std::time::Duration::from_secs(10), || bed
+        .established_connections()
+        == 0));
+}
