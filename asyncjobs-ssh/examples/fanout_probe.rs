@@ -2,7 +2,8 @@
 //! wall time, client CPU and peak RSS. Not a test: numbers depend on the machine.
 //!
 //! `cargo run --release -p asyncjobs-ssh --example fanout_probe -- 100 16`
-//! (hosts, window, rounds; window 0 = all at once).
+//! (hosts, window, rounds, `close` to close each connection when its job
+//! ends; window 0 = all at once).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +46,7 @@ fn main() {
     let bed = Testbed::start(n).expect("testbed");
     let quiet = Arc::new(RawFormatter::with_writers(std::io::sink(), std::io::sink()));
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let close_when_done = args.next().is_some_and(|a| a == "close");
     for round in 0..rounds {
         let nodes: Vec<SshNode> = bed
             .hosts()
@@ -65,7 +67,11 @@ fn main() {
             .jobs_window(window)
             .timeout(Duration::from_secs(120));
         for node in &nodes {
-            s.add(SshJob::new(node).run("true"));
+            s.add(
+                SshJob::new(node)
+                    .run("true")
+                    .close_when_done(close_when_done),
+            );
         }
         let ok = s.run();
         s.shutdown().expect("shutdown");

@@ -57,6 +57,7 @@ pub struct SshJob {
     timeout: Option<Duration>,
     capture_limit: usize,
     keep_connection: bool,
+    close_when_done: bool,
 }
 
 impl SshJob {
@@ -69,6 +70,7 @@ impl SshJob {
             timeout: None,
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             keep_connection: false,
+            close_when_done: false,
         }
     }
 
@@ -111,6 +113,14 @@ impl SshJob {
     /// Keep the connection open at `co_shutdown` (default: close it).
     pub fn keep_connection(mut self, keep: bool) -> Self {
         self.keep_connection = keep;
+        self
+    }
+
+    /// Close the node's connection as soon as this job ends (default: keep it
+    /// for later jobs until shutdown). For fan-outs over many hosts with one
+    /// job each: open connections then stay bounded by the jobs window.
+    pub fn close_when_done(mut self, close: bool) -> Self {
+        self.close_when_done = close;
         self
     }
 
@@ -193,7 +203,11 @@ impl AbstractJob for SshJob {
     type Output = SshOutput;
 
     async fn co_run(&self) -> Result<SshOutput, JobError> {
-        self.execute().await.map_err(SshError::into_job_error)
+        let outcome = self.execute().await;
+        if let (Node::Ssh(n), true) = (&self.node, self.close_when_done) {
+            n.close().await;
+        }
+        outcome.map_err(SshError::into_job_error)
     }
 
     async fn co_shutdown(&self) {

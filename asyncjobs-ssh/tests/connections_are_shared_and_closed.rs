@@ -5,8 +5,11 @@ mod support;
 use std::time::Duration;
 
 use asyncjobs_core::Scheduler;
-use asyncjobs_ssh::SshJob;
-use support::{eventually, node, testbed, Output};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::Arc;
+
+use asyncjobs_ssh::{Event, Formatter, SshJob, Stream};
+use support::{eventually, node, node_builder, testbed, Output};
 
 #[test]
 fn node_shared_by_ten_jobs_uses_exactly_one_connection() {
@@ -66,6 +69,66 @@ fn close_is_idempotent_and_the_next_use_reconnects() {
         assert_eq!(out.stdout(), "again\n");
         n.close().await;
     });
+    assert!(eventually(Duration::from_secs(10), || bed
+        .established_connections()
+        == 0));
+}
+
+/// Counts open connections from the client's events: Connected +1, Closed -1.
+#[derive(Default)]
+struct OpenCount {
+    now: AtomicIsize,
+    max: AtomicIsize,
+}
+
+impl Formatter for OpenCount {
+    fn line(&self, _: &str, _: Stream, _: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn event(&self, _: &str, event: &Event<'_>) -> std::io::Result<()> {
+        match event {
+            Event::Connected { .. } => {
+                let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+                self.max.fetch_max(now, Ordering::SeqCst);
+            }
+            Event::Closed => {
+                self.now.fetch_sub(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn close_when_done_keeps_open_connections_within_the_window() {
+    let bed = testbed(6);
+    let count = Arc::new(OpenCount::default());
+    let nodes: Vec<_> = bed
+        .hosts()
+        .iter()
+        .map(|h| {
+            node_builder(&bed, h, &Output::new())
+                .formatter(count.clone())
+                .build()
+        })
+        .collect();
+    let mut s = Scheduler::new().jobs_window(2);
+    for n in &nodes {
+        s.add(SshJob::new(n).run("sleep 0.2").close_when_done(true));
+    }
+    assert!(matches!(s.run(), Ok(true)));
+    assert_eq!(
+        count.max.load(Ordering::SeqCst),
+        2,
+        "the window's 2 connections at most"
+    );
+    assert_eq!(
+        count.now.load(Ordering::SeqCst),
+        0,
+        "each closed when its job ended"
+    );
+    assert!(nodes.iter().all(|n| !n.is_connected()));
     assert!(eventually(Duration::from_secs(10), || bed
         .established_connections()
         == 0));
