@@ -12,9 +12,18 @@ pub struct Need {
     pub package: &'static str,
 }
 
-pub const SSHD: Need = Need { binary: "/usr/sbin/sshd", package: "openssh-server" };
-pub const DOT: Need = Need { binary: "dot", package: "graphviz" };
-pub const XAUTH: Need = Need { binary: "xauth", package: "xauth" };
+pub const SSHD: Need = Need {
+    binary: "/usr/sbin/sshd",
+    package: "openssh-server",
+};
+pub const DOT: Need = Need {
+    binary: "dot",
+    package: "graphviz",
+};
+pub const XAUTH: Need = Need {
+    binary: "xauth",
+    package: "xauth",
+};
 
 fn present(need: &Need) -> bool {
     if need.binary.starts_with('/') {
@@ -28,7 +37,11 @@ fn present(need: &Need) -> bool {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
 }
 
 /// Makes sure every `needs` is installed: apt-get as root, else a precise message.
@@ -42,12 +55,19 @@ pub fn ensure(needs: &[Need]) -> Result<()> {
     if !(is_root() && have_apt) {
         bail!(
             "missing {}: install them first, e.g. `sudo apt-get install -y {}`",
-            missing.iter().map(|n| n.binary).collect::<Vec<_>>().join(", "),
+            missing
+                .iter()
+                .map(|n| n.binary)
+                .collect::<Vec<_>>()
+                .join(", "),
             packages.join(" ")
         );
     }
     eprintln!("xtask: installing {} with apt-get", packages.join(" "));
-    let update = Command::new("apt-get").args(["update", "-qq"]).status().context("running apt-get update")?;
+    let update = Command::new("apt-get")
+        .args(["update", "-qq"])
+        .status()
+        .context("running apt-get update")?;
     if !update.success() {
         bail!("apt-get update failed");
     }
@@ -79,7 +99,8 @@ fn run(mut cmd: Command) -> Result<()> {
 pub fn test(extra: &[String]) -> Result<()> {
     ensure(&[SSHD, DOT, XAUTH])?;
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--all-targets"]).args(extra);
+    cmd.args(["test", "--workspace", "--all-targets"])
+        .args(extra);
     run(cmd)?;
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc"]);
@@ -90,6 +111,15 @@ pub fn test(extra: &[String]) -> Result<()> {
 pub fn demo(extra: &[String]) -> Result<()> {
     ensure(&[SSHD])?;
     let mut cmd = cargo();
-    cmd.args(["run", "--quiet", "-p", "asyncjobs-tests", "--example", "demo", "--"]).args(extra);
+    cmd.args([
+        "run",
+        "--quiet",
+        "-p",
+        "asyncjobs-tests",
+        "--example",
+        "demo",
+        "--",
+    ])
+    .args(extra);
     run(cmd)
 }
