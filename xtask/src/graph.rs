@@ -4,6 +4,8 @@
 //! Without a file, writes the README's example schedulers as `.dot` files into
 //! `docs/img/` (or `--out DIR`) and renders each to PNG (and SVG with `--svg`).
 //! Given `.dot` files, renders each next to itself (or into `--out DIR`).
+//! Given scenario files (`.toml`, or apssh's `.yaml`), writes their `.dot` with
+//! `ajssh scenario dot` (nothing connects anywhere), then renders it.
 
 use std::path::{Path, PathBuf};
 
@@ -64,9 +66,16 @@ fn run(args: &Args, graphviz: &Graphviz) -> Result<()> {
     } else {
         let mut written = Vec::new();
         for file in &args.files {
+            let dot = if is_dot(file) {
+                file.clone()
+            } else {
+                let dot = scenario_dot(file, args.out.as_deref())?;
+                written.push(dot.clone());
+                dot
+            };
             written.extend(render_dot(
                 graphviz,
-                file,
+                &dot,
                 args.out.as_deref(),
                 &args.formats(),
             )?);
@@ -88,15 +97,59 @@ fn default_out() -> PathBuf {
 fn check_input(file: &Path) -> Result<()> {
     match file.extension().and_then(|e| e.to_str()) {
         Some("dot") => Ok(()),
-        Some("toml") => bail!(
-            "{}: scenario files are rendered once `ajssh scenario dot` exists",
-            file.display()
-        ),
+        Some("toml" | "yaml" | "yml") => Ok(()),
         _ => bail!(
             "{}: expected a graphviz `.dot` file (or a scenario `.toml`)\n{USAGE}",
             file.display()
         ),
     }
+}
+
+fn is_dot(file: &Path) -> bool {
+    file.extension().and_then(|e| e.to_str()) == Some("dot")
+}
+
+/// Writes a scenario's graph with `ajssh scenario dot`, next to it or into `out`.
+fn scenario_dot(scenario: &Path, out: Option<&Path>) -> Result<PathBuf> {
+    let stem = scenario
+        .file_stem()
+        .with_context(|| format!("{}: no file name", scenario.display()))?;
+    let dir = match out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.to_path_buf()
+        }
+        None => scenario.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let mut name = stem.to_os_string();
+    name.push(".dot");
+    let dot = dir.join(name);
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "asyncjobs-ssh",
+                "--bin",
+                "ajssh",
+                "--",
+                "scenario",
+                "dot",
+            ])
+            .arg(scenario)
+            .arg("-o")
+            .arg(&dot)
+            .status()
+            .context("running `ajssh scenario dot`")?;
+    if !status.success() {
+        bail!(
+            "{}: `ajssh scenario dot` failed ({status}); its message is above",
+            scenario.display()
+        );
+    }
+    Ok(dot)
 }
 
 /// Writes each README picture as `{out}/{name}.dot` and renders it; the files written.
@@ -287,19 +340,44 @@ mod tests {
     }
 
     #[test]
-    fn scenario_files_wait_for_ajssh() {
-        let err = run(
-            &Args {
-                files: vec!["plan.toml".into()],
-                ..Default::default()
-            },
-            &Graphviz::new(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "plan.toml: scenario files are rendered once `ajssh scenario dot` exists"
+    fn scenario_files_are_drawn_with_ajssh_then_rendered() -> Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let plan = tmp.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            "[nodes.here]\nlocal = true\n\n[[job]]\nid = \"first\"\nnode = \"here\"\nrun = \"true\"\n\n\
+             [[job]]\nid = \"second\"\nnode = \"here\"\nrun = \"true\"\nrequires = [\"first\"]\n",
+        )?;
+        let parsed = Args {
+            files: vec![plan],
+            ..Default::default()
+        };
+        run(&parsed, &Graphviz::new())?;
+        let dot = std::fs::read_to_string(tmp.path().join("plan.dot"))?;
+        assert!(
+            dot.contains("first") && dot.contains("second") && dot.contains("->"),
+            "{dot}"
         );
+        let png = std::fs::read(tmp.path().join("plan.png"))?;
+        assert!(png.starts_with(PNG_SIGNATURE));
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_scenario_file_fails_with_ajssh_s_message() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = tmp.path().join("bad.toml");
+        std::fs::write(
+            &plan,
+            "[[job]]\nid = \"x\"\nnode = \"nowhere\"\nrun = \"true\"\n",
+        )
+        .unwrap();
+        let parsed = Args {
+            files: vec![plan],
+            ..Default::default()
+        };
+        let err = run(&parsed, &Graphviz::new()).unwrap_err().to_string();
+        assert!(err.contains("`ajssh scenario dot` failed"), "{err}");
     }
 
     #[test]
