@@ -228,6 +228,11 @@ impl AbstractJob for SshJob {
         }
     }
 
+    /// The statuses of the commands, e.g. `0` or `0, 0, 3` (see [`SshOutput::summary`]).
+    fn result_text(output: &SshOutput) -> String {
+        output.summary()
+    }
+
     fn details(&self) -> Option<String> {
         let mut lines = vec![self.node.describe()];
         lines.extend(self.commands.iter().map(|c| c.label()));

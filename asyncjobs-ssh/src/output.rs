@@ -65,6 +65,48 @@ impl SshOutput {
     pub fn stderr(&self) -> String {
         self.commands.iter().map(|c| c.stderr.as_str()).collect()
     }
+
+    /// A one-line summary, as listings show an [`SshJob`](crate::SshJob)'s
+    /// result: the status of each command in order, separated by `, ` — the
+    /// exit code (`0`), or the signal name (`TERM`) for a command killed by a
+    /// signal (possible when allowed with `allow_exits`); `no command` when
+    /// there was none. A job that failed has no result: listings show its
+    /// error instead.
+    ///
+    /// ```
+    /// use asyncjobs_ssh::{CommandOutput, ExitStatus, SshOutput};
+    /// use std::time::Duration;
+    ///
+    /// let cmd = |status: ExitStatus| CommandOutput {
+    ///     command: "true".into(),
+    ///     status,
+    ///     stdout: String::new(),
+    ///     stderr: String::new(),
+    ///     truncated: false,
+    ///     duration: Duration::ZERO,
+    /// };
+    /// let mut out = SshOutput {
+    ///     host: "web1".into(),
+    ///     user: "root".into(),
+    ///     commands: vec![cmd(0.into())],
+    ///     duration: Duration::ZERO,
+    /// };
+    /// assert_eq!(out.summary(), "0");
+    /// out.commands.push(cmd(3.into()));
+    /// out.commands.push(cmd("TERM".into()));
+    /// assert_eq!(out.summary(), "0, 3, TERM");
+    /// ```
+    pub fn summary(&self) -> String {
+        if self.commands.is_empty() {
+            return "no command".into();
+        }
+        let short = |s: &ExitStatus| match s {
+            ExitStatus::Code(c) => c.to_string(),
+            ExitStatus::Signal(name) => name.clone(),
+        };
+        let statuses: Vec<String> = self.commands.iter().map(|c| short(&c.status)).collect();
+        statuses.join(", ")
+    }
 }
 
 impl std::fmt::Debug for SshOutput {

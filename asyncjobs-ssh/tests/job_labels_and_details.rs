@@ -1,6 +1,6 @@
 //! How SshJobs show in listings: kind, default label, details.
 
-use asyncjobs_core::{AbstractJob, JobExt, Scheduler};
+use asyncjobs_core::{AbstractJob, JobExt, ListOptions, Scheduler, Symbols};
 use asyncjobs_ssh::{LocalNode, Pull, Push, Run, RunString, SshJob, SshNode};
 
 #[test]
@@ -49,19 +49,30 @@ fn listing_shows_the_default_label_unless_one_is_given() {
 }
 
 #[test]
-fn result_shows_in_listings_as_one_short_line() {
+fn result_shows_in_listings_as_the_statuses_of_the_commands() {
     let node = LocalNode::new().with_formatter(std::sync::Arc::new(
         asyncjobs_ssh::RawFormatter::with_writers(std::io::sink(), std::io::sink()),
     ));
     let mut s = Scheduler::new();
-    s.add(SshJob::new(&node).run("echo hi").run("exit 0"));
+    s.add(SshJob::new(&node).run("echo hi").label("one"));
+    s.add(
+        SshJob::new(&node)
+            .run("echo hi")
+            .command(Run::new("exit 3").allow_exits([3]))
+            .command(Run::new("kill -TERM $$").allow_exits(["TERM"]))
+            .label("three"),
+    );
     assert!(s.run().unwrap());
-    let snap = s.snapshot().unwrap();
-    let shown = snap.jobs[0].result.clone().unwrap();
+    let opts = ListOptions {
+        symbols: Symbols::Ascii,
+        ..ListOptions::default()
+    };
+    let listing = s.listing(&opts).unwrap();
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(lines[0].ends_with("<SshJob `one`>[[ -> 0]]"), "{listing}");
     assert!(
-        shown.ends_with(
-            "@localnode: 2 command(s) [exit code 0, exit code 0], 3 bytes out, 0 bytes err"
-        ),
-        "{shown}"
+        lines[1].ends_with("<SshJob `three`>[[ -> 0, 3, TERM]]"),
+        "{listing}"
     );
 }
