@@ -32,7 +32,9 @@ const STDERR_TAIL_LINES: usize = 10;
 /// * Dropping the running job (scheduler timeout, critical failure elsewhere)
 ///   stops the command still running on the node.
 /// * `co_shutdown` (called by `Scheduler::shutdown`) closes the node's
-///   connection and those of its gateways, unless [`keep_connection`](Self::keep_connection).
+///   connection and those of its gateways, unless they are kept (see
+///   [`keep_connection`](Self::keep_connection)); [`close_all`](crate::close_all)
+///   closes every node of a scheduler, kept ones included.
 ///
 /// ```no_run
 /// use asyncjobs_core::{JobExt, Scheduler};
@@ -110,9 +112,26 @@ impl SshJob {
         self
     }
 
-    /// Keep the connection open at `co_shutdown` (default: close it).
+    /// Keep the node's connection open at `co_shutdown` (default: close it,
+    /// and its gateways').
+    ///
+    /// A node is *kept* while any `SshJob` on it with `keep_connection(true)`
+    /// exists: `Scheduler::shutdown()` then leaves its connection open, and
+    /// those of its gateways (closing a gateway would cut it), even when other
+    /// jobs of the scheduler use the same node or gateways without keeping
+    /// them. [`close_all`](crate::close_all), [`SshNode::close`](crate::SshNode::close)
+    /// and dropping the last clone of the node still close it.
     pub fn keep_connection(mut self, keep: bool) -> Self {
-        self.keep_connection = keep;
+        if keep != self.keep_connection {
+            if let Node::Ssh(n) = &self.node {
+                if keep {
+                    n.hold();
+                } else {
+                    n.release();
+                }
+            }
+            self.keep_connection = keep;
+        }
         self
     }
 
@@ -198,6 +217,14 @@ impl SshJob {
     }
 }
 
+impl Drop for SshJob {
+    fn drop(&mut self) {
+        if let (Node::Ssh(n), true) = (&self.node, self.keep_connection) {
+            n.release();
+        }
+    }
+}
+
 #[asyncjobs_core::async_trait]
 impl AbstractJob for SshJob {
     type Output = SshOutput;
@@ -212,7 +239,7 @@ impl AbstractJob for SshJob {
 
     async fn co_shutdown(&self) {
         if let (Node::Ssh(n), false) = (&self.node, self.keep_connection) {
-            n.close_with_gateways().await;
+            n.close_with_gateways_unless_kept().await;
         }
     }
 

@@ -78,6 +78,7 @@
 
 mod anynode;
 mod auth;
+mod closing;
 mod commands;
 mod connection;
 mod context;
@@ -94,9 +95,11 @@ mod quote;
 mod runtime;
 pub mod sftp;
 mod status;
+mod used_nodes;
 mod variables;
 
 pub use anynode::Node;
+pub use closing::{close_all, close_all_blocking};
 pub use commands::{Pull, Push, Run, RunScript, RunString, SshCommand};
 pub use context::{CommandContext, Sftp};
 pub use error::{ConnectError, SshError};

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -58,6 +59,8 @@ struct NodeInner {
     slot: tokio::sync::Mutex<Option<Arc<Connection>>>,
     /// Nodes whose connections go through this one: closed before it.
     dependents: Mutex<Vec<Weak<NodeInner>>>,
+    /// Live `SshJob`s on this node with `keep_connection(true)`.
+    kept: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -66,6 +69,7 @@ struct NodeConfig {
     port: u16,
     user: String,
     display: String,
+    custom_display: bool,
     auth: AuthConfig,
     gateway: Option<SshNode>,
     connect_timeout: Duration,
@@ -179,6 +183,7 @@ impl SshNodeBuilder {
     /// The node (no connection is opened yet).
     pub fn build(self) -> SshNode {
         let mut cfg = self.cfg;
+        cfg.custom_display = self.display.is_some();
         cfg.display = self.display.unwrap_or_else(|| {
             if cfg.port == 22 {
                 cfg.hostname.clone()
@@ -197,6 +202,7 @@ impl SshNodeBuilder {
                 formatter: self.formatter.unwrap_or_else(default_formatter),
                 slot: tokio::sync::Mutex::new(None),
                 dependents: Mutex::new(Vec::new()),
+                kept: AtomicUsize::new(0),
             }),
         }
     }
@@ -217,6 +223,7 @@ impl SshNode {
                 port: 22,
                 user: local_user(),
                 display: String::new(),
+                custom_display: false,
                 auth: AuthConfig::default(),
                 gateway: None,
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -282,6 +289,16 @@ impl SshNode {
     /// True when both values are clones of the same node (they share one connection).
     pub fn same_node(&self, other: &SshNode) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// An identity shared by clones of this node only, for de-duplication.
+    pub(crate) fn identity(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// Whether a display name was given to the builder (else it is derived from the host).
+    pub(crate) fn has_custom_display_name(&self) -> bool {
+        self.inner.cfg.custom_display
     }
 
     /// Whether the connection is open now.
@@ -489,6 +506,53 @@ impl SshNode {
             n.close().await;
             node = n.gateway();
         }
+    }
+
+    /// What `Scheduler::shutdown` does for a job without `keep_connection`:
+    /// [`close_with_gateways`](Self::close_with_gateways), except for the
+    /// nodes that are kept — used by a job with `keep_connection(true)`, or
+    /// the gateway of a kept node (closing it would cut the kept connection).
+    pub(crate) async fn close_with_gateways_unless_kept(&self) {
+        let mut node = Some(self);
+        while let Some(n) = node {
+            if !n.is_kept() {
+                n.close().await;
+            }
+            node = n.gateway();
+        }
+    }
+
+    /// One more job keeps this node's connection at shutdown.
+    pub(crate) fn hold(&self) {
+        self.inner.kept.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// One job less keeps this node's connection at shutdown.
+    pub(crate) fn release(&self) {
+        // never below 0, even if hold/release were unbalanced
+        let _ = self
+            .inner
+            .kept
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |k| k.checked_sub(1));
+    }
+
+    /// Whether this node, or a node connected through it (at any depth), is kept.
+    fn is_kept(&self) -> bool {
+        if self.inner.kept.load(Ordering::SeqCst) > 0 {
+            return true;
+        }
+        let deps: Vec<SshNode> = {
+            let deps = self
+                .inner
+                .dependents
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            deps.iter()
+                .filter_map(Weak::upgrade)
+                .map(|inner| SshNode { inner })
+                .collect()
+        };
+        deps.iter().any(SshNode::is_kept)
     }
 }
 
