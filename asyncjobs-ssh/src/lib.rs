@@ -95,6 +95,7 @@ mod quote;
 mod runtime;
 pub mod sftp;
 mod status;
+mod topology;
 mod used_nodes;
 mod variables;
 
@@ -116,6 +117,7 @@ pub use node::{
 pub use output::{CommandOutput, SshOutput};
 pub use quote::shell_quote;
 pub use status::ExitStatus;
+pub use topology::{topology_as_dotfile, topology_dot, TopologyError};
 pub use variables::Variables;
 
 /// Number of tasks alive on the crate's SSH runtime (session tasks and clean-ups).
