@@ -93,6 +93,7 @@ mod node;
 mod output;
 mod quote;
 mod runtime;
+mod service;
 pub mod sftp;
 mod status;
 mod topology;
@@ -116,6 +117,7 @@ pub use node::{
 };
 pub use output::{CommandOutput, SshOutput};
 pub use quote::shell_quote;
+pub use service::{Service, ServiceError, SERVICE_TYPES};
 pub use status::ExitStatus;
 pub use topology::{topology_as_dotfile, topology_dot, TopologyError};
 pub use variables::Variables;
