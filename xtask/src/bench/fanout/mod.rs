@@ -156,7 +156,10 @@ fn log_run(tool: Tool, n: usize, what: &str, outcome: &Outcome) {
 
 /// All tools at one size, on one farm.
 fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<Cell>> {
-    eprintln!("N={n}: starting the loopback sshd farm...");
+    eprintln!(
+        "N={n}: starting the loopback sshd farm (load average {})...",
+        load_average()
+    );
     let farm = Farm::start(n)?;
     let mut cells: Vec<Cell> = opts.tools.iter().map(|&t| Cell::new(t, n, reps)).collect();
     for cell in &mut cells {
@@ -200,9 +203,12 @@ pub fn main(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
     let root = workspace_root();
     let (kit, versions) = setup::prepare(&root)?;
-    let load_before = load_average();
+    // the load before each size: other work on the machine (the tools' own
+    // processes are gone by then, the load average decays over a minute)
+    let mut loads = Vec::new();
     let mut cells = Vec::new();
     for &(n, reps) in &opts.sizes {
+        loads.push(format!("{} at N={n}", load_average()));
         cells.extend(measure_size(&kit, &opts, n, reps)?);
     }
     let verdicts = targets::evaluate(&cells);
@@ -224,7 +230,7 @@ pub fn main(args: &[String]) -> Result<()> {
         reps: reps.join(", "),
         machine: super::machine::describe(),
         versions,
-        load: format!("{load_before} before, {} after", load_average()),
+        load: loads.join(", "),
     };
     let body = report::markdown(&cells, &verdicts, &setting);
     let path = root.join("BENCHMARKS.md");

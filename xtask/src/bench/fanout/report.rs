@@ -185,7 +185,8 @@ pub fn markdown(cells: &[Cell], verdicts: &[Verdict], s: &Setting) -> String {
          one `ssh`, and they run up to W of them at once); *peak RSS, all processes*: the \
          highest sum of the RSS of all the tool's processes seen at one instant in the \
          validation run, never less than the largest process (shared library pages count once \
-         per process). Load average (1 min): {load}.\n\n",
+         per process). Load average (1 min) as each N started: {load} (this machine is \
+         shared; the previous N's own processes still weigh on it for a minute).\n\n",
         w = s.window,
         reps = s.reps,
         cap = s.cap_s,
