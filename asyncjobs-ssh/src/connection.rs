@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::ConnectError;
 use crate::known_hosts::{self, HostKeyPolicy, Verdict};
+use crate::x11::X11Registry;
 
 /// How long `close` waits for the clean-up of cancelled commands, then for the session to end.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
@@ -129,6 +130,8 @@ impl From<russh::Error> for HandlerError {
 
 pub(crate) struct ClientHandler {
     check: HostKeyCheck,
+    /// The commands forwarding X11 on this connection, for the `x11` channels the server opens.
+    x11: Arc<X11Registry>,
     /// Dropped with the handler when the session task ends: tells `close` it is over.
     _alive: watch::Sender<()>,
 }
@@ -148,6 +151,27 @@ impl client::Handler for ClientHandler {
         self.check.verify(&key).map_err(HandlerError::HostKey)?;
         Ok(true)
     }
+
+    /// An X client of a remote command: served if some command forwards X11,
+    /// refused otherwise (russh would accept it and leave it unread).
+    async fn server_channel_open_x11(
+        &mut self,
+        channel: Channel<Msg>,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        if !self.x11.is_active() {
+            reply
+                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        }
+        reply.accept().await;
+        crate::runtime::spawn(crate::x11::serve(channel, Arc::clone(&self.x11)));
+        Ok(())
+    }
 }
 
 /// Connection settings that do not depend on the transport.
@@ -165,6 +189,7 @@ pub(crate) struct Connection {
     /// Clean-up tasks of cancelled commands: `close` lets them finish first.
     cleanups: TaskTracker,
     target: String,
+    x11: Arc<X11Registry>,
 }
 
 impl Connection {
@@ -192,8 +217,10 @@ impl Connection {
             ..Default::default()
         };
         let (tx, alive) = watch::channel(());
+        let x11 = Arc::new(X11Registry::default());
         let handler = ClientHandler {
             check: settings.check,
+            x11: Arc::clone(&x11),
             _alive: tx,
         };
         let handle = client::connect_stream(Arc::new(config), stream, handler)
@@ -212,7 +239,13 @@ impl Connection {
             sessions: Arc::new(Semaphore::new(settings.max_sessions.max(1))),
             cleanups: TaskTracker::new(),
             target,
+            x11,
         })
+    }
+
+    /// The commands forwarding X11 on this connection.
+    pub fn x11(&self) -> &Arc<X11Registry> {
+        &self.x11
     }
 
     /// True once the session is over (closed by us, by the server, or broken).

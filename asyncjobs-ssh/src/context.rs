@@ -12,6 +12,7 @@ use crate::exec::ExecOptions;
 use crate::formatter::Formatter;
 use crate::output::CommandOutput;
 use crate::sftp::SftpSession;
+use crate::x11::X11Forward;
 
 /// Handed to [`SshCommand::run`](crate::SshCommand::run): the node to run on
 /// and the job's settings, with the two primitives every command is built
@@ -65,10 +66,22 @@ impl CommandContext<'_> {
         command_line: &str,
         timeout: Option<Duration>,
     ) -> Result<CommandOutput, SshError> {
+        self.shell_x11(label, command_line, timeout, None).await
+    }
+
+    /// [`shell`](Self::shell), with X11 forwarding when `x11` is given.
+    pub(crate) async fn shell_x11(
+        &self,
+        label: &str,
+        command_line: &str,
+        timeout: Option<Duration>,
+        x11: Option<&X11Forward>,
+    ) -> Result<CommandOutput, SshError> {
         let opts = ExecOptions {
             formatter: Some(Arc::clone(&self.formatter)),
             timeout: timeout.or(self.timeout),
             capture_limit: self.capture_limit,
+            x11: x11.cloned(),
         };
         self.exec(label, command_line, &opts).await
     }
@@ -83,6 +96,7 @@ impl CommandContext<'_> {
             formatter: None,
             timeout: self.timeout,
             capture_limit: 64 * 1024,
+            x11: None,
         };
         self.exec(label, command_line, &opts).await
     }

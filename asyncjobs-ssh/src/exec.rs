@@ -36,6 +36,8 @@ pub(crate) struct ExecOptions {
     pub timeout: Option<Duration>,
     /// Bytes captured per stream.
     pub capture_limit: usize,
+    /// Forward X11 for the command (remote); on a local node, its `DISPLAY`.
+    pub x11: Option<crate::x11::X11Forward>,
 }
 
 /// Collects one command's output: lines to the formatter, bytes to the capture.
@@ -199,6 +201,22 @@ pub(crate) async fn run_remote(
         conn: Arc::clone(conn),
         done: false,
     };
+    // valid until the command ends
+    let _x11 = match &opts.x11 {
+        Some(forward) => Some(
+            crate::x11::request(
+                conn.x11(),
+                &tx,
+                running.rx.as_mut().expect("set above"),
+                forward,
+                host,
+                opts.formatter.clone(),
+            )
+            .await
+            .map_err(session)?,
+        ),
+        None => None,
+    };
     tx.exec(true, command_line).await.map_err(|e| {
         session(format!(
             "cannot start the command: {}",
@@ -303,6 +321,7 @@ mod tests {
             formatter,
             timeout: None,
             capture_limit: limit,
+            x11: None,
         }
     }
 

@@ -99,6 +99,7 @@ mod status;
 mod topology;
 mod used_nodes;
 mod variables;
+mod x11;
 
 pub use anynode::Node;
 pub use closing::{close_all, close_all_blocking};

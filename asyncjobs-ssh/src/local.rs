@@ -116,7 +116,12 @@ pub(crate) async fn run_local(
         command: label.into(),
         message,
     };
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    if let Some(display) = opts.x11.as_ref().and_then(|x| x.display.as_deref()) {
+        // X clients of a local command reach the display directly
+        command.env("DISPLAY", display);
+    }
+    let mut child = command
         .arg("-c")
         .arg(command_line)
         .stdin(Stdio::null())

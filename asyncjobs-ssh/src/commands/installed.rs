@@ -23,6 +23,7 @@ pub(crate) struct Installed<'a> {
     /// Arguments, already shell text.
     pub args: &'a str,
     pub timeout: Option<Duration>,
+    pub x11: Option<&'a crate::x11::X11Forward>,
 }
 
 pub(crate) async fn run_installed(
@@ -46,7 +47,7 @@ pub(crate) async fn run_installed(
                 path: Some(remote.clone()),
             };
             let out = ctx
-                .shell(label, &command_line(&remote, s.args), s.timeout)
+                .shell_x11(label, &command_line(&remote, s.args), s.timeout, s.x11)
                 .await;
             if let Some(path) = remove.path.take() {
                 // best effort: a failed clean-up must not hide the command's own outcome
@@ -64,10 +65,11 @@ pub(crate) async fn run_installed(
                 .map_err(|e| local_err(format!("cannot create a temporary directory: {e}")))?;
             let result = async {
                 let script = install_locally(dir.path(), &s).map_err(local_err)?;
-                ctx.shell(
+                ctx.shell_x11(
                     label,
                     &command_line(&script.to_string_lossy(), s.args),
                     s.timeout,
+                    s.x11,
                 )
                 .await
             }

@@ -50,6 +50,7 @@ pub(crate) struct Common {
     pub allowed: Vec<ExitStatus>,
     pub timeout: Option<std::time::Duration>,
     pub capture: Option<crate::variables::Capture>,
+    pub x11: Option<crate::x11::X11Forward>,
 }
 
 /// Builder methods shared by `Run`, `RunScript` and `RunString`.
@@ -85,6 +86,30 @@ macro_rules! common_builders {
             /// Stops the command after `timeout` (overrides the job's command timeout).
             pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.common.timeout = Some(timeout);
+                self
+            }
+            /// Forwards X11 for the command on an SSH node, as `ssh -X`: the
+            /// server sets `DISPLAY` (e.g. `localhost:10.0`) and the X clients
+            /// the command starts are shown on the local display, `$DISPLAY`
+            /// unless [`x11_display`](Self::x11_display) says otherwise. The
+            /// server gets a random cookie, never the local display's; X
+            /// clients that do not present it are refused. Without a local
+            /// display, X clients are refused with a message on the job's
+            /// stderr. The command fails if the server refuses forwarding
+            /// (`X11Forwarding no`, no `xauth` there). On a `LocalNode` the
+            /// command already runs on the local display: nothing changes.
+            pub fn x11(mut self, forward: bool) -> Self {
+                self.common.x11 = forward.then(|| self.common.x11.take().unwrap_or_default());
+                self
+            }
+            /// Forwards X11 (see [`x11`](Self::x11)) to this local display
+            /// instead of `$DISPLAY`: `:0`, `unix:0`, `host:0` (each with an
+            /// optional `.screen`) or the path of the display's socket. On a
+            /// `LocalNode`, the command's `DISPLAY` is set to it.
+            pub fn x11_display(mut self, display: impl Into<String>) -> Self {
+                self.common.x11 = Some($crate::x11::X11Forward {
+                    display: Some(display.into()),
+                });
                 self
             }
         }

@@ -146,7 +146,12 @@ impl SshCommand for Run {
             .map(|c| (&c.vars, c.name.as_str()))
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
-        ctx.shell(&self.label(), &self.command_line(), self.common.timeout)
-            .await
+        ctx.shell_x11(
+            &self.label(),
+            &self.command_line(),
+            self.common.timeout,
+            self.common.x11.as_ref(),
+        )
+        .await
     }
 }

@@ -119,6 +119,7 @@ impl SshCommand for RunString {
             includes: &self.includes,
             args: &self.args,
             timeout: self.common.timeout,
+            x11: self.common.x11.as_ref(),
         };
         run_installed(ctx, &self.label(), installed).await
     }
