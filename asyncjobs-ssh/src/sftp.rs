@@ -38,6 +38,7 @@
 //! order OpenSSH's `sftp-server` expects (which swaps the draft's order).
 
 mod error;
+mod local;
 mod pull;
 mod push;
 mod remote;
@@ -46,6 +47,7 @@ mod session;
 mod stream;
 
 pub use error::{Op, SftpError, Side};
+pub(crate) use local::{copy_local, expand_home};
 pub use pull::pull;
 pub use push::push;
 pub use remote::remove_remote;

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use asyncjobs_core::{JobExt, Scheduler};
-use asyncjobs_ssh::{ExitStatus, LocalNode, Push, SshError, SshJob};
+use asyncjobs_ssh::{ExitStatus, LocalNode, SshError, SshJob};
 use support::{eventually, unique, Output};
 
 fn local(out: &Output) -> LocalNode {
@@ -88,20 +88,4 @@ fn local_timeout_stops_the_whole_process_group() {
         eventually(Duration::from_secs(10), || running() == 0),
         "local orphan: {marker}"
     );
-}
-
-#[test]
-fn push_on_a_local_node_is_unsupported_with_a_clear_error() {
-    let out = Output::new();
-    let node = local(&out);
-    let mut s = Scheduler::new();
-    let h = s.add(
-        SshJob::new(&node)
-            .command(Push::new(["/etc/hostname"], "/tmp/x"))
-            .critical(false),
-    );
-    assert!(s.run().unwrap());
-    let e = h.raised_exception().unwrap();
-    assert_eq!(e.kind(), "Unsupported");
-    assert!(e.to_string().contains("SFTP needs an SSH node"), "{e}");
 }

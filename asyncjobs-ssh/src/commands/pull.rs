@@ -7,15 +7,20 @@ use async_trait::async_trait;
 
 use super::push::paths_label;
 use super::SshCommand;
+use crate::anynode::Node;
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
-use crate::sftp::{pull, TransferOptions};
+use crate::sftp::{copy_local, expand_home, pull, TransferOptions};
 use crate::status::ExitStatus;
 
 /// Copies remote files and directories (recursively by default) to a local
 /// path, like `scp -r` (see the [`sftp`](crate::sftp) module). Relative remote
-/// paths are under the login home. SSH nodes only.
+/// paths are under the login home.
+///
+/// On a [`LocalNode`](crate::LocalNode) it is a local copy with the same
+/// rules; the sources are then relative to the current directory (where
+/// local commands run), `~/` meaning the home directory.
 ///
 /// ```
 /// use asyncjobs_ssh::{Pull, SshCommand};
@@ -70,10 +75,17 @@ impl SshCommand for Pull {
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let start = Instant::now();
         let label = self.label();
-        let sftp = ctx.sftp(&label).await?;
-        pull(&sftp, &self.remote, &self.local, &self.options)
-            .await
-            .map_err(|e| ctx.transfer(&label, e))?;
+        if let Node::Local(_) = ctx.node() {
+            let sources: Vec<PathBuf> = self.remote.iter().map(|p| expand_home(p)).collect();
+            copy_local(&sources, &self.local, &self.options)
+                .await
+                .map_err(|e| ctx.transfer(&label, e))?;
+        } else {
+            let sftp = ctx.sftp(&label).await?;
+            pull(&sftp, &self.remote, &self.local, &self.options)
+                .await
+                .map_err(|e| ctx.transfer(&label, e))?;
+        }
         Ok(CommandOutput {
             command: label,
             status: ExitStatus::Code(0),

@@ -6,15 +6,20 @@ use std::time::Instant;
 use async_trait::async_trait;
 
 use super::SshCommand;
+use crate::anynode::Node;
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
-use crate::sftp::{push, TransferOptions};
+use crate::sftp::{copy_local, expand_home, push, TransferOptions};
 use crate::status::ExitStatus;
 
 /// Copies local files and directories (recursively by default) to a remote
 /// path, like `scp -r` (see the [`sftp`](crate::sftp) module for the exact
-/// rules). Relative remote paths are under the login home. SSH nodes only.
+/// rules). Relative remote paths are under the login home.
+///
+/// On a [`LocalNode`](crate::LocalNode) it is a local copy with the same
+/// rules; the destination is then relative to the current directory (where
+/// local commands run), `~/` meaning the home directory.
 ///
 /// ```
 /// use asyncjobs_ssh::{Push, SshCommand};
@@ -74,10 +79,16 @@ impl SshCommand for Push {
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let start = Instant::now();
         let label = self.label();
-        let sftp = ctx.sftp(&label).await?;
-        push(&sftp, &self.local, &self.remote, &self.options)
-            .await
-            .map_err(|e| ctx.transfer(&label, e))?;
+        if let Node::Local(_) = ctx.node() {
+            copy_local(&self.local, &expand_home(&self.remote), &self.options)
+                .await
+                .map_err(|e| ctx.transfer(&label, e))?;
+        } else {
+            let sftp = ctx.sftp(&label).await?;
+            push(&sftp, &self.local, &self.remote, &self.options)
+                .await
+                .map_err(|e| ctx.transfer(&label, e))?;
+        }
         Ok(CommandOutput {
             command: label,
             status: ExitStatus::Code(0),

@@ -221,7 +221,7 @@ pub(crate) async fn local_metadata(path: &Path, follow: bool) -> Result<Metadata
 }
 
 /// The entries of local directory `dir` with their UTF-8 names, sorted by name.
-async fn list_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, SftpError> {
+pub(crate) async fn list_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, SftpError> {
     let mut entries = tokio::fs::read_dir(dir)
         .await
         .map_err(|e| local(Op::ReadDir, dir, e))?;
@@ -244,7 +244,7 @@ async fn list_dir(dir: &Path) -> Result<Vec<(PathBuf, String)>, SftpError> {
 
 /// The name a source gets inside a destination directory: its last
 /// component, or that of its canonical form for `.`, `..` and the like.
-async fn source_name(path: &Path) -> Result<String, SftpError> {
+pub(crate) async fn source_name(path: &Path) -> Result<String, SftpError> {
     let name = match path.file_name() {
         Some(name) => name.to_owned(),
         None => {
