@@ -6,13 +6,17 @@
 //!
 //! * [`SshNode`]: a host (user, port, keys, gateway for jump hosts, timeouts,
 //!   host key policy). One connection per node, opened on first use and
-//!   shared by all its jobs; closed by `Scheduler::shutdown()`, by
-//!   [`SshNode::close`], or when the node is dropped. [`LocalNode`] runs the
-//!   same commands on this machine.
+//!   shared by all its jobs; closed by `Scheduler::shutdown()` (unless a job
+//!   keeps it), by [`close_all`] (every node of a scheduler, the remotest
+//!   first), by [`SshNode::close`], or when the node is dropped. [`LocalNode`]
+//!   runs the same commands on this machine, `Push`/`Pull` as local copies.
+//! * [`topology_dot`]: the nodes and gateways of a scheduler as a Graphviz graph.
 //! * [`SshJob`]: commands run in order on a node — [`Run`], [`RunScript`],
 //!   [`RunString`], [`Push`], [`Pull`] — stopping at the first failure, with
 //!   a typed [`SshError`] (host, command, exit status, stderr tail) and an
-//!   [`SshOutput`] result.
+//!   [`SshOutput`] result (listings show the statuses: `0, 0, 3`). Commands
+//!   can forward X11 ([`Run::x11`]); [`Service`] gives the commands that run
+//!   a transient systemd service.
 //! * Output streams line by line through a [`Formatter`]: [`HostFormatter`]
 //!   (`host:line`, default), [`RawFormatter`], [`TimeHostFormatter`],
 //!   [`SubdirFormatter`] (one file per host).

@@ -15,7 +15,8 @@ use crate::formatter::{default_formatter, Formatter, Stream};
 use crate::output::CommandOutput;
 use crate::status::ExitStatus;
 
-/// This machine, as a node: `Run`, `RunScript` and `RunString` run locally
+/// This machine, as a node: `Push` and `Pull` copy files locally (same
+/// rules as over SFTP); `Run`, `RunScript` and `RunString` run locally
 /// through `sh -c`, their output streamed line by line through the formatter
 /// exactly as for an [`SshNode`](crate::SshNode).
 ///
