@@ -130,12 +130,15 @@ fn sig_name(sig: &Sig) -> String {
     .to_string()
 }
 
-/// A started remote command; dropping it before `done` stops the command.
+/// A remote command's session; dropping it before `done` stops the command
+/// if it was started, and closes the session in any case.
 struct Running {
     rx: Option<ChannelReadHalf>,
     tx: Option<ChannelWriteHalf<Msg>>,
     permit: Option<OwnedSemaphorePermit>,
     conn: Arc<Connection>,
+    /// The command was (or may have been) sent.
+    started: bool,
     done: bool,
 }
 
@@ -145,9 +148,14 @@ impl Drop for Running {
             return;
         }
         if let (Some(rx), Some(tx)) = (self.rx.take(), self.tx.take()) {
-            let permit = self.permit.take();
+            let (permit, started) = (self.permit.take(), self.started);
             self.conn.spawn_cleanup(async move {
-                stop(rx, tx).await;
+                if started {
+                    stop(rx, tx).await;
+                } else {
+                    // e.g. X11 forwarding refused: nothing runs, the server keeps the session until closed
+                    let _ = tx.close().await;
+                }
                 drop(permit);
             });
         }
@@ -196,34 +204,31 @@ pub(crate) async fn run_remote(
     let (rx, tx) = channel.split();
     let mut running = Running {
         rx: Some(rx),
-        tx: None,
+        tx: Some(tx),
         permit: Some(permit),
         conn: Arc::clone(conn),
+        started: false,
         done: false,
     };
     // valid until the command ends
-    let _x11 = match &opts.x11 {
-        Some(forward) => Some(
-            crate::x11::request(
-                conn.x11(),
-                &tx,
-                running.rx.as_mut().expect("set above"),
-                forward,
-                host,
-                opts.formatter.clone(),
-            )
-            .await
-            .map_err(session)?,
-        ),
-        None => None,
+    let _x11 = match (&opts.x11, running.rx.as_mut(), running.tx.as_ref()) {
+        (Some(forward), Some(rx), Some(tx)) => {
+            let formatter = opts.formatter.clone();
+            let registration = crate::x11::request(conn.x11(), tx, rx, forward, host, formatter)
+                .await
+                .map_err(session)?; // dropping `running` closes the session
+            Some(registration)
+        }
+        _ => None,
     };
+    running.started = true; // from here on, a cancelled run must stop the command
+    let tx = running.tx.as_ref().expect("set above");
     tx.exec(true, command_line).await.map_err(|e| {
         session(format!(
             "cannot start the command: {}",
             crate::connection::russh_message(&e)
         ))
     })?;
-    running.tx = Some(tx);
 
     let mut sink = OutputSink::new(host, opts);
     let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);

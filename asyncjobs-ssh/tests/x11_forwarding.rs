@@ -252,7 +252,13 @@ fn x11_works_through_a_gateway() {
 
 #[test]
 fn a_server_without_x11_forwarding_fails_the_command_saying_so() {
-    let bed = support::testbed(1); // X11Forwarding no
+    // X11Forwarding no; few sessions per connection, so leaked ones would show
+    let bed = Testbed::start_with(TestbedConfig {
+        hosts: 1,
+        x11: false,
+        extra_sshd_config: vec!["MaxSessions 3".into()],
+    })
+    .unwrap_or_else(|e| panic!("cannot start the loopback sshd testbed: {e}"));
     let out = Output::new();
     let n = node(&bed, &bed.hosts()[0], &out);
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -268,6 +274,14 @@ fn a_server_without_x11_forwarding_fails_the_command_saying_so() {
         );
         assert!(err.to_string().contains("X11Forwarding"), "{err}");
         assert!(!out.stdout().contains("never"));
+        // refused sessions are closed: more of them than MaxSessions on one
+        // connection leave room for a command
+        for _ in 0..12 {
+            let job = SshJob::new(&n).command(Run::new("echo never").x11(true));
+            assert!(job.execute().await.is_err());
+        }
+        let ok = SshJob::new(&n).run("echo still fine").execute().await;
+        assert_eq!(ok.unwrap().stdout(), "still fine\n");
         n.close().await;
     });
 }
