@@ -53,6 +53,49 @@ pub(crate) struct Common {
     pub x11: Option<crate::x11::X11Forward>,
 }
 
+impl Common {
+    /// Where stdout goes on success, for [`SshCommand::capture_target`].
+    pub fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
+        self.capture.as_ref().map(|c| (&c.vars, c.name.as_str()))
+    }
+}
+
+/// Appends `text` to a command line or argument string, after a space unless it is empty.
+pub(crate) fn push_word(line: &mut String, text: &str) {
+    if !line.is_empty() {
+        line.push(' ');
+    }
+    line.push_str(text);
+}
+
+/// `arg`, `args` and `raw_arg`, shared by `Run`, `RunScript` and `RunString`:
+/// they append shell words to the `String` field `$field`.
+macro_rules! word_builders {
+    ($t:ty, $field:ident) => {
+        impl $t {
+            /// Appends one word, quoted: it reaches the program unchanged.
+            pub fn arg(self, word: impl AsRef<str>) -> Self {
+                let quoted = $crate::quote::shell_quote(word.as_ref());
+                self.raw_arg(quoted)
+            }
+            /// Appends words, each quoted.
+            pub fn args<I, S>(self, words: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: AsRef<str>,
+            {
+                words.into_iter().fold(self, |r, w| r.arg(w))
+            }
+            /// Appends raw shell text (not quoted), after a space.
+            pub fn raw_arg(mut self, text: impl AsRef<str>) -> Self {
+                $crate::commands::push_word(&mut self.$field, text.as_ref());
+                self
+            }
+        }
+    };
+}
+pub(crate) use word_builders;
+
 /// Builder methods shared by `Run`, `RunScript` and `RunString`.
 macro_rules! common_builders {
     ($t:ty) => {

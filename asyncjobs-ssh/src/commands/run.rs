@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{common_builders, Common, SshCommand};
+use super::{common_builders, word_builders, Common, SshCommand};
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
-use crate::quote::shell_quote;
 use crate::status::ExitStatus;
 
 /// Runs a command line through the remote user's shell (as `ssh host 'cmd'`),
@@ -91,30 +90,6 @@ impl Run {
         Run::new("").args(words)
     }
 
-    /// Appends one word, quoted.
-    pub fn arg(self, word: impl AsRef<str>) -> Self {
-        let quoted = shell_quote(word.as_ref());
-        self.raw_arg(quoted)
-    }
-
-    /// Appends words, each quoted.
-    pub fn args<I, S>(self, words: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        words.into_iter().fold(self, |r, w| r.arg(w))
-    }
-
-    /// Appends raw shell text (not quoted), after a space.
-    pub fn raw_arg(mut self, text: impl AsRef<str>) -> Self {
-        if !self.line.is_empty() {
-            self.line.push(' ');
-        }
-        self.line.push_str(text.as_ref());
-        self
-    }
-
     /// The command line sent to the shell (for a deferred command: built now,
     /// followed by the words appended with `arg`/`raw_arg`).
     pub fn command_line(&self) -> String {
@@ -127,6 +102,7 @@ impl Run {
 }
 
 common_builders!(Run);
+word_builders!(Run, line);
 
 #[async_trait]
 impl SshCommand for Run {
@@ -140,10 +116,7 @@ impl SshCommand for Run {
         &self.common.allowed
     }
     fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
-        self.common
-            .capture
-            .as_ref()
-            .map(|c| (&c.vars, c.name.as_str()))
+        self.common.capture_target()
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         ctx.shell_x11(

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use super::installed::{run_installed, Installed};
-use super::{common_builders, Common, SshCommand};
+use super::{common_builders, word_builders, Common, SshCommand};
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
-use crate::quote::shell_quote;
 use crate::sftp::ScriptSource;
 use crate::status::ExitStatus;
 
@@ -41,27 +40,6 @@ impl RunScript {
             common: Common::default(),
         }
     }
-    /// Appends one argument, quoted.
-    pub fn arg(self, word: impl AsRef<str>) -> Self {
-        let q = shell_quote(word.as_ref());
-        self.raw_arg(q)
-    }
-    /// Appends arguments, each quoted.
-    pub fn args<I, S>(self, words: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        words.into_iter().fold(self, |r, w| r.arg(w))
-    }
-    /// Appends raw shell text to the arguments.
-    pub fn raw_arg(mut self, text: impl AsRef<str>) -> Self {
-        if !self.args.is_empty() {
-            self.args.push(' ');
-        }
-        self.args.push_str(text.as_ref());
-        self
-    }
     /// Installs `file` next to the script (e.g. a library it sources from `$(dirname "$0")`).
     pub fn include(mut self, file: impl Into<PathBuf>) -> Self {
         self.includes.push(file.into());
@@ -70,6 +48,7 @@ impl RunScript {
 }
 
 common_builders!(RunScript);
+word_builders!(RunScript, args);
 
 #[async_trait]
 impl SshCommand for RunScript {
@@ -91,10 +70,7 @@ impl SshCommand for RunScript {
         &self.common.allowed
     }
     fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
-        self.common
-            .capture
-            .as_ref()
-            .map(|c| (&c.vars, c.name.as_str()))
+        self.common.capture_target()
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let installed = Installed {

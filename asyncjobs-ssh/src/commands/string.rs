@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use super::installed::{run_installed, Installed};
-use super::{common_builders, Common, SshCommand};
+use super::{common_builders, word_builders, Common, SshCommand};
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
-use crate::quote::shell_quote;
 use crate::sftp::ScriptSource;
 use crate::status::ExitStatus;
 
@@ -46,27 +45,6 @@ impl RunString {
         self.remote_name = name.into();
         self
     }
-    /// Appends one argument, quoted.
-    pub fn arg(self, word: impl AsRef<str>) -> Self {
-        let q = shell_quote(word.as_ref());
-        self.raw_arg(q)
-    }
-    /// Appends arguments, each quoted.
-    pub fn args<I, S>(self, words: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        words.into_iter().fold(self, |r, w| r.arg(w))
-    }
-    /// Appends raw shell text to the arguments.
-    pub fn raw_arg(mut self, text: impl AsRef<str>) -> Self {
-        if !self.args.is_empty() {
-            self.args.push(' ');
-        }
-        self.args.push_str(text.as_ref());
-        self
-    }
     /// Installs `file` next to the script.
     pub fn include(mut self, file: impl Into<PathBuf>) -> Self {
         self.includes.push(file.into());
@@ -75,6 +53,7 @@ impl RunString {
 }
 
 common_builders!(RunString);
+word_builders!(RunString, args);
 
 /// The first line that is neither blank, a `#!` nor a comment, cut to 30 characters.
 fn summary(body: &str) -> String {
@@ -107,10 +86,7 @@ impl SshCommand for RunString {
         &self.common.allowed
     }
     fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
-        self.common
-            .capture
-            .as_ref()
-            .map(|c| (&c.vars, c.name.as_str()))
+        self.common.capture_target()
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
         let installed = Installed {
