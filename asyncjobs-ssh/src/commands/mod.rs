@@ -14,6 +14,7 @@ mod push;
 mod run;
 mod script;
 mod string;
+mod transfer;
 
 pub use pull::Pull;
 pub use push::Push;

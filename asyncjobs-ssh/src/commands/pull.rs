@@ -1,18 +1,15 @@
 //! [`Pull`]: remote files and directory trees to this machine, over SFTP.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::push::paths_label;
+use super::transfer::{paths_label, run_transfer, transfer_builders};
 use super::SshCommand;
-use crate::anynode::Node;
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
 use crate::sftp::{copy_local, expand_home, pull, TransferOptions};
-use crate::status::ExitStatus;
 
 /// Copies remote files and directories (recursively by default) to a local
 /// path, like `scp -r` (see the [`sftp`](crate::sftp) module). Relative remote
@@ -49,17 +46,9 @@ impl Pull {
             label: None,
         }
     }
-    /// Transfer options (recursion, times, links).
-    pub fn options(mut self, options: TransferOptions) -> Self {
-        self.options = options;
-        self
-    }
-    /// Replaces the default label.
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
-    }
 }
+
+transfer_builders!(Pull);
 
 #[async_trait]
 impl SshCommand for Pull {
@@ -73,26 +62,15 @@ impl SshCommand for Pull {
         })
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
-        let start = Instant::now();
-        let label = self.label();
-        if let Node::Local(_) = ctx.node() {
-            let sources: Vec<PathBuf> = self.remote.iter().map(|p| expand_home(p)).collect();
-            copy_local(&sources, &self.local, &self.options)
-                .await
-                .map_err(|e| ctx.transfer(&label, e))?;
-        } else {
-            let sftp = ctx.sftp(&label).await?;
-            pull(&sftp, &self.remote, &self.local, &self.options)
-                .await
-                .map_err(|e| ctx.transfer(&label, e))?;
-        }
-        Ok(CommandOutput {
-            command: label,
-            status: ExitStatus::Code(0),
-            stdout: String::new(),
-            stderr: String::new(),
-            truncated: false,
-            duration: start.elapsed(),
-        })
+        run_transfer(
+            ctx,
+            self,
+            || async {
+                let sources: Vec<PathBuf> = self.remote.iter().map(|p| expand_home(p)).collect();
+                copy_local(&sources, &self.local, &self.options).await
+            },
+            |sftp| async move { pull(&sftp, &self.remote, &self.local, &self.options).await },
+        )
+        .await
     }
 }

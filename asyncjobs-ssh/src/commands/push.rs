@@ -1,17 +1,15 @@
 //! [`Push`]: local files and directory trees to the node, over SFTP.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use async_trait::async_trait;
 
+use super::transfer::{paths_label, run_transfer, transfer_builders};
 use super::SshCommand;
-use crate::anynode::Node;
 use crate::context::CommandContext;
 use crate::error::SshError;
 use crate::output::CommandOutput;
 use crate::sftp::{copy_local, expand_home, push, TransferOptions};
-use crate::status::ExitStatus;
 
 /// Copies local files and directories (recursively by default) to a remote
 /// path, like `scp -r` (see the [`sftp`](crate::sftp) module for the exact
@@ -48,25 +46,9 @@ impl Push {
             label: None,
         }
     }
-    /// Transfer options (recursion, times, links).
-    pub fn options(mut self, options: TransferOptions) -> Self {
-        self.options = options;
-        self
-    }
-    /// Replaces the default label.
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
-    }
 }
 
-pub(crate) fn paths_label(paths: &[String]) -> String {
-    match paths {
-        [] => "nothing".into(),
-        [one] => one.clone(),
-        [first, ..] => format!("{first} ... ({} total)", paths.len()),
-    }
-}
+transfer_builders!(Push);
 
 #[async_trait]
 impl SshCommand for Push {
@@ -77,25 +59,12 @@ impl SshCommand for Push {
         })
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
-        let start = Instant::now();
-        let label = self.label();
-        if let Node::Local(_) = ctx.node() {
-            copy_local(&self.local, &expand_home(&self.remote), &self.options)
-                .await
-                .map_err(|e| ctx.transfer(&label, e))?;
-        } else {
-            let sftp = ctx.sftp(&label).await?;
-            push(&sftp, &self.local, &self.remote, &self.options)
-                .await
-                .map_err(|e| ctx.transfer(&label, e))?;
-        }
-        Ok(CommandOutput {
-            command: label,
-            status: ExitStatus::Code(0),
-            stdout: String::new(),
-            stderr: String::new(),
-            truncated: false,
-            duration: start.elapsed(),
-        })
+        run_transfer(
+            ctx,
+            self,
+            || async { copy_local(&self.local, &expand_home(&self.remote), &self.options).await },
+            |sftp| async move { push(&sftp, &self.local, &self.remote, &self.options).await },
+        )
+        .await
     }
 }
