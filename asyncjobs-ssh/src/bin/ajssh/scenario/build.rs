@@ -142,6 +142,35 @@ fn group(g: &GroupDef, nodes: &HashMap<String, Node>) -> Result<Scheduler, Strin
     Ok(s)
 }
 
+/// The options a scenario may give any shell command (`Run`, `RunScript`,
+/// `RunString`: the same builder methods on different types).
+macro_rules! shell_options {
+    ($cmd:expr, $allowed:expr, $label:expr, $timeout:expr) => {{
+        let mut r = $cmd.allow_exits($allowed.clone());
+        if let Some(l) = $label {
+            r = r.with_label(l.clone());
+        }
+        if let Some(t) = $timeout {
+            r = r.timeout(*t);
+        }
+        r
+    }};
+}
+
+/// The argument text and include files of an installed script (`RunScript`, `RunString`).
+macro_rules! script_options {
+    ($cmd:expr, $args:expr, $includes:expr) => {{
+        let mut r = $cmd;
+        if !$args.is_empty() {
+            r = r.raw_arg($args);
+        }
+        for i in $includes {
+            r = r.include(i.clone());
+        }
+        r
+    }};
+}
+
 fn command(c: &CommandDef) -> Arc<dyn SshCommand> {
     match c {
         CommandDef::Run {
@@ -150,14 +179,8 @@ fn command(c: &CommandDef) -> Arc<dyn SshCommand> {
             label,
             timeout,
         } => {
-            let mut r = Run::new(line.clone()).allow_exits(allowed.clone());
-            if let Some(l) = label {
-                r = r.with_label(l.clone());
-            }
-            if let Some(t) = timeout {
-                r = r.timeout(*t);
-            }
-            Arc::new(r)
+            let r = Run::new(line.clone());
+            Arc::new(shell_options!(r, allowed, label, timeout))
         }
         CommandDef::Script {
             path,
@@ -167,20 +190,8 @@ fn command(c: &CommandDef) -> Arc<dyn SshCommand> {
             label,
             timeout,
         } => {
-            let mut r = RunScript::new(path.clone()).allow_exits(allowed.clone());
-            if !args.is_empty() {
-                r = r.raw_arg(args);
-            }
-            for i in includes {
-                r = r.include(i.clone());
-            }
-            if let Some(l) = label {
-                r = r.with_label(l.clone());
-            }
-            if let Some(t) = timeout {
-                r = r.timeout(*t);
-            }
-            Arc::new(r)
+            let r = script_options!(RunScript::new(path.clone()), args, includes);
+            Arc::new(shell_options!(r, allowed, label, timeout))
         }
         CommandDef::String {
             body,
@@ -190,20 +201,8 @@ fn command(c: &CommandDef) -> Arc<dyn SshCommand> {
             label,
             timeout,
         } => {
-            let mut r = RunString::new(body.clone()).allow_exits(allowed.clone());
-            if !args.is_empty() {
-                r = r.raw_arg(args);
-            }
-            for i in includes {
-                r = r.include(i.clone());
-            }
-            if let Some(l) = label {
-                r = r.with_label(l.clone());
-            }
-            if let Some(t) = timeout {
-                r = r.timeout(*t);
-            }
-            Arc::new(r)
+            let r = script_options!(RunString::new(body.clone()), args, includes);
+            Arc::new(shell_options!(r, allowed, label, timeout))
         }
         CommandDef::Push {
             local,
@@ -227,5 +226,55 @@ fn command(c: &CommandDef) -> Arc<dyn SshCommand> {
                 None => p,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use asyncjobs_ssh::ExitStatus;
+
+    use super::*;
+
+    #[test]
+    fn scenario_commands_keep_their_arguments_allowed_exits_and_labels() {
+        let script = command(&CommandDef::Script {
+            path: "deploy/setup.sh".into(),
+            args: "--env 'prod db'".into(),
+            includes: vec!["deploy/lib.sh".into()],
+            allowed: vec![ExitStatus::Code(3)],
+            label: None,
+            timeout: Some(Duration::from_secs(5)),
+        });
+        assert_eq!(script.label(), "RunScript: setup.sh --env 'prod db'");
+        assert_eq!(script.allowed_exits(), &[ExitStatus::Code(3)]);
+        let string = command(&CommandDef::String {
+            body: "#!/bin/sh\necho hi \"$1\"\n".into(),
+            args: String::new(),
+            includes: vec![],
+            allowed: vec![],
+            label: Some("greet".into()),
+            timeout: None,
+        });
+        assert_eq!(string.label(), "greet");
+        assert!(string.allowed_exits().is_empty());
+        let unlabelled = command(&CommandDef::String {
+            body: "#!/bin/sh\necho hi \"$1\"\n".into(),
+            args: "world".into(),
+            includes: vec![],
+            allowed: vec![],
+            label: None,
+            timeout: None,
+        });
+        assert_eq!(unlabelled.label(), "RunString: echo hi \"$1\" world");
+        let run = command(&CommandDef::Run {
+            line: "systemctl restart app".into(),
+            allowed: vec![ExitStatus::from("TERM")],
+            label: None,
+            timeout: Some(Duration::from_secs(1)),
+        });
+        assert_eq!(run.label(), "systemctl restart app");
+        assert_eq!(run.allowed_exits(), &[ExitStatus::from("TERM")]);
     }
 }
