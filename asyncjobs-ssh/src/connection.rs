@@ -179,6 +179,8 @@ pub(crate) struct Settings {
     pub check: HostKeyCheck,
     pub keepalive: Option<Duration>,
     pub max_sessions: usize,
+    /// Key exchange algorithms to offer (extensions included); `None` for russh's defaults.
+    pub kex: Option<Vec<russh::kex::Name>>,
 }
 
 /// An open, authenticated SSH connection.
@@ -205,10 +207,13 @@ impl Connection {
         Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
     {
         let target = settings.check.target.clone();
-        let preferred = russh::Preferred {
+        let mut preferred = russh::Preferred {
             key: settings.check.preferred_key_algorithms().into(),
             ..Default::default()
         };
+        if let Some(kex) = settings.kex {
+            preferred.kex = kex.into();
+        }
         let config = client::Config {
             preferred,
             nodelay: true,

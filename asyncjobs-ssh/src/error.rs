@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::kex::KexError;
 use crate::output::CommandOutput;
 use crate::status::ExitStatus;
 
@@ -166,6 +167,16 @@ pub enum ConnectError {
         /// The gateway's own error.
         source: Box<ConnectError>,
     },
+    /// The node's key exchange preferences
+    /// ([`SshNodeBuilder::kex_algorithms`](crate::SshNodeBuilder::kex_algorithms))
+    /// cannot be used; nothing was sent to the host.
+    #[error("cannot connect to {target}: {source}")]
+    Kex {
+        /// `host:port`.
+        target: String,
+        /// What is wrong with the list.
+        source: KexError,
+    },
     /// The gateway is up but refused or failed to open a tunnel to the node.
     #[error("gateway {gateway} could not open a tunnel to {target}: {message}")]
     Tunnel {
@@ -232,6 +243,7 @@ impl ConnectError {
             ConnectError::KeyUnreadable { .. } => "KeyUnreadable",
             ConnectError::Gateway { source, .. } => source.kind(),
             ConnectError::Tunnel { .. } => "TunnelError",
+            ConnectError::Kex { .. } => "UnsupportedKex",
         }
     }
 

@@ -90,11 +90,13 @@ mod error;
 mod exec;
 mod formatter;
 mod job;
+mod kex;
 mod known_hosts;
 mod lines;
 mod local;
 mod node;
 mod output;
+mod quickack;
 mod quote;
 mod runtime;
 mod service;
@@ -115,6 +117,7 @@ pub use formatter::{
     SubdirFormatter, TimeHostFormatter,
 };
 pub use job::{SshJob, DEFAULT_CAPTURE_LIMIT};
+pub use kex::{check_kex_algorithms, default_kex_algorithms, supported_kex_algorithms, KexError};
 pub use known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
 pub use local::LocalNode;
 pub use node::{

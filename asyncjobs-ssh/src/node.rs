@@ -13,7 +13,9 @@ use crate::auth::{self, AuthConfig};
 use crate::connection::{Connection, HostKeyCheck, Settings};
 use crate::error::ConnectError;
 use crate::formatter::{default_formatter, Event, Formatter};
+use crate::kex;
 use crate::known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
+use crate::quickack::QuickAckStream;
 
 /// Default connect timeout (TCP, SSH handshake and authentication together), as apssh's.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,6 +79,8 @@ struct NodeConfig {
     policy: HostKeyPolicy,
     known_hosts: Arc<Vec<PathBuf>>,
     max_sessions: usize,
+    /// Key exchange preferences (OpenSSH names); `None` for the defaults.
+    kex: Option<Arc<Vec<String>>>,
 }
 
 /// Builds an [`SshNode`]; see [`SshNode::builder`].
@@ -180,6 +184,23 @@ impl SshNodeBuilder {
         self.cfg.max_sessions = n.max(1);
         self
     }
+    /// Key exchange algorithms to offer, by their OpenSSH names, most
+    /// preferred first (default: [`default_kex_algorithms`](crate::default_kex_algorithms),
+    /// `mlkem768x25519-sha256` and `curve25519-sha256` first). For instance
+    /// `ecdh-sha2-nistp256` first costs an OpenSSH server less CPU per connection.
+    /// Checked when connecting: a name not in
+    /// [`supported_kex_algorithms`](crate::supported_kex_algorithms), or an
+    /// empty list, fails the connection with [`ConnectError::Kex`] before
+    /// anything is sent ([`check_kex_algorithms`](crate::check_kex_algorithms)
+    /// checks a list beforehand).
+    pub fn kex_algorithms<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cfg.kex = Some(Arc::new(names.into_iter().map(Into::into).collect()));
+        self
+    }
     /// The node (no connection is opened yet).
     pub fn build(self) -> SshNode {
         let mut cfg = self.cfg;
@@ -231,6 +252,7 @@ impl SshNode {
                 policy: HostKeyPolicy::Strict,
                 known_hosts: Arc::new(Vec::new()),
                 max_sessions: DEFAULT_MAX_SESSIONS,
+                kex: None,
             },
             display: None,
             known_hosts: Vec::new(),
@@ -269,6 +291,10 @@ impl SshNode {
     /// The known_hosts files read (accept-new writes to the first).
     pub fn known_hosts_files(&self) -> &[PathBuf] {
         &self.inner.cfg.known_hosts
+    }
+    /// The key exchange preferences given to the builder, if any (else the defaults apply).
+    pub fn kex_algorithms(&self) -> Option<&[String]> {
+        self.inner.cfg.kex.as_deref().map(Vec::as_slice)
     }
     /// The formatter receiving this node's output.
     pub fn formatter(&self) -> &Arc<dyn Formatter> {
@@ -382,6 +408,13 @@ impl SshNode {
     /// Transport, handshake and authentication (without the timeout).
     async fn open(&self) -> Result<Connection, ConnectError> {
         let cfg = &self.inner.cfg;
+        let kex = match &cfg.kex {
+            None => None,
+            Some(names) => Some(kex::preferred(names).map_err(|source| ConnectError::Kex {
+                target: self.target(),
+                source,
+            })?),
+        };
         let settings = Settings {
             check: HostKeyCheck {
                 target: self.target(),
@@ -391,6 +424,7 @@ impl SshNode {
             },
             keepalive: cfg.keepalive,
             max_sessions: cfg.max_sessions,
+            kex,
         };
         let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
         let auth = move |mut handle| async move {
@@ -421,7 +455,7 @@ impl SshNode {
     }
 
     /// A TCP connection to the first address of the host that accepts.
-    async fn tcp(&self) -> Result<TcpStream, ConnectError> {
+    async fn tcp(&self) -> Result<QuickAckStream, ConnectError> {
         let cfg = &self.inner.cfg;
         let addrs: Vec<_> = tokio::net::lookup_host((cfg.hostname.as_str(), cfg.port))
             .await
@@ -438,7 +472,7 @@ impl SshNode {
             match TcpStream::connect(addr).await {
                 Ok(s) => {
                     let _ = s.set_nodelay(true);
-                    return Ok(s);
+                    return Ok(QuickAckStream::new(s));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                     last = ConnectError::Refused {
