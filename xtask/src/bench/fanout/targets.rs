@@ -4,19 +4,7 @@
 use super::report::{kib, secs};
 use super::results::Cell;
 use super::tools::Tool;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Met,
-    Missed,
-    NotMeasured,
-}
-
-pub struct Verdict {
-    pub target: &'static str,
-    pub status: Status,
-    pub detail: String,
-}
+pub use crate::bench::verdict::{markdown, Status, Verdict};
 
 fn find(cells: &[Cell], tool: Tool, n: usize) -> Option<&Cell> {
     cells.iter().find(|c| c.tool == tool && c.n == n)
@@ -30,13 +18,7 @@ fn sizes(cells: &[Cell]) -> Vec<usize> {
 
 /// A verdict from (ok, text) checks; none means not measured.
 fn verdict(target: &'static str, checks: Vec<(bool, String)>) -> Verdict {
-    let status = if checks.is_empty() {
-        Status::NotMeasured
-    } else if checks.iter().all(|c| c.0) {
-        Status::Met
-    } else {
-        Status::Missed
-    };
+    let status = Status::of(&checks);
     let detail = if checks.is_empty() {
         "not measured".into()
     } else {
@@ -118,40 +100,9 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Verdict> {
     ]
 }
 
-fn word(s: Status) -> &'static str {
-    match s {
-        Status::Met => "met",
-        Status::Missed => "MISSED",
-        Status::NotMeasured => "not measured",
-    }
-}
-
 /// For the terminal.
 pub fn text(verdicts: &[Verdict]) -> String {
-    let mut out = String::from("targets (issue 6):\n");
-    for v in verdicts {
-        out.push_str(&format!(
-            "  [{}] {}: {}\n",
-            word(v.status),
-            v.target,
-            v.detail
-        ));
-    }
-    out
-}
-
-/// For BENCHMARKS.md.
-pub fn markdown(verdicts: &[Verdict]) -> String {
-    let mut out = String::from("| target | verdict | measured |\n|---|---|---|\n");
-    for v in verdicts {
-        out.push_str(&format!(
-            "| {} | **{}** | {} |\n",
-            v.target,
-            word(v.status),
-            v.detail
-        ));
-    }
-    out
+    crate::bench::verdict::text("issue 6", verdicts)
 }
 
 #[cfg(test)]

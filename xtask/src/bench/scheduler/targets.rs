@@ -4,24 +4,11 @@
 use super::python::{Outcome, CAP};
 use super::report::{rate, secs, Row};
 use super::{Mode, Shape, Variant};
+pub use crate::bench::verdict::{markdown, Status, Verdict};
 
 /// Largest ratio between the per-job costs of two sizes still called flat:
 /// O(V+E) code keeps it near 1, cache misses on big graphs account for the rest.
 const FLAT: f64 = 2.0;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Met,
-    Missed,
-    NotMeasured,
-}
-
-/// One target and how the run compares with it.
-pub struct Verdict {
-    pub target: &'static str,
-    pub status: Status,
-    pub detail: String,
-}
 
 /// Build + check + run, minus the fixed start-up of `run()`, per job.
 pub fn cost_per_job_ns(row: &Row, fixed_s: f64) -> f64 {
@@ -49,13 +36,7 @@ fn name(r: &Row) -> String {
 
 /// A verdict from the rows concerned: each gives (ok, text); none means not measured.
 fn verdict(target: &'static str, checks: Vec<(bool, String)>) -> Verdict {
-    let status = if checks.is_empty() {
-        Status::NotMeasured
-    } else if checks.iter().all(|c| c.0) {
-        Status::Met
-    } else {
-        Status::Missed
-    };
+    let status = Status::of(&checks);
     // when missed, say which; when met, show every number
     let shown: Vec<String> = checks
         .iter()
@@ -210,38 +191,7 @@ pub fn evaluate(rows: &[Row], fixed: f64) -> Vec<Verdict> {
     ]
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Met => "met",
-        Status::Missed => "MISSED",
-        Status::NotMeasured => "not measured",
-    }
-}
-
 /// For the terminal.
 pub fn text(verdicts: &[Verdict]) -> String {
-    let mut out = String::from("targets (issue 3):\n");
-    for v in verdicts {
-        out.push_str(&format!(
-            "  [{}] {}: {}\n",
-            status_word(v.status),
-            v.target,
-            v.detail
-        ));
-    }
-    out
-}
-
-/// For BENCHMARKS.md.
-pub fn markdown(verdicts: &[Verdict]) -> String {
-    let mut out = String::from("| target | verdict | measured |\n|---|---|---|\n");
-    for v in verdicts {
-        out.push_str(&format!(
-            "| {} | **{}** | {} |\n",
-            v.target,
-            status_word(v.status),
-            v.detail
-        ));
-    }
-    out
+    crate::bench::verdict::text("issue 3", verdicts)
 }
