@@ -8,6 +8,7 @@ mod fanout;
 mod machine;
 mod markdown;
 mod scheduler;
+mod table;
 mod verdict;
 
 use anyhow::{bail, Result};

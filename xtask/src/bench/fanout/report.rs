@@ -100,30 +100,8 @@ pub fn progress_line(c: &Cell) -> String {
 
 /// Aligned columns for the terminal.
 pub fn text_table(cells: &[Cell]) -> String {
-    let all: Vec<[String; 11]> = std::iter::once(HEADER.map(String::from))
-        .chain(rows(cells))
-        .collect();
-    let widths: Vec<usize> = (0..11)
-        .map(|c| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &all {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (cell, &w))| {
-                if c == 1 || c == 10 {
-                    format!("{cell:<w$}")
-                } else {
-                    format!("{cell:>w$}")
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    // tool and status are text
+    crate::bench::table::aligned(HEADER, rows(cells), |c| c == 1 || c == 10)
 }
 
 fn markdown_table(cells: &[Cell]) -> String {

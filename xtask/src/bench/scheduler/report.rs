@@ -101,30 +101,8 @@ pub fn progress_line(r: &Row) -> String {
 
 /// Aligned columns for the terminal.
 pub fn text_table(rows: &[Row]) -> String {
-    let all: Vec<[String; 11]> = std::iter::once(HEADER.map(String::from))
-        .chain(rows.iter().map(cells))
-        .collect();
-    let widths: Vec<usize> = (0..11)
-        .map(|c| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &all {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (cell, &w))| {
-                if c < 2 {
-                    format!("{cell:<w$}")
-                } else {
-                    format!("{cell:>w$}")
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    // shape and variant are text
+    crate::bench::table::aligned(HEADER, rows.iter().map(cells), |c| c < 2)
 }
 
 fn markdown_table(rows: &[Row]) -> String {
