@@ -1,6 +1,7 @@
 //! `ajssh scenario run|check|dot`: TOML scenarios end to end against the
 //! loopback sshd (push, script, pull, gateway, local node, nested group),
-//! apssh YAML scenarios, and bad files whose errors name the line and the job.
+//! push and pull on a local node (local copies), apssh YAML scenarios, and
+//! bad files whose errors name the line and the job.
 #![cfg(feature = "cli")]
 
 mod cli_support;
@@ -88,6 +89,48 @@ fn toml_scenario_runs_end_to_end_and_prints_its_listing() {
         gone,
         "the cancelled forever job left its remote command running"
     );
+}
+
+#[test]
+fn a_local_node_pushes_and_pulls_as_local_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tree/sub")).unwrap();
+    std::fs::write(dir.path().join("tree/top.txt"), "top\n").unwrap();
+    std::fs::write(dir.path().join("tree/sub/deep.txt"), "deep\n").unwrap();
+    let d = dir.path().display();
+    // `push` sources and `into` are local paths (relative to the scenario's
+    // directory); `to` and `pull` sources are the node's, absolute here
+    let file = dir.path().join("local.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[nodes.here]\nlocal = true\n\n\
+             [[job]]\nid = \"push\"\nnode = \"here\"\n\
+             commands = [{{ push = \"tree\", to = \"{d}/pushed/\" }}]\n\n\
+             [[job]]\nid = \"pull\"\nnode = \"here\"\nrequires = \"push\"\n\
+             commands = [{{ pull = [\"{d}/pushed/tree/sub\", \"{d}/pushed/tree/top.txt\"], into = \"pulled/\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 0, "a local push/pull is a valid scenario: {r:?}");
+    let r = run(ajssh_bare()
+        .args(["scenario", "run"])
+        .arg(&file)
+        .args(["-F", "none"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    assert_eq!(read("pushed/tree/top.txt"), "top\n");
+    assert_eq!(read("pushed/tree/sub/deep.txt"), "deep\n");
+    assert_eq!(read("pulled/top.txt"), "top\n");
+    assert_eq!(read("pulled/sub/deep.txt"), "deep\n");
+    for label in ["`push`", "`pull`"] {
+        assert!(
+            r.stdout.contains(label),
+            "listing lacks {label}: {}",
+            r.stdout
+        );
+    }
 }
 
 #[test]

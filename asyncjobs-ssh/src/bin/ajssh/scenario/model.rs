@@ -49,6 +49,8 @@
 //!   run = "curl -fsS http://10.0.0.1/"
 //! ```
 //! Relative local paths are relative to the scenario file's directory.
+//! On a local node, `push` and `pull` are local copies (same rules); `to` and
+//! the `pull` sources are then relative to the current directory.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

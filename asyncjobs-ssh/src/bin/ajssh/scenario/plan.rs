@@ -366,18 +366,6 @@ fn check_items(
                         "no command: give `run = \"...\"` or `commands = [...]`".into(),
                     ));
                 }
-                let local = nodes[j.node.name.as_str()].local;
-                if local
-                    && j.commands
-                        .iter()
-                        .any(|c| matches!(c, CommandDef::Push { .. } | CommandDef::Pull { .. }))
-                {
-                    return Err(err(
-                        id.line,
-                        what,
-                        format!("push and pull need an SSH node; `{}` is local", j.node.name),
-                    ));
-                }
             }
             Item::Group(g) => check_items(&g.items, nodes, ids, err)?,
         }
