@@ -21,6 +21,14 @@ pub fn describe() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The 1-minute load average: how busy the machine was with other work.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(String::from))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn field(text: &str, name: &str) -> Option<String> {
     text.lines()
         .find(|l| l.starts_with(name))

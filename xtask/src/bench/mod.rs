@@ -4,6 +4,7 @@
 //! sections) live here so every benchmark reports the same way.
 
 mod capped;
+mod checkout;
 mod fanout;
 mod machine;
 mod markdown;

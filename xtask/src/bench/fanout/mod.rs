@@ -13,10 +13,11 @@ mod setup;
 mod targets;
 mod tools;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+
+use super::{checkout, machine};
 
 use farm::Farm;
 use results::Cell;
@@ -120,18 +121,6 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(opts)
 }
 
-fn workspace_root() -> PathBuf {
-    let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    xtask.parent().map(PathBuf::from).unwrap_or(xtask)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(String::from))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 fn log_run(tool: Tool, n: usize, what: &str, outcome: &Outcome) {
     let text = match outcome {
         Outcome::Done(t) => format!(
@@ -158,7 +147,7 @@ fn log_run(tool: Tool, n: usize, what: &str, outcome: &Outcome) {
 fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<Cell>> {
     eprintln!(
         "N={n}: starting the loopback sshd farm (load average {})...",
-        load_average()
+        machine::load_average()
     );
     let farm = Farm::start(n)?;
     let mut cells: Vec<Cell> = opts.tools.iter().map(|&t| Cell::new(t, n, reps)).collect();
@@ -201,14 +190,14 @@ fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<
 /// Runs the benchmark; see the module doc.
 pub fn main(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
-    let root = workspace_root();
+    let root = checkout::workspace_root();
     let (kit, versions) = setup::prepare(&root)?;
     // the load before each size: other work on the machine (the tools' own
     // processes are gone by then, the load average decays over a minute)
     let mut loads = Vec::new();
     let mut cells = Vec::new();
     for &(n, reps) in &opts.sizes {
-        loads.push(format!("{} at N={n}", load_average()));
+        loads.push(format!("{} at N={n}", machine::load_average()));
         cells.extend(measure_size(&kit, &opts, n, reps)?);
     }
     let verdicts = targets::evaluate(&cells);

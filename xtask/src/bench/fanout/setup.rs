@@ -187,31 +187,7 @@ fn ajssh_version(root: &Path, exe: &Path) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let commit = match (
-        git(&[
-            "log",
-            "-1",
-            "--format=%h %s",
-            "--",
-            "asyncjobs-ssh",
-            "asyncjobs-core",
-        ]),
-        git(&["status", "--porcelain", "asyncjobs-ssh", "asyncjobs-core"]),
-    ) {
-        (Some(head), Some(dirty)) if dirty.is_empty() => format!("commit {head}"),
-        (Some(head), Some(_)) => {
-            format!("commit {head}, with uncommitted changes in asyncjobs-ssh or asyncjobs-core")
-        }
-        _ => "unknown commit (not a git checkout)".into(),
-    };
+    let commit = crate::bench::checkout::commit(root, &["asyncjobs-ssh", "asyncjobs-core"])
+        .unwrap_or_else(|| "unknown commit (not a git checkout)".into());
     format!("{version}, release build; {commit}")
 }

@@ -7,9 +7,9 @@ mod report;
 mod rust;
 mod targets;
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
+
+use super::{checkout, machine};
 
 /// Graph shapes, as the issue defines them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,46 +147,16 @@ fn configs(max_n: usize) -> Vec<Config> {
 /// Largest size the Python reference is run at.
 const PYTHON_MAX_N: usize = 100_000;
 
-fn workspace_root() -> PathBuf {
-    let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    xtask.parent().map(PathBuf::from).unwrap_or(xtask)
-}
-
-/// The 1-minute load average: how busy the machine was with other work.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(String::from))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// The commit measured, and whether the core had uncommitted changes then.
 fn core_version(root: &std::path::Path) -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match (
-        git(&["log", "-1", "--format=%h %s", "--", "asyncjobs-core"]),
-        git(&["status", "--porcelain", "asyncjobs-core"]),
-    ) {
-        (Some(head), Some(dirty)) if dirty.is_empty() => format!("commit {head}"),
-        (Some(head), Some(_)) => {
-            format!("commit {head}, with uncommitted changes in asyncjobs-core")
-        }
-        _ => "unknown (not a git checkout)".into(),
-    }
+    checkout::commit(root, &["asyncjobs-core"])
+        .unwrap_or_else(|| "unknown (not a git checkout)".into())
 }
 
 /// Runs the benchmark; see the module doc.
 pub fn main(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
-    let root = workspace_root();
+    let root = checkout::workspace_root();
     let runner = rust::Runner::build(&root)?;
     let mut python = if opts.quick {
         None
@@ -195,7 +165,7 @@ pub fn main(args: &[String]) -> Result<()> {
     };
     let max_n = if opts.quick { 100_000 } else { 1_000_000 };
 
-    let load_before = load_average();
+    let load_before = machine::load_average();
     let fixed = runner.fixed_cost()?;
     eprintln!(
         "run() of an empty scheduler (runtime start-up and shutdown): {}",
@@ -232,7 +202,7 @@ pub fn main(args: &[String]) -> Result<()> {
             .map(|p| p.version.clone())
             .unwrap_or_default(),
         core: core_version(&root),
-        load: format!("{load_before} before, {} after", load_average()),
+        load: format!("{load_before} before, {} after", machine::load_average()),
     };
     let body = report::markdown(&rows, &verdicts, &setting, python::CAP);
     let path = root.join("BENCHMARKS.md");
