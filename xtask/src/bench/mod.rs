@@ -8,6 +8,7 @@ mod checkout;
 mod fanout;
 mod machine;
 mod markdown;
+mod pip;
 mod scheduler;
 mod table;
 mod verdict;

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::tools::Kit;
 use crate::bench::capped::{self, Capped};
+use crate::bench::pip::{self, PIP_CAP};
 use crate::setup::{ensure, Need, SSHD};
 
 const PACKAGES: [Need; 4] = [
@@ -30,7 +31,6 @@ const PACKAGES: [Need; 4] = [
 ];
 /// The versions measured (pinned so that a re-run measures the same code).
 const PIP: [&str; 2] = ["apssh==0.27.0", "parallel-ssh==2.16.0.post1"];
-const PIP_CAP: Duration = Duration::from_secs(600);
 const BUILD_CAP: Duration = Duration::from_secs(1800);
 
 fn cargo() -> Command {
@@ -107,27 +107,7 @@ fn venv(target_dir: &Path) -> Result<(PathBuf, String)> {
         words.len() == 5 && words[1] == "0.27.0" && words[3] == "2.16.0.post1"
     };
     if !wanted(&python_packages(&python)) {
-        eprintln!(
-            "installing {} from PyPI into {}...",
-            PIP.join(" "),
-            venv.display()
-        );
-        let mut pip = Command::new(&python);
-        pip.args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(PIP);
-        match capped::run(pip, PIP_CAP).context("pip install of the Python peers")? {
-            Capped::Done(_) => {}
-            Capped::TimedOut => bail!(
-                "pip install {} took over {PIP_CAP:?}: killed",
-                PIP.join(" ")
-            ),
-        }
+        pip::install(&venv, &python, &PIP, "pip install of the Python peers")?;
     }
     let v = python_packages(&python);
     let w: Vec<&str> = v.split_whitespace().collect();

@@ -13,11 +13,11 @@ use serde_json::Value;
 
 use super::{Config, Shape, Variant};
 use crate::bench::capped::{self, Capped};
+use crate::bench::pip;
 
 /// Wall-clock cap of one Python configuration (interpreter start, build, check, run).
 pub const CAP: Duration = Duration::from_secs(60);
 const VERSION: &str = "0.21.3";
-const PIP_CAP: Duration = Duration::from_secs(600);
 
 /// What the reference did with one configuration.
 #[derive(Debug, Clone)]
@@ -79,25 +79,8 @@ impl Reference {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
         if installed != VERSION {
-            eprintln!(
-                "installing asynciojobs=={VERSION} from PyPI into {}...",
-                venv.display()
-            );
-            let mut pip = Command::new(&python);
-            pip.args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg(format!("asynciojobs=={VERSION}"));
-            match capped::run(pip, PIP_CAP).context("pip install asynciojobs")? {
-                Capped::Done(_) => {}
-                Capped::TimedOut => {
-                    bail!("pip install asynciojobs=={VERSION} took over {PIP_CAP:?}: killed")
-                }
-            }
+            let spec = format!("asynciojobs=={VERSION}");
+            pip::install(&venv, &python, &[&spec], "pip install asynciojobs")?;
         }
         let py = checked(Command::new(&python).arg("--version"), "python --version")?;
         let script = root
