@@ -5,11 +5,12 @@
 //! counterpart of Python's apssh, safe by default.
 //!
 //! * [`SshNode`]: a host (user, port, keys, gateway for jump hosts, timeouts,
-//!   host key policy). One connection per node, opened on first use and
-//!   shared by all its jobs; closed by `Scheduler::shutdown()` (unless a job
-//!   keeps it), by [`close_all`] (every node of a scheduler, the remotest
-//!   first), by [`SshNode::close`], or when the node is dropped. [`LocalNode`]
-//!   runs the same commands on this machine, `Push`/`Pull` as local copies.
+//!   host key policy, [key exchange preferences](SshNodeBuilder::kex_algorithms)).
+//!   One connection per node, opened on first use and shared by all its jobs;
+//!   closed by `Scheduler::shutdown()` (unless a job keeps it), by
+//!   [`close_all`] (every node of a scheduler, the remotest first), by
+//!   [`SshNode::close`], or when the node is dropped. [`LocalNode`] runs the
+//!   same commands on this machine, `Push`/`Pull` as local copies.
 //! * [`topology_dot`]: the nodes and gateways of a scheduler as a Graphviz graph.
 //! * [`SshJob`]: commands run in order on a node — [`Run`], [`RunScript`],
 //!   [`RunString`], [`Push`], [`Pull`] — stopping at the first failure, with

@@ -130,7 +130,7 @@ pub struct ConnectOpts {
     #[arg(short = 'i', long = "identity", short_alias = 'k', value_name = "FILE")]
     pub identities: Vec<PathBuf>,
 
-    /// Jump host(s) as OpenSSH: [user@]host[:port][,...], first hop first.
+    /// Jump host(s) as OpenSSH: `[user@]host[:port][,...]`, first hop first.
     #[arg(
         short = 'J',
         long = "jump",
@@ -149,6 +149,14 @@ pub struct ConnectOpts {
     #[arg(long, short_alias = 'c', value_name = "SECS", value_parser = parse_secs)]
     pub connect_timeout: Option<Duration>,
 
+    /// Key exchange algorithms, as OpenSSH's KexAlgorithms: `a,b` only these, in
+    /// this order; `^a` first, then the defaults; `+a` appended; `-a` removed
+    /// (default: KexAlgorithms of ~/.ssh/config, else mlkem768x25519-sha256,
+    /// curve25519-sha256, ...). `^ecdh-sha2-nistp256` costs OpenSSH servers
+    /// less CPU per connection.
+    #[arg(long, value_name = "ALGS", value_parser = parse_kex, allow_hyphen_values = true)]
+    pub kex: Option<KexList>,
+
     /// known_hosts file to check host keys against; repeatable (default ~/.ssh/known_hosts).
     #[arg(long = "known-hosts", value_name = "FILE")]
     pub known_hosts: Vec<PathBuf>,
@@ -164,6 +172,16 @@ pub struct ConnectOpts {
     /// Show connection and command events on stderr (-vv: also the plan).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// A checked `--kex` value: the key exchange algorithms to offer, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KexList(pub Vec<String>);
+
+fn parse_kex(s: &str) -> Result<KexList, String> {
+    let list = crate::sshconfig::kex_list(s);
+    asyncjobs_ssh::check_kex_algorithms(&list).map_err(|e| e.to_string())?;
+    Ok(KexList(list))
 }
 
 /// What to run.
@@ -502,11 +520,33 @@ mod tests {
             "h --into d -- true",
             "h --frobnicate -- true",
             "h --accept-new-host-keys --insecure-accept-any-host-key -- true",
+            "h --kex ecdh-sha2-nistp999 -- true",
+            "h --kex , -- true",
         ] {
             let (text, code) = err(line);
             assert_eq!(code, exit::USAGE, "{line}: {text}");
             assert!(text.starts_with("error:"), "{line}: {text}");
         }
+    }
+
+    #[test]
+    fn kex_option_takes_an_openssh_style_list() {
+        let c = p("--kex ^ecdh-sha2-nistp256 h -- true");
+        let kex = c.connect.kex.unwrap().0;
+        assert_eq!(kex[0], "ecdh-sha2-nistp256");
+        assert_eq!(kex[1..], asyncjobs_ssh::default_kex_algorithms()[..]);
+        let c = p("--kex=ecdh-sha2-nistp256,curve25519-sha256 h -- true");
+        assert_eq!(
+            c.connect.kex.unwrap().0,
+            ["ecdh-sha2-nistp256", "curve25519-sha256"]
+        );
+        let c = p("--kex -mlkem768x25519-sha256 h -- true");
+        assert_eq!(c.connect.kex.unwrap().0[0], "curve25519-sha256");
+        let (text, _) = err("h --kex ecdh-sha2-nistp999 -- true");
+        assert!(
+            text.contains("unsupported key exchange algorithm `ecdh-sha2-nistp999`"),
+            "{text}"
+        );
     }
 
     #[test]

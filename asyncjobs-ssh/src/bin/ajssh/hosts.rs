@@ -44,6 +44,8 @@ pub struct Endpoint {
     pub policy: HostKeyPolicy,
     /// Connect timeout.
     pub connect_timeout: Duration,
+    /// Key exchange algorithms to offer, in order; `None` for the library's defaults.
+    pub kex: Option<Vec<String>>,
 }
 
 impl Endpoint {
@@ -216,6 +218,7 @@ impl Resolver {
                 .connect_timeout
                 .or(cfg.connect_timeout)
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            kex: o.kex.as_ref().map(|k| k.0.clone()).or(cfg.kex_algorithms),
         }
     }
 
@@ -326,6 +329,9 @@ impl NodeFactory {
         if let Some(g) = gateway {
             b = b.gateway(g);
         }
+        if let Some(kex) = &e.kex {
+            b = b.kex_algorithms(kex.iter().cloned());
+        }
         b.build()
     }
 
@@ -335,11 +341,12 @@ impl NodeFactory {
         let mut chain = String::new();
         for g in &spec.gateways {
             chain.push_str(&format!(
-                "{}|{:?}|{:?}|{:?}->",
+                "{}|{:?}|{:?}|{:?}|{:?}->",
                 g.address(),
                 g.identities,
                 g.known_hosts,
-                g.policy
+                g.policy,
+                g.kex
             ));
             let mut cache = self.gateways.lock().unwrap_or_else(|e| e.into_inner());
             let node = cache
@@ -457,6 +464,32 @@ mod tests {
             specs(&resolver(&opts()), "h")[0].endpoint.policy,
             HostKeyPolicy::Strict
         );
+    }
+
+    #[test]
+    fn kex_option_beats_config_and_applies_to_gateways() {
+        let cfg = "Host web\n  KexAlgorithms ^ecdh-sha2-nistp384\n  ProxyJump jumper\n";
+        let r = Resolver::with_config(&opts(), Config::from_text(cfg, Path::new("/home/alice")));
+        let s = &specs(&r, "web,other");
+        assert_eq!(s[0].endpoint.kex.as_ref().unwrap()[0], "ecdh-sha2-nistp384");
+        assert_eq!(
+            s[0].gateways[0].kex, None,
+            "the jump host's own config says nothing"
+        );
+        assert_eq!(s[1].endpoint.kex, None);
+
+        let kex = crate::args::KexList(vec!["ecdh-sha2-nistp256".into()]);
+        let o = ConnectOpts {
+            kex: Some(kex.clone()),
+            ..opts()
+        };
+        let r = Resolver::with_config(&o, Config::from_text(cfg, Path::new("/home/alice")));
+        let s = &specs(&r, "web")[0];
+        assert_eq!(s.endpoint.kex.as_ref(), Some(&kex.0));
+        assert_eq!(s.gateways[0].kex.as_ref(), Some(&kex.0));
+        let node = NodeFactory::new(asyncjobs_ssh::default_formatter()).node(s);
+        assert_eq!(node.kex_algorithms(), Some(&kex.0[..]));
+        assert_eq!(node.gateway().unwrap().kex_algorithms(), Some(&kex.0[..]));
     }
 
     #[test]

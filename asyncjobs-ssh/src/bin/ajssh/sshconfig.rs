@@ -1,13 +1,15 @@
 //! `~/.ssh/config`, read with the `ssh2-config` crate: what it says about a
 //! host (HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
-//! StrictHostKeyChecking, ConnectTimeout). As in OpenSSH, the first value
-//! obtained for a field wins and command-line values win over the file.
+//! StrictHostKeyChecking, ConnectTimeout, KexAlgorithms). As in OpenSSH, the
+//! first value obtained for a field wins and command-line values win over the
+//! file. KexAlgorithms (and `--kex`) edit this client's default list, not
+//! OpenSSH's: `^a` puts `a` first, `+a` appends, `-a` removes, `a,b` replaces.
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ssh2_config::{ParseRule, SshConfig};
+use ssh2_config::{DefaultAlgorithms, ParseRule, SshConfig};
 
 /// Which config file to read (`-F`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,69 @@ pub struct HostConfig {
     pub strict_host_key_checking: Option<String>,
     /// `ConnectTimeout`.
     pub connect_timeout: Option<Duration>,
+    /// `KexAlgorithms`, applied to the default list (see [`kex_list`]).
+    pub kex_algorithms: Option<Vec<String>>,
+}
+
+/// Key exchanges OpenSSH knows but this client does not implement. A list
+/// written for OpenSSH may name them: they are left out, unless nothing else
+/// remains (the connection then fails naming them).
+const OPENSSH_ONLY_KEX: &[&str] = &[
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
+];
+
+/// The key exchange list a KexAlgorithms value gives (OpenSSH syntax: `^`,
+/// `+`, `-` or a plain list), applied to the library's defaults as ssh2-config
+/// does for the file. Repeats are left to the library (the first one counts).
+pub fn kex_list(value: &str) -> Vec<String> {
+    let defaults = || {
+        asyncjobs_ssh::default_kex_algorithms()
+            .into_iter()
+            .map(str::to_string)
+    };
+    let names = |s: &str| -> Vec<String> { s.split(',').map(str::to_string).collect() };
+    let list: Vec<String> = match value.chars().next() {
+        Some('^') => names(&value[1..]).into_iter().chain(defaults()).collect(),
+        Some('+') => defaults().chain(names(&value[1..])).collect(),
+        Some('-') => {
+            let removed = names(&value[1..]);
+            defaults().filter(|a| !removed.contains(a)).collect()
+        }
+        _ => names(value),
+    };
+    without_openssh_only(&list)
+}
+
+/// `list` without empty names, and without [`OPENSSH_ONLY_KEX`] if others remain.
+fn without_openssh_only(list: &[String]) -> Vec<String> {
+    let named: Vec<String> = list
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let kept: Vec<String> = named
+        .iter()
+        .filter(|a| !OPENSSH_ONLY_KEX.contains(&a.as_str()))
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        named
+    } else {
+        kept
+    }
+}
+
+/// What the rules of a config file apply to: OpenSSH's defaults, but the key
+/// exchanges this client offers by default.
+fn default_algorithms() -> DefaultAlgorithms {
+    DefaultAlgorithms {
+        kex_algorithms: asyncjobs_ssh::default_kex_algorithms()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        ..DefaultAlgorithms::default()
+    }
 }
 
 /// A parsed config file (or none).
@@ -83,7 +148,7 @@ impl Config {
             message,
         };
         let file = std::fs::File::open(&path).map_err(|e| err(e.to_string()))?;
-        let mut config = SshConfig::default();
+        let mut config = SshConfig::default().default_algorithms(default_algorithms());
         if let Some(h) = &home {
             config = config.home_dir(h);
         }
@@ -103,6 +168,7 @@ impl Config {
     #[cfg(test)]
     pub fn from_text(text: &str, home: &Path) -> Config {
         let parsed = SshConfig::default()
+            .default_algorithms(default_algorithms())
             .home_dir(home)
             .parse(
                 &mut BufReader::new(text.as_bytes()),
@@ -155,6 +221,8 @@ impl Config {
             strict_host_key_checking: unsupported("StrictHostKeyChecking")
                 .and_then(|v| v.first().map(|s| s.to_ascii_lowercase())),
             connect_timeout: p.connect_timeout,
+            kex_algorithms: (!p.kex_algorithms.is_default())
+                .then(|| without_openssh_only(p.kex_algorithms.algorithms())),
         }
     }
 
@@ -183,6 +251,12 @@ Host web
 
 Host direct
     ProxyJump none
+
+Host fastkex
+    KexAlgorithms ^ecdh-sha2-nistp256
+
+Host hardened
+    KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256
 
 Host *
     User fallback
@@ -225,6 +299,44 @@ Host *
     #[test]
     fn proxy_jump_none_means_direct() {
         assert_eq!(config().query("direct").proxy_jump, Some(vec![]));
+    }
+
+    #[test]
+    fn kex_algorithms_edit_the_client_defaults() {
+        let defaults: Vec<String> = asyncjobs_ssh::default_kex_algorithms()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let fast = config().query("fastkex").kex_algorithms.unwrap();
+        assert_eq!(fast[0], "ecdh-sha2-nistp256");
+        assert_eq!(fast[1..], defaults[..]);
+        assert_eq!(
+            config().query("hardened").kex_algorithms.unwrap(),
+            ["curve25519-sha256"],
+            "names only OpenSSH implements are left out"
+        );
+        assert_eq!(config().query("web").kex_algorithms, None);
+    }
+
+    #[test]
+    fn kex_list_follows_openssh_syntax() {
+        let defaults = asyncjobs_ssh::default_kex_algorithms();
+        assert_eq!(
+            kex_list("ecdh-sha2-nistp256,curve25519-sha256"),
+            ["ecdh-sha2-nistp256", "curve25519-sha256"]
+        );
+        assert_eq!(kex_list("^ecdh-sha2-nistp256")[1..], defaults[..]);
+        let appended = kex_list("+ecdh-sha2-nistp521");
+        assert_eq!(appended.last().unwrap(), "ecdh-sha2-nistp521");
+        assert_eq!(appended.len(), defaults.len() + 1);
+        let removed = kex_list("-mlkem768x25519-sha256");
+        assert_eq!(removed[0], "curve25519-sha256");
+        assert_eq!(
+            kex_list("sntrup761x25519-sha512"),
+            ["sntrup761x25519-sha512"],
+            "kept when alone, so that the error names it"
+        );
+        assert!(kex_list(" , ").is_empty());
     }
 
     #[test]
