@@ -8,9 +8,40 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use asyncjobs_ssh::sftp::{open_sftp, pull, push, remove_remote, SftpError, Side, TransferOptions};
+use asyncjobs_ssh::sftp::{
+    open_sftp, pull, push, remove_remote, SftpError, SftpSession, Side, TransferOptions,
+};
 use asyncjobs_tests::Testbed;
-use sftp_support::{connect, exec, remote_area, remote_tree, shell_quote, tree, write_file, Entry};
+use russh::client::Handle;
+use sftp_support::{
+    connect, exec, remote_area, remote_tree, shell_quote, tree, write_file, Entry, TestHandler,
+};
+use tempfile::TempDir;
+
+/// What every test here starts from: a one-host testbed, an SSH connection
+/// and an SFTP session to it, and a local scratch directory (dropped in the
+/// reverse order, the scratch directory first).
+async fn session() -> (Testbed, Handle<TestHandler>, SftpSession, TempDir) {
+    let bed = Testbed::start(1).expect("testbed");
+    let handle = connect(&bed).await;
+    let sftp = open_sftp(&handle).await.expect("sftp opens");
+    let local = tempfile::tempdir().unwrap();
+    (bed, handle, sftp, local)
+}
+
+/// `push` with the default options, which must succeed (a failure names the destination).
+async fn push_ok(sftp: &SftpSession, sources: &[PathBuf], dest: &str) {
+    push(sftp, sources, dest, &TransferOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("push to {dest}: {e}"));
+}
+
+/// `pull` with the default options, which must succeed (a failure names the destination).
+async fn pull_ok(sftp: &SftpSession, sources: &[String], dest: &Path) {
+    pull(sftp, sources, dest, &TransferOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("pull into {}: {e}", dest.display()));
+}
 
 const ODD_NAME: &str = "spaced name é ü 日本.txt";
 
@@ -39,10 +70,7 @@ fn make_tree(root: &Path) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn push_then_pull_round_trips_a_tree_with_checksums_and_modes() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, handle, sftp, local) = session().await;
     let src = local.path().join("src");
     make_tree(&src);
     let expected = tree(&src);
@@ -78,10 +106,7 @@ async fn push_then_pull_round_trips_a_tree_with_checksums_and_modes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn destinations_follow_scp_rules() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, handle, sftp, local) = session().await;
     let file = local.path().join("f.txt");
     write_file(&file, b"content\n", 0o644);
     let dir = local.path().join("d");
@@ -93,56 +118,37 @@ async fn destinations_follow_scp_rules() {
     assert_eq!(out.status, Some(0), "{}", out.stderr);
 
     // Existing directory: copied into it under the source's name.
-    push(&sftp, std::slice::from_ref(&file), &base, &opts)
-        .await
-        .unwrap();
-    push(&sftp, std::slice::from_ref(&dir), &base, &opts)
-        .await
-        .unwrap();
+    push_ok(&sftp, std::slice::from_ref(&file), &base).await;
+    push_ok(&sftp, std::slice::from_ref(&dir), &base).await;
     // Missing destination, single source: the new name, parents created.
-    push(
+    push_ok(
         &sftp,
         std::slice::from_ref(&file),
         &format!("{base}/new/parents/g.txt"),
-        &opts,
     )
-    .await
-    .unwrap();
-    push(
+    .await;
+    push_ok(
         &sftp,
         std::slice::from_ref(&dir),
         &format!("{base}/renamed"),
-        &opts,
     )
-    .await
-    .unwrap();
+    .await;
     // Missing destination ending in '/', or several sources: a new directory.
-    push(
+    push_ok(
         &sftp,
         std::slice::from_ref(&file),
         &format!("{base}/slash/"),
-        &opts,
     )
-    .await
-    .unwrap();
-    push(
+    .await;
+    push_ok(
         &sftp,
         &[file.clone(), dir.clone()],
         &format!("{base}/multi"),
-        &opts,
     )
-    .await
-    .unwrap();
+    .await;
     // Existing file, single file source: overwritten.
     write_file(&file, b"changed\n", 0o600);
-    push(
-        &sftp,
-        std::slice::from_ref(&file),
-        &format!("{base}/f.txt"),
-        &opts,
-    )
-    .await
-    .unwrap();
+    push_ok(&sftp, std::slice::from_ref(&file), &format!("{base}/f.txt")).await;
 
     let listing = remote_tree(&handle, &base).await;
     let names: Vec<&str> = listing.keys().map(String::as_str).collect();
@@ -200,25 +206,14 @@ async fn destinations_follow_scp_rules() {
     // Pull follows the same rules locally.
     let into = local.path().join("into");
     std::fs::create_dir(&into).unwrap();
-    pull(&sftp, &[format!("{base}/f.txt")], &into, &opts)
-        .await
-        .unwrap();
-    pull(
-        &sftp,
-        &[format!("{base}/f.txt")],
-        &into.join("renamed.txt"),
-        &opts,
-    )
-    .await
-    .unwrap();
-    pull(
+    pull_ok(&sftp, &[format!("{base}/f.txt")], &into).await;
+    pull_ok(&sftp, &[format!("{base}/f.txt")], &into.join("renamed.txt")).await;
+    pull_ok(
         &sftp,
         &[format!("{base}/d"), format!("{base}/f.txt")],
         &into.join("multi"),
-        &opts,
     )
-    .await
-    .unwrap();
+    .await;
     let pulled: Vec<String> = tree(&into).into_keys().collect();
     assert_eq!(
         pulled,
@@ -235,10 +230,7 @@ async fn destinations_follow_scp_rules() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_sources_are_errors_naming_them() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, handle, sftp, local) = session().await;
     let opts = TransferOptions::default();
 
     let missing_remote = remote_area(&bed, "no-such-file");
@@ -279,10 +271,7 @@ async fn missing_sources_are_errors_naming_them() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unwritable_remote_directory_is_permission_denied() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, handle, sftp, local) = session().await;
     let file = local.path().join("f.txt");
     write_file(&file, b"x\n", 0o644);
     let locked = remote_area(&bed, "locked");
@@ -307,10 +296,7 @@ async fn unwritable_remote_directory_is_permission_denied() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn non_recursive_copy_of_a_directory_is_refused() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, _handle, sftp, local) = session().await;
     let opts = TransferOptions::new().recursive(false);
     let err = push(
         &sftp,
@@ -352,10 +338,7 @@ async fn non_recursive_copy_of_a_directory_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn preserve_keeps_modification_times_both_ways() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, handle, sftp, local) = session().await;
     let dir = local.path().join("old");
     std::fs::create_dir(&dir).unwrap();
     let file = dir.join("f.txt");
@@ -396,14 +379,12 @@ async fn preserve_keeps_modification_times_both_ways() {
     }
 
     // Without preserve the copy gets a fresh time.
-    push(
+    push_ok(
         &sftp,
         std::slice::from_ref(&file),
         &format!("{remote}/fresh.txt"),
-        &TransferOptions::default(),
     )
-    .await
-    .unwrap();
+    .await;
     let out = exec(
         &handle,
         &format!("stat -c %Y {}/fresh.txt", shell_quote(&remote)),
@@ -414,10 +395,7 @@ async fn preserve_keeps_modification_times_both_ways() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn following_symlinks_copies_targets_and_detects_loops() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, handle, sftp, local) = session().await;
     let src = local.path().join("src");
     std::fs::create_dir(&src).unwrap();
     write_file(&src.join("a.txt"), b"alpha\n", 0o640);
@@ -453,14 +431,7 @@ async fn following_symlinks_copies_targets_and_detects_loops() {
         "{err:?}"
     );
     let remote_loop = remote_area(&bed, "loop-links");
-    push(
-        &sftp,
-        std::slice::from_ref(&src),
-        &remote_loop,
-        &TransferOptions::default(),
-    )
-    .await
-    .unwrap();
+    push_ok(&sftp, std::slice::from_ref(&src), &remote_loop).await;
     let err = pull(
         &sftp,
         std::slice::from_ref(&remote_loop),
@@ -483,32 +454,20 @@ async fn following_symlinks_copies_targets_and_detects_loops() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn relative_remote_paths_are_in_the_login_home() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, _handle, sftp, local) = session().await;
     let file = local.path().join("f.txt");
     write_file(&file, b"home\n", 0o644);
     // The home is shared by every testbed: a name unique to this run.
     let name = format!("asyncjobs-sftp-test-{}", std::process::id());
-    push(
-        &sftp,
-        &[file],
-        &format!("~/{name}/f.txt"),
-        &TransferOptions::default(),
-    )
-    .await
-    .unwrap();
+    push_ok(&sftp, &[file], &format!("~/{name}/f.txt")).await;
     let in_home: PathBuf = bed.user_home().join(&name).join("f.txt");
     assert_eq!(std::fs::read(&in_home).unwrap(), b"home\n");
-    pull(
+    pull_ok(
         &sftp,
         &[format!("{name}/f.txt")],
         &local.path().join("back.txt"),
-        &TransferOptions::default(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         std::fs::read(local.path().join("back.txt")).unwrap(),
         b"home\n"
@@ -519,10 +478,7 @@ async fn relative_remote_paths_are_in_the_login_home() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn write_failures_mid_transfer_name_both_paths() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (bed, _handle, sftp, local) = session().await;
     let file = local.path().join("data.bin");
     write_file(&file, &sftp_support::random_bytes(1024 * 1024, 3), 0o644);
     let opts = TransferOptions::default();
@@ -548,9 +504,7 @@ async fn write_failures_mid_transfer_name_both_paths() {
     assert!(err.to_string().contains("/dev/full"), "{err}");
 
     let remote = remote_area(&bed, "data.bin");
-    push(&sftp, std::slice::from_ref(&file), &remote, &opts)
-        .await
-        .unwrap();
+    push_ok(&sftp, std::slice::from_ref(&file), &remote).await;
     let err = pull(
         &sftp,
         std::slice::from_ref(&remote),
@@ -574,10 +528,7 @@ async fn write_failures_mid_transfer_name_both_paths() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pushing_into_a_device_leaves_its_mode_alone() {
-    let bed = Testbed::start(1).expect("testbed");
-    let handle = connect(&bed).await;
-    let sftp = open_sftp(&handle).await.expect("sftp opens");
-    let local = tempfile::tempdir().unwrap();
+    let (_bed, handle, sftp, local) = session().await;
     let file = local.path().join("private.txt");
     write_file(&file, b"secret\n", 0o600);
     // The login user cannot chmod /dev/null: trying would fail the push.
