@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use asyncjobs_tests::{HarnessError, Testbed, TestbedConfig, LISTEN_PER_SSHD};
+use asyncjobs_tests::{HarnessError, Host, Testbed, TestbedConfig, LISTEN_PER_SSHD};
 
 /// Upper bound for waits on asynchronous effects (never a performance threshold).
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -27,6 +27,22 @@ fn expect_echo_ok(bed: &Testbed, outputs: Vec<std::io::Result<Output>>) {
             bed.sshd_log()
         );
     }
+}
+
+/// Runs `command` on `host` with the OpenSSH client; its output.
+fn ssh_output(bed: &Testbed, host: &Host, command: impl AsRef<std::ffi::OsStr>) -> Output {
+    bed.ssh_command(host).arg(command).output().unwrap()
+}
+
+/// Asserts that `out` printed `expected`, showing its stderr and the sshd log otherwise.
+fn assert_stdout(bed: &Testbed, out: &Output, expected: &str) {
+    assert_eq!(
+        text(&out.stdout),
+        expected,
+        "{}\n{}",
+        text(&out.stderr),
+        bed.sshd_log()
+    );
 }
 
 /// Polls `probe` until it returns true; false if `PATIENCE` runs out.
@@ -74,14 +90,8 @@ fn forty_hosts_are_served_by_three_sshd_processes() {
     assert_eq!(bed.sshd_pids().len(), 3);
     assert_eq!(bed.listening_hosts(), 40);
     let last = bed.hosts().last().unwrap();
-    let out = bed.ssh_command(last).arg("echo ok").output().unwrap();
-    assert_eq!(
-        text(&out.stdout),
-        "ok",
-        "{}\n{}",
-        text(&out.stderr),
-        bed.sshd_log()
-    );
+    let out = ssh_output(&bed, last, "echo ok");
+    assert_stdout(&bed, &out, "ok");
 }
 
 #[test]
@@ -153,11 +163,7 @@ fn remote_processes_see_a_running_remote_sleep() {
         "remote sleep not seen\n{}",
         bed.sshd_log()
     );
-    let kill = bed
-        .ssh_command(&bed.hosts()[0])
-        .arg(format!("kill {pid}"))
-        .output()
-        .unwrap();
+    let kill = ssh_output(&bed, &bed.hosts()[0], format!("kill {pid}"));
     assert!(kill.status.success(), "{}", text(&kill.stderr));
     assert!(
         eventually(|| bed.remote_processes(pattern) == 0),
@@ -343,18 +349,8 @@ fn extra_sshd_config_lines_take_effect() {
         ..Default::default()
     };
     let bed = Testbed::start_with(cfg).expect("testbed starts");
-    let out = bed
-        .ssh_command(&bed.hosts()[0])
-        .arg("echo ok")
-        .output()
-        .unwrap();
-    assert_eq!(
-        text(&out.stdout),
-        "forced",
-        "{}\n{}",
-        text(&out.stderr),
-        bed.sshd_log()
-    );
+    let out = ssh_output(&bed, &bed.hosts()[0], "echo ok");
+    assert_stdout(&bed, &out, "forced");
 }
 
 #[test]
@@ -396,24 +392,16 @@ fn x11_testbed_forwards_a_display() {
 fn remote_dir_is_writable_by_the_login_user() {
     let bed = Testbed::start(1).expect("testbed starts");
     let target = bed.remote_dir().join("written-remotely");
-    let out = bed
-        .ssh_command(&bed.hosts()[0])
-        .arg(format!("echo hello > {}", target.display()))
-        .output()
-        .unwrap();
+    let out = ssh_output(
+        &bed,
+        &bed.hosts()[0],
+        format!("echo hello > {}", target.display()),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello\n");
-    let home = bed
-        .ssh_command(&bed.hosts()[0])
-        .arg("echo $HOME")
-        .output()
-        .unwrap();
+    let home = ssh_output(&bed, &bed.hosts()[0], "echo $HOME");
     assert_eq!(Path::new(&text(&home.stdout)), bed.user_home());
-    let whoami = bed
-        .ssh_command(&bed.hosts()[0])
-        .arg("id -un")
-        .output()
-        .unwrap();
+    let whoami = ssh_output(&bed, &bed.hosts()[0], "id -un");
     assert_eq!(text(&whoami.stdout), bed.user());
 }
 
@@ -487,11 +475,5 @@ fn hosts_allow_tcp_forwarding_for_jump_hosts() {
         .arg("echo ok")
         .stdin(Stdio::null());
     let out = cmd.env_remove("SSH_AUTH_SOCK").output().unwrap();
-    assert_eq!(
-        text(&out.stdout),
-        "ok",
-        "{}\n{}",
-        text(&out.stderr),
-        bed.sshd_log()
-    );
+    assert_stdout(&bed, &out, "ok");
 }
