@@ -10,6 +10,13 @@ fn job(label: &str) -> Job<impl asyncjobs_core::JobBody<Output = ()>> {
     Job::ok(async {}).label(label)
 }
 
+/// Asserts that `dot` has every one of `parts` (showing the whole text otherwise).
+fn assert_has(dot: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(dot.contains(part), "no {part:?} in:\n{dot}");
+    }
+}
+
 #[test]
 fn borders_follow_the_reference_legend() {
     let mut s = Scheduler::new();
@@ -17,21 +24,13 @@ fn borders_follow_the_reference_legend() {
     s.add(job("plain").critical(false));
     s.add(job("forever").forever(true).critical(false));
     let dot = dot_format(&s).unwrap();
-    assert!(
-        dot.contains(
-            r#"1 [style="rounded", label="1: critical", shape="box", color="red", penwidth="2"];"#
-        ),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(r#"2 [style="rounded", label="2: plain", shape="box", penwidth="0.5"];"#),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(
-            r#"3 [style="rounded,dashed", label="3: forever", shape="box", penwidth="0.5"];"#
-        ),
-        "{dot}"
+    assert_has(
+        &dot,
+        &[
+            r#"1 [style="rounded", label="1: critical", shape="box", color="red", penwidth="2"];"#,
+            r#"2 [style="rounded", label="2: plain", shape="box", penwidth="0.5"];"#,
+            r#"3 [style="rounded,dashed", label="3: forever", shape="box", penwidth="0.5"];"#,
+        ],
     );
     common::graphviz_svg(&dot);
 }
@@ -39,7 +38,7 @@ fn borders_follow_the_reference_legend() {
 #[test]
 fn edges_go_from_the_required_job_to_the_requiring_one() {
     let dot = dot_format(&examples::example_b()).unwrap();
-    assert!(dot.contains("1 -> 2;"), "{dot}");
+    assert_has(&dot, &["1 -> 2;"]);
     assert_eq!(dot.matches("->").count(), 1, "{dot}");
 }
 
@@ -50,9 +49,9 @@ fn nested_scheduler_styles_follow_its_flags() {
     let mut s = Scheduler::new();
     s.add(inner);
     let dot = dot_format(&s).unwrap();
-    assert!(
-        dot.contains(r#"graph [style="rounded,dashed", label="1: bg", penwidth="0.5"];"#),
-        "{dot}"
+    assert_has(
+        &dot,
+        &[r#"graph [style="rounded,dashed", label="1: bg", penwidth="0.5"];"#],
     );
     common::graphviz_svg(&dot);
 }
@@ -77,13 +76,12 @@ fn edges_into_and_out_of_a_nested_scheduler_use_its_middle_entry_and_exit() {
     );
     let dot = dot_format(&s).unwrap();
     // ids: start 1, inner 2, a..d 3..6, e 7, f 8, g 9, end 10; exits f, g: middle is f (index 0)
-    assert!(
-        dot.contains(r#"1 -> 4 [lhead="cluster_2", minlen="2"];"#),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(r#"8 -> 10 [ltail="cluster_2", minlen="2"];"#),
-        "{dot}"
+    assert_has(
+        &dot,
+        &[
+            r#"1 -> 4 [lhead="cluster_2", minlen="2"];"#,
+            r#"8 -> 10 [ltail="cluster_2", minlen="2"];"#,
+        ],
     );
     common::graphviz_svg(&dot);
 }
@@ -97,9 +95,9 @@ fn an_edge_between_two_nested_schedulers_is_clipped_at_both_clusters() {
     let mut s = Scheduler::new();
     s.add(Sequence::new().then(first).then(second));
     let dot = dot_format(&s).unwrap();
-    assert!(
-        dot.contains(r#"2 -> 4 [lhead="cluster_3", ltail="cluster_1", minlen="2"];"#),
-        "{dot}"
+    assert_has(
+        &dot,
+        &[r#"2 -> 4 [lhead="cluster_3", ltail="cluster_1", minlen="2"];"#],
     );
     common::graphviz_svg(&dot);
 }
@@ -119,17 +117,14 @@ fn anchors_recurse_into_schedulers_nested_in_nested_schedulers() {
     );
     let dot = dot_format(&s).unwrap();
     // start 1, middle 2, deepest 3, leaf 4, end 5
-    assert!(
-        dot.contains("subgraph cluster_2 {") && dot.contains("subgraph cluster_3 {"),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(r#"1 -> 4 [lhead="cluster_2", minlen="2"];"#),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(r#"4 -> 5 [ltail="cluster_2", minlen="2"];"#),
-        "{dot}"
+    assert_has(
+        &dot,
+        &[
+            "subgraph cluster_2 {",
+            "subgraph cluster_3 {",
+            r#"1 -> 4 [lhead="cluster_2", minlen="2"];"#,
+            r#"4 -> 5 [ltail="cluster_2", minlen="2"];"#,
+        ],
     );
     common::graphviz_svg(&dot);
 }
@@ -144,18 +139,14 @@ fn an_empty_nested_scheduler_renders_with_a_placeholder() {
             .then(job("after")),
     );
     let dot = dot_format(&s).unwrap();
-    assert!(dot.contains("subgraph cluster_2 {"), "{dot}");
-    assert!(
-        dot.contains(r#"empty_2 [shape="plaintext", label="(empty)", fontcolor="gray40"];"#),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(r#"1 -> empty_2 [lhead="cluster_2", minlen="2"];"#),
-        "{dot}"
-    );
-    assert!(
-        dot.contains(r#"empty_2 -> 3 [ltail="cluster_2", minlen="2"];"#),
-        "{dot}"
+    assert_has(
+        &dot,
+        &[
+            "subgraph cluster_2 {",
+            r#"empty_2 [shape="plaintext", label="(empty)", fontcolor="gray40"];"#,
+            r#"1 -> empty_2 [lhead="cluster_2", minlen="2"];"#,
+            r#"empty_2 -> 3 [ltail="cluster_2", minlen="2"];"#,
+        ],
     );
     common::graphviz_svg(&dot);
 }
