@@ -224,6 +224,13 @@ fn command(c: &Command) -> Result<CommandDef, String> {
         .as_ref()
         .map(|s| s.split_whitespace().map(str::to_string).collect());
     let missing = |k: &str| format!("command of type {} misses `{k}`", c.kind);
+    // RunScript and RunString: the first word of `command` and the rest, else
+    // the script's own field (`local_script`, `script_body`) and `args`
+    let script_and_args = |given: &Option<String>, field: &str| match (&argv, given) {
+        (Some(a), _) if !a.is_empty() => Ok((a[0].clone(), a[1..].join(" "))),
+        (_, Some(g)) => Ok((g.clone(), words(&c.args))),
+        _ => Err(missing(field)),
+    };
     Ok(match c.kind.as_str() {
         "Run" => {
             let line = match &argv {
@@ -242,11 +249,7 @@ fn command(c: &Command) -> Result<CommandDef, String> {
             }
         }
         "RunScript" => {
-            let (path, args) = match (&argv, &c.local_script) {
-                (Some(a), _) if !a.is_empty() => (a[0].clone(), a[1..].join(" ")),
-                (_, Some(p)) => (p.clone(), words(&c.args)),
-                _ => return Err(missing("local_script")),
-            };
+            let (path, args) = script_and_args(&c.local_script, "local_script")?;
             CommandDef::Script {
                 path: PathBuf::from(path),
                 args,
@@ -257,11 +260,7 @@ fn command(c: &Command) -> Result<CommandDef, String> {
             }
         }
         "RunString" => {
-            let (body, args) = match (&argv, &c.script_body) {
-                (Some(a), _) if !a.is_empty() => (a[0].clone(), a[1..].join(" ")),
-                (_, Some(b)) => (b.clone(), words(&c.args)),
-                _ => return Err(missing("script_body")),
-            };
+            let (body, args) = script_and_args(&c.script_body, "script_body")?;
             CommandDef::String {
                 body,
                 args,
@@ -434,6 +433,10 @@ jobs:
             if path == Path::new("tests/script.sh") && args == "arg1 arg2")
         );
         assert!(
+            matches!(&run.commands[1], CommandDef::String { body, args, .. }
+            if body == "echo $1" && args == "hi")
+        );
+        assert!(
             matches!(&run.commands[3], CommandDef::Pull { remote, .. } if remote == &["/etc/hostname"])
         );
     }
@@ -463,6 +466,17 @@ jobs:
             e.starts_with("a.yaml:3: job `j`: unknown command type `Sleep`"),
             "{e}"
         );
+        for (kind, field) in [("RunScript", "local_script"), ("RunString", "script_body")] {
+            let text = format!(
+                "nodes: []\njobs:\n  - id: j\n    node: n\n    commands:\n      - type: {kind}\n        args: [a]\n"
+            );
+            let e = parse(&text, Path::new("a.yaml")).unwrap_err().to_string();
+            assert!(
+                e.starts_with("a.yaml:3: job `j`: ")
+                    && e.contains(&format!("command of type {kind} misses `{field}`")),
+                "{e}"
+            );
+        }
         let text = "nodes: []\n";
         let e = parse(text, Path::new("a.yaml")).unwrap_err().to_string();
         assert!(e.contains("missing field `jobs`"), "{e}");
