@@ -9,7 +9,7 @@ mod cli_support;
 use std::path::Path;
 
 use asyncjobs_tests::{Host, Testbed};
-use cli_support::{ajssh_bare, run, ssh_config, testbed};
+use cli_support::{ajssh_bare, run, ssh_config, testbed, Run};
 
 fn node(bed: &Testbed, id: &str, h: &Host, extra: &str) -> String {
     format!(
@@ -19,6 +19,17 @@ fn node(bed: &Testbed, id: &str, h: &Host, extra: &str) -> String {
         bed.user(),
         bed.identity().display()
     )
+}
+
+/// Asserts that the listing printed after the run names every one of `labels`.
+fn assert_listed(r: &Run, labels: &[&str]) {
+    for label in labels {
+        assert!(
+            r.stdout.contains(label),
+            "listing lacks {label}: {}",
+            r.stdout
+        );
+    }
 }
 
 fn scenario(bed: &Testbed, dir: &Path) -> String {
@@ -71,15 +82,12 @@ fn toml_scenario_runs_end_to_end_and_prints_its_listing() {
         "payload\n"
     );
     // the forever job does not hold the run: it is cancelled once the others are done
-    for label in [
-        "`push`", "`script`", "`pull`", "`check`", "finish", "`watch`",
-    ] {
-        assert!(
-            r.stdout.contains(label),
-            "listing lacks {label}: {}",
-            r.stdout
-        );
-    }
+    assert_listed(
+        &r,
+        &[
+            "`push`", "`script`", "`pull`", "`check`", "finish", "`watch`",
+        ],
+    );
     let pattern = format!("sleep 6{}", std::process::id());
     let gone = (0..500).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -124,13 +132,7 @@ fn a_local_node_pushes_and_pulls_as_local_copies() {
     assert_eq!(read("pushed/tree/sub/deep.txt"), "deep\n");
     assert_eq!(read("pulled/top.txt"), "top\n");
     assert_eq!(read("pulled/sub/deep.txt"), "deep\n");
-    for label in ["`push`", "`pull`"] {
-        assert!(
-            r.stdout.contains(label),
-            "listing lacks {label}: {}",
-            r.stdout
-        );
-    }
+    assert_listed(&r, &["`push`", "`pull`"]);
 }
 
 #[test]
