@@ -95,7 +95,8 @@ fn run(mut cmd: Command) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask test`: installs what the tests need, then runs every test of the workspace.
+/// `cargo xtask test`: installs what the tests need, runs every test of the
+/// workspace, then checks that the demo still does what the README says.
 pub fn test(extra: &[String]) -> Result<()> {
     ensure(&[SSHD, DOT, XAUTH])?;
     let mut cmd = cargo();
@@ -104,7 +105,46 @@ pub fn test(extra: &[String]) -> Result<()> {
     run(cmd)?;
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc"]);
-    run(doc)
+    run(doc)?;
+    demo_smoke_test()
+}
+
+/// The README's first command must keep working: run the demo, quietly, and
+/// check what it promises (every job fine, every connection closed).
+fn demo_smoke_test() -> Result<()> {
+    let out = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "asyncjobs-tests",
+            "--example",
+            "demo",
+        ])
+        .env("ASYNCJOBS_SYMBOLS", "ascii")
+        .output()
+        .context("running the demo")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = [
+        "run() -> Ok(true)",
+        "localnode:all 5 checksums agree",
+        "after shutdown():                0",
+        "=== Nesting: a critical diamond inside a sequence",
+    ];
+    let missing: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|e| !stdout.contains(e))
+        .collect();
+    if !out.status.success() || !missing.is_empty() {
+        bail!(
+            "the demo (`cargo xtask demo`) failed ({}), missing {missing:?}\n--- stdout\n{stdout}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    println!("demo: ok (every SSH job fine, every connection closed, README examples replayed)");
+    Ok(())
 }
 
 /// `cargo xtask demo`: installs what the demo needs, then runs it.
