@@ -1,20 +1,26 @@
 //! `copy_local`: [`Push`](crate::Push) and [`Pull`](crate::Pull) on a
 //! [`LocalNode`](crate::LocalNode), where both ends are on this machine: the
 //! same rules as [`push`](super::push) and [`pull`](super::pull) (see the
-//! [module docs](super)), with local files on both sides.
+//! [module docs](super)), with local files on both sides. Also the home of
+//! the local-side helpers and the scp rules ([`plan`]) that push and pull
+//! share with it.
 
 use std::fs::{FileTimes, Metadata, Permissions};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::error::{local, shown};
-use super::push::{list_dir, local_metadata, source_name};
-use super::remote::MAX_DEPTH;
 use super::{Op, SftpError, Side, TransferOptions, TransferStats};
+
+mod plan;
+
+pub(crate) use plan::{
+    check_local_sources, check_recursive, landing, local_children_rev, no_source,
+    prepare_local_dest, wants_dir, Landing, LocalSource, LoopGuard,
+};
 
 /// `~` and `~/x` as paths under `$HOME` (as the SFTP side reads them); other
 /// paths as they are (relative ones from the current directory, where local
@@ -41,50 +47,11 @@ pub(crate) async fn copy_local(
     dest: &Path,
     opts: &TransferOptions,
 ) -> Result<TransferStats, SftpError> {
-    if sources.is_empty() {
-        return Err(SftpError::InvalidPath {
-            side: Side::Local,
-            path: String::new(),
-            reason: "no source path given",
-        });
-    }
-    let mut checked = Vec::with_capacity(sources.len());
-    for path in sources {
-        let md = local_metadata(path, opts.follow_symlinks).await?;
-        if md.is_dir() && !opts.recursive {
-            return Err(SftpError::IsADirectory {
-                side: Side::Local,
-                path: shown(path),
-            });
-        }
-        let name = source_name(path).await?;
-        checked.push((path.clone(), md, name));
-    }
-
-    let wants_dir = sources.len() > 1 || dest.as_os_str().to_string_lossy().ends_with('/');
-    let not_a_dir = || SftpError::NotADirectory {
-        op: Op::CopyInto,
-        side: Side::Local,
-        path: shown(dest),
-    };
-    let into_dir = match tokio::fs::metadata(dest).await {
-        Ok(md) if md.is_dir() => true,
-        Ok(_) if wants_dir || checked[0].1.is_dir() => return Err(not_a_dir()),
-        Ok(_) => false,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let to_create = if wants_dir { Some(dest) } else { dest.parent() };
-            if let Some(dir) = to_create.filter(|d| !d.as_os_str().is_empty()) {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| local(Op::Mkdir, dir, e))?;
-            }
-            wants_dir
-        }
-        Err(e) => return Err(local(Op::Stat, dest, e)),
-    };
+    let checked = check_local_sources(sources, opts).await?;
+    let into_dir = prepare_local_dest(dest, checked.len(), checked[0].md.is_dir()).await?;
 
     let mut targets = Vec::with_capacity(checked.len());
-    for (path, md, name) in checked {
+    for LocalSource { path, md, name } in checked {
         let target = if into_dir {
             dest.join(&name)
         } else {
@@ -143,8 +110,8 @@ enum Task {
         from: PathBuf,
         md: Metadata,
         to: PathBuf,
-        /// (device, inode) of the directories above, to detect link loops.
-        ancestors: Arc<Vec<(u64, u64)>>,
+        /// The directories above, to detect link loops.
+        ancestors: LoopGuard,
     },
     /// Set a directory's mode and times once its contents are in place.
     FinishDir { md: Metadata, to: PathBuf },
@@ -161,7 +128,7 @@ async fn copy_tree(
         from,
         md,
         to,
-        ancestors: Arc::new(Vec::new()),
+        ancestors: LoopGuard::default(),
     }];
     while let Some(task) = stack.pop() {
         let (from, md, to, ancestors) = match task {
@@ -189,25 +156,12 @@ async fn copy_tree(
             copy_symlink(&from, &to).await?;
             stats.symlinks += 1;
         } else if kind.is_dir() {
-            let id = (md.dev(), md.ino());
-            if ancestors.contains(&id) || ancestors.len() >= MAX_DEPTH {
-                return Err(SftpError::SymlinkLoop {
-                    side: Side::Local,
-                    path: shown(&from),
-                    max_depth: MAX_DEPTH,
-                });
-            }
+            let below = ancestors.enter(&md, &from)?;
             ensure_dir(&to).await?;
             stats.dirs += 1;
-            let mut below = Vec::with_capacity(ancestors.len() + 1);
-            below.extend_from_slice(&ancestors);
-            below.push(id);
-            let below = Arc::new(below);
-            let children = list_dir(&from).await?;
+            let children = local_children_rev(&from, opts.follow_symlinks).await?;
             stack.push(Task::FinishDir { md, to: to.clone() });
-            // reversed so the stack pops them in name order
-            for (child, name) in children.into_iter().rev() {
-                let child_md = local_metadata(&child, opts.follow_symlinks).await?;
+            for (child, name, child_md) in children {
                 stack.push(Task::Copy {
                     from: child,
                     md: child_md,
@@ -222,19 +176,23 @@ async fn copy_tree(
     Ok(())
 }
 
+/// Whether local `to` is (or will be created as) a regular file rather than
+/// an existing device, fifo...; a directory there is in the way.
+pub(crate) async fn file_target(to: &Path) -> Result<bool, SftpError> {
+    match tokio::fs::metadata(to).await {
+        Ok(md) if md.is_dir() => Err(SftpError::DirectoryInTheWay {
+            side: Side::Local,
+            path: shown(to),
+        }),
+        Ok(md) => Ok(md.is_file()),
+        Err(_) => Ok(true),
+    }
+}
+
 /// Copies the contents of `from` into `to` (created or truncated). Returns
 /// the bytes copied and whether `to` is a regular file.
 async fn copy_file(from: &Path, to: &Path) -> Result<(u64, bool), SftpError> {
-    let regular = match tokio::fs::metadata(to).await {
-        Ok(md) if md.is_dir() => {
-            return Err(SftpError::DirectoryInTheWay {
-                side: Side::Local,
-                path: shown(to),
-            })
-        }
-        Ok(md) => md.is_file(),
-        Err(_) => true,
-    };
+    let regular = file_target(to).await?;
     let mut src = tokio::fs::File::open(from)
         .await
         .map_err(|e| local(Op::Open, from, e))?;
@@ -273,23 +231,32 @@ async fn copy_file(from: &Path, to: &Path) -> Result<(u64, bool), SftpError> {
 /// Gives `to` the mode (and, if `preserve`, the times) of `md`.
 async fn finish(to: &Path, md: &Metadata, preserve: bool) -> Result<(), SftpError> {
     if preserve {
-        let times = FileTimes::new()
-            .set_accessed(UNIX_EPOCH + Duration::from_secs(md.atime().max(0) as u64))
-            .set_modified(UNIX_EPOCH + Duration::from_secs(md.mtime().max(0) as u64));
-        let owned = to.to_path_buf();
-        let result =
-            tokio::task::spawn_blocking(move || std::fs::File::open(&owned)?.set_times(times))
-                .await
-                .unwrap_or_else(|join| Err(std::io::Error::other(join)));
-        result.map_err(|e| local(Op::SetAttributes, to, e))?;
+        let time = |secs: i64| UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
+        set_local_times(to, time(md.atime()), time(md.mtime())).await?;
     }
     tokio::fs::set_permissions(to, Permissions::from_mode(md.mode() & 0o7777))
         .await
         .map_err(|e| local(Op::SetAttributes, to, e))
 }
 
-/// Makes sure `path` is a directory, creating it if missing.
-async fn ensure_dir(path: &Path) -> Result<(), SftpError> {
+/// Sets the access and modification times of local `path`.
+pub(crate) async fn set_local_times(
+    path: &Path,
+    atime: SystemTime,
+    mtime: SystemTime,
+) -> Result<(), SftpError> {
+    let owned = path.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&owned)?;
+        file.set_times(FileTimes::new().set_accessed(atime).set_modified(mtime))
+    })
+    .await
+    .unwrap_or_else(|join| Err(std::io::Error::other(join)));
+    result.map_err(|e| local(Op::SetAttributes, path, e))
+}
+
+/// Makes sure local `path` is a directory, creating it if missing.
+pub(crate) async fn ensure_dir(path: &Path) -> Result<(), SftpError> {
     match tokio::fs::metadata(path).await {
         Ok(md) if md.is_dir() => Ok(()),
         Ok(_) => Err(SftpError::NotADirectory {
@@ -311,6 +278,12 @@ async fn copy_symlink(from: &Path, to: &Path) -> Result<(), SftpError> {
     let target = tokio::fs::read_link(from)
         .await
         .map_err(|e| local(Op::ReadLink, from, e))?;
+    make_symlink(target, to).await
+}
+
+/// Makes local `to` a symbolic link to `target`, replacing a file or link
+/// already there (not a directory).
+pub(crate) async fn make_symlink(target: impl AsRef<Path>, to: &Path) -> Result<(), SftpError> {
     match tokio::fs::symlink_metadata(to).await {
         Ok(md) if md.is_dir() => {
             return Err(SftpError::DirectoryInTheWay {
@@ -323,7 +296,7 @@ async fn copy_symlink(from: &Path, to: &Path) -> Result<(), SftpError> {
             .map_err(|e| local(Op::Remove, to, e))?,
         Err(_) => {}
     }
-    tokio::fs::symlink(&target, to)
+    tokio::fs::symlink(target, to)
         .await
         .map_err(|e| local(Op::Symlink, to, e))
 }

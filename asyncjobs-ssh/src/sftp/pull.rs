@@ -1,16 +1,20 @@
 //! `pull`: remote files and trees to this machine.
 
 use std::{
-    fs::{FileTimes, Permissions},
+    fs::Permissions,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, UNIX_EPOCH},
 };
 
 use russh_sftp::client::{fs::Metadata, SftpSession};
 
 use super::error::{local, remote, shown};
+use super::local::{
+    check_recursive, ensure_dir, file_target, make_symlink, no_source, prepare_local_dest,
+    set_local_times,
+};
 use super::remote::{
     basename, is_ancestor_or_same, is_plain_name, join, normalize, stat, MAX_DEPTH,
 };
@@ -30,11 +34,7 @@ pub async fn pull(
     opts: &TransferOptions,
 ) -> Result<TransferStats, SftpError> {
     if remote_paths.is_empty() {
-        return Err(SftpError::InvalidPath {
-            side: Side::Remote,
-            path: String::new(),
-            reason: "no source path given",
-        });
+        return Err(no_source(Side::Remote));
     }
     let mut sources = Vec::with_capacity(remote_paths.len());
     for given in remote_paths {
@@ -46,38 +46,13 @@ pub async fn pull(
                 path: path.clone(),
             })?;
         let is_dir = md.file_type().is_dir();
-        if is_dir && !opts.recursive {
-            return Err(SftpError::IsADirectory {
-                side: Side::Remote,
-                path,
-            });
-        }
+        check_recursive(is_dir, opts, Side::Remote, || path.clone())?;
         let name = source_name(sftp, &path).await?;
         sources.push((path, md, is_dir, name));
     }
 
     let dest = local_dir_or_path;
-    let wants_dir = sources.len() > 1 || dest.as_os_str().to_string_lossy().ends_with('/');
-    let not_a_dir = || SftpError::NotADirectory {
-        op: Op::CopyInto,
-        side: Side::Local,
-        path: shown(dest),
-    };
-    let into_dir = match tokio::fs::metadata(dest).await {
-        Ok(md) if md.is_dir() => true,
-        Ok(_) if wants_dir || sources[0].2 => return Err(not_a_dir()),
-        Ok(_) => false,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let to_create = if wants_dir { Some(dest) } else { dest.parent() };
-            if let Some(dir) = to_create.filter(|d| !d.as_os_str().is_empty()) {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| local(Op::Mkdir, dir, e))?;
-            }
-            wants_dir
-        }
-        Err(e) => return Err(local(Op::Stat, dest, e)),
-    };
+    let into_dir = prepare_local_dest(dest, sources.len(), sources[0].2).await?;
 
     let mut stats = TransferStats::default();
     for (path, md, _, name) in sources {
@@ -166,7 +141,7 @@ async fn pull_tree(
             if depth >= MAX_DEPTH {
                 return Err(loop_error(&remote_path));
             }
-            ensure_local_dir(&local_path).await?;
+            ensure_dir(&local_path).await?;
             stats.dirs += 1;
             let entries = sftp
                 .read_dir(remote_path.as_str())
@@ -279,16 +254,7 @@ async fn download_file(
         .open(remote_path)
         .await
         .map_err(|e| remote(Op::Open, remote_path, e))?;
-    let regular = match tokio::fs::metadata(local_path).await {
-        Ok(md) if md.is_dir() => {
-            return Err(SftpError::DirectoryInTheWay {
-                side: Side::Local,
-                path: shown(local_path),
-            })
-        }
-        Ok(md) => md.is_file(),
-        Err(_) => true,
-    };
+    let regular = file_target(local_path).await?;
     let mut dst = tokio::fs::File::create(local_path)
         .await
         .map_err(|e| local(Op::Create, local_path, e))?;
@@ -325,38 +291,6 @@ async fn finish_local(path: &Path, md: &Metadata, preserve: bool) -> Result<(), 
         .map_err(|e| local(Op::SetAttributes, path, e))
 }
 
-async fn set_local_times(
-    path: &Path,
-    atime: SystemTime,
-    mtime: SystemTime,
-) -> Result<(), SftpError> {
-    let owned = path.to_path_buf();
-    let result = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&owned)?;
-        file.set_times(FileTimes::new().set_accessed(atime).set_modified(mtime))
-    })
-    .await
-    .unwrap_or_else(|join| Err(std::io::Error::other(join)));
-    result.map_err(|e| local(Op::SetAttributes, path, e))
-}
-
-/// Makes sure local `path` is a directory, creating it if missing.
-async fn ensure_local_dir(path: &Path) -> Result<(), SftpError> {
-    match tokio::fs::metadata(path).await {
-        Ok(md) if md.is_dir() => Ok(()),
-        Ok(_) => Err(SftpError::NotADirectory {
-            op: Op::Mkdir,
-            side: Side::Local,
-            path: shown(path),
-        }),
-        Err(_) => match tokio::fs::create_dir(path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(local(Op::Mkdir, path, e)),
-        },
-    }
-}
-
 /// Recreates remote symbolic link `remote_path` at `local_path`, replacing a
 /// file or link already there.
 async fn pull_symlink(
@@ -368,21 +302,7 @@ async fn pull_symlink(
         .read_link(remote_path)
         .await
         .map_err(|e| remote(Op::ReadLink, remote_path, e))?;
-    match tokio::fs::symlink_metadata(local_path).await {
-        Ok(md) if md.is_dir() => {
-            return Err(SftpError::DirectoryInTheWay {
-                side: Side::Local,
-                path: shown(local_path),
-            })
-        }
-        Ok(_) => tokio::fs::remove_file(local_path)
-            .await
-            .map_err(|e| local(Op::Remove, local_path, e))?,
-        Err(_) => {}
-    }
-    tokio::fs::symlink(&target, local_path)
-        .await
-        .map_err(|e| local(Op::Symlink, local_path, e))
+    make_symlink(target, local_path).await
 }
 
 /// The name a source gets inside a destination directory: its last
