@@ -30,6 +30,7 @@ pub struct Pull {
     local: PathBuf,
     options: TransferOptions,
     label: Option<String>,
+    timeout: Option<std::time::Duration>,
 }
 
 impl Pull {
@@ -44,6 +45,7 @@ impl Pull {
             local: local.into(),
             options: TransferOptions::default(),
             label: None,
+            timeout: None,
         }
     }
 }
@@ -65,6 +67,7 @@ impl SshCommand for Pull {
         run_transfer(
             ctx,
             self,
+            self.timeout,
             || async {
                 let sources: Vec<PathBuf> = self.remote.iter().map(|p| expand_home(p)).collect();
                 copy_local(&sources, &self.local, &self.options).await

@@ -30,6 +30,7 @@ pub struct Push {
     remote: String,
     options: TransferOptions,
     label: Option<String>,
+    timeout: Option<std::time::Duration>,
 }
 
 impl Push {
@@ -44,6 +45,7 @@ impl Push {
             remote: remote.into(),
             options: TransferOptions::default(),
             label: None,
+            timeout: None,
         }
     }
 }
@@ -62,6 +64,7 @@ impl SshCommand for Push {
         run_transfer(
             ctx,
             self,
+            self.timeout,
             || async { copy_local(&self.local, &expand_home(&self.remote), &self.options).await },
             |sftp| async move { push(&sftp, &self.local, &self.remote, &self.options).await },
         )

@@ -22,7 +22,7 @@ pub(crate) fn paths_label(paths: &[String]) -> String {
     }
 }
 
-/// Builder methods shared by `Push` and `Pull` (fields `options` and `label`).
+/// Builder methods shared by `Push` and `Pull` (fields `options`, `label`, `timeout`).
 macro_rules! transfer_builders {
     ($t:ty) => {
         impl $t {
@@ -36,6 +36,13 @@ macro_rules! transfer_builders {
                 self.label = Some(label.into());
                 self
             }
+            /// Stops the transfer after `timeout` (overrides the job's command
+            /// timeout) with [`SshError::CommandTimeout`](crate::SshError::CommandTimeout);
+            /// the file being copied is then left partial.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.timeout = Some(timeout);
+                self
+            }
         }
     };
 }
@@ -47,6 +54,7 @@ pub(crate) use transfer_builders;
 pub(crate) async fn run_transfer<L, LF, R, RF>(
     ctx: &CommandContext<'_>,
     command: &impl SshCommand,
+    timeout: Option<std::time::Duration>,
     local: L,
     remote: R,
 ) -> Result<CommandOutput, SshError>
@@ -58,12 +66,24 @@ where
 {
     let start = Instant::now();
     let label = command.label();
-    if let Node::Local(_) = ctx.node() {
-        local().await.map_err(|e| ctx.transfer(&label, e))?;
-    } else {
-        let sftp = ctx.sftp(&label).await?;
-        remote(sftp).await.map_err(|e| ctx.transfer(&label, e))?;
-    }
+    let transfer = async {
+        if let Node::Local(_) = ctx.node() {
+            local().await.map_err(|e| ctx.transfer(&label, e))
+        } else {
+            let sftp = ctx.sftp(&label).await?;
+            remote(sftp).await.map_err(|e| ctx.transfer(&label, e))
+        }
+    };
+    match timeout.or(ctx.default_timeout()) {
+        None => transfer.await?,
+        Some(after) => tokio::time::timeout(after, transfer).await.map_err(|_| {
+            SshError::CommandTimeout {
+                host: ctx.host().to_string(),
+                command: label.clone(),
+                after,
+            }
+        })??,
+    };
     Ok(CommandOutput {
         command: label,
         status: ExitStatus::Code(0),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use asyncjobs_ssh::{CommandContext, Pull, Push, Run, RunScript, SshCommand, SshError};
+use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand};
 
 use crate::args::RunOpts;
 
@@ -87,24 +87,27 @@ fn check_local(path: &Path, what: &str) -> Result<(), String> {
 impl Step {
     /// The command for the host labelled `label`, with `timeout` if any.
     pub fn command(&self, label: &str, timeout: Option<Duration>) -> Arc<dyn SshCommand> {
-        let cmd: Arc<dyn SshCommand> = match self {
-            Step::Push { local, remote } => Arc::new(Push::new(local.clone(), remote.clone())),
-            Step::Run(line) => Arc::new(Run::new(line.clone())),
-            Step::Script { path, args } => {
+        match (self, timeout) {
+            (Step::Push { local, remote }, t) => {
+                let p = Push::new(local.clone(), remote.clone());
+                Arc::new(match t {
+                    Some(t) => p.timeout(t),
+                    None => p,
+                })
+            }
+            (Step::Pull { remote, into }, t) => {
+                let p = Pull::new(remote.clone(), host_dir(into, label));
+                Arc::new(match t {
+                    Some(t) => p.timeout(t),
+                    None => p,
+                })
+            }
+            // shell commands get the job's timeout from the library
+            (Step::Run(line), _) => Arc::new(Run::new(line.clone())),
+            (Step::Script { path, args }, _) => {
                 let s = RunScript::new(path.clone());
                 Arc::new(if args.is_empty() { s } else { s.raw_arg(args) })
             }
-            Step::Pull { remote, into } => {
-                Arc::new(Pull::new(remote.clone(), host_dir(into, label)))
-            }
-        };
-        match (self, timeout) {
-            // shell commands get the job's timeout from the library; transfers get it here
-            (Step::Push { .. } | Step::Pull { .. }, Some(t)) => Arc::new(Timed {
-                inner: cmd,
-                timeout: t,
-            }),
-            _ => cmd,
         }
     }
 
@@ -130,32 +133,6 @@ fn host_dir(into: &Path, label: &str) -> PathBuf {
     let mut s = into.join(label.replace('/', "_")).into_os_string();
     s.push("/");
     PathBuf::from(s)
-}
-
-/// A transfer with a timeout (the library applies the job's timeout to shell commands only).
-struct Timed {
-    inner: Arc<dyn SshCommand>,
-    timeout: Duration,
-}
-
-#[asyncjobs_core::async_trait]
-impl SshCommand for Timed {
-    fn label(&self) -> String {
-        self.inner.label()
-    }
-    async fn run(
-        &self,
-        ctx: &CommandContext<'_>,
-    ) -> Result<asyncjobs_ssh::CommandOutput, SshError> {
-        match tokio::time::timeout(self.timeout, self.inner.run(ctx)).await {
-            Ok(r) => r,
-            Err(_) => Err(SshError::CommandTimeout {
-                host: ctx.host().to_string(),
-                command: self.inner.label(),
-                after: self.timeout,
-            }),
-        }
-    }
 }
 
 #[cfg(test)]
