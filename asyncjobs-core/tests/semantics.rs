@@ -542,3 +542,22 @@ async fn a_change_after_check_is_checked_again_at_run() {
         Err(SchedulerError::Cycle { .. })
     ));
 }
+
+#[test]
+fn schedulers_and_handles_can_move_across_threads() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<Scheduler>();
+    send_sync::<asyncjobs_core::JobHandle<String>>();
+    send_sync::<JobError>();
+    send_sync::<SchedulerError>();
+}
+
+#[tokio::test]
+async fn a_scheduler_runs_in_a_spawned_task() {
+    let mut s = Scheduler::new();
+    let h = s.add(Job::ok(async { 5 }));
+    let ok = tokio::spawn(async move { s.co_run().await }).await.unwrap();
+    assert!(ok.unwrap());
+    assert_eq!(h.result(), Some(&5));
+}
