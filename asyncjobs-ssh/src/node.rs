@@ -509,17 +509,7 @@ impl SshNode {
     /// until the server side is gone (bounded). Idempotent; a later use reconnects.
     pub fn close(&self) -> BoxFuture<'_, ()> {
         async move {
-            let deps: Vec<SshNode> = {
-                let deps = self
-                    .inner
-                    .dependents
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                deps.iter()
-                    .filter_map(Weak::upgrade)
-                    .map(|inner| SshNode { inner })
-                    .collect()
-            };
+            let deps = self.live_dependents();
             join_all(deps.iter().map(SshNode::close)).await;
             let mut slot = self.inner.slot.lock().await;
             if let Some(conn) = slot.take() {
@@ -575,18 +565,20 @@ impl SshNode {
         if self.inner.kept.load(Ordering::SeqCst) > 0 {
             return true;
         }
-        let deps: Vec<SshNode> = {
-            let deps = self
-                .inner
-                .dependents
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            deps.iter()
-                .filter_map(Weak::upgrade)
-                .map(|inner| SshNode { inner })
-                .collect()
-        };
-        deps.iter().any(SshNode::is_kept)
+        self.live_dependents().iter().any(SshNode::is_kept)
+    }
+
+    /// The nodes connected through this one that still exist.
+    fn live_dependents(&self) -> Vec<SshNode> {
+        let deps = self
+            .inner
+            .dependents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        deps.iter()
+            .filter_map(Weak::upgrade)
+            .map(|inner| SshNode { inner })
+            .collect()
     }
 }
 
