@@ -26,18 +26,30 @@ pub struct Fail {
     pub code: u8,
 }
 
-fn usage(message: impl ToString) -> Fail {
-    Fail {
-        message: message.to_string(),
-        code: exit::USAGE,
+impl Fail {
+    /// A usage error (bad argument, target or file): nothing ran.
+    pub fn usage(message: impl ToString) -> Fail {
+        Fail {
+            message: message.to_string(),
+            code: exit::USAGE,
+        }
+    }
+
+    /// A local error (output not writable, too few file descriptors).
+    pub fn local(message: impl ToString) -> Fail {
+        Fail {
+            message: message.to_string(),
+            code: exit::LOCAL,
+        }
     }
 }
 
+fn usage(message: impl ToString) -> Fail {
+    Fail::usage(message)
+}
+
 fn local(message: impl ToString) -> Fail {
-    Fail {
-        message: message.to_string(),
-        code: exit::LOCAL,
-    }
+    Fail::local(message)
 }
 
 /// The targets given (words and `-t` sources) and the excludes.

@@ -66,20 +66,6 @@ impl fmt::Display for ScenarioError {
     }
 }
 
-fn usage(message: impl ToString) -> Fail {
-    Fail {
-        message: message.to_string(),
-        code: exit::USAGE,
-    }
-}
-
-fn local(message: impl ToString) -> Fail {
-    Fail {
-        message: message.to_string(),
-        code: exit::LOCAL,
-    }
-}
-
 fn is_yaml(file: &Path) -> bool {
     matches!(
         file.extension().and_then(|e| e.to_str()),
@@ -105,11 +91,11 @@ pub fn load(file: &Path) -> Result<Plan, ScenarioError> {
 }
 
 fn build(file: &Path, connect: &ConnectOpts) -> Result<Scheduler, Fail> {
-    let plan = load(file).map_err(usage)?;
-    let resolver = Resolver::new(connect).map_err(usage)?;
+    let plan = load(file).map_err(Fail::usage)?;
+    let resolver = Resolver::new(connect).map_err(Fail::usage)?;
     let formatter: Arc<dyn Formatter> = Arc::new(HostFormatter::new().verbose(connect.verbose > 0));
     let s = build::scheduler(&plan, &resolver, formatter)
-        .map_err(|e| usage(format!("{}: {e}", file.display())))?;
+        .map_err(|e| Fail::usage(format!("{}: {e}", file.display())))?;
     Ok(s)
 }
 
@@ -121,7 +107,7 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(local)?;
+        .map_err(Fail::local)?;
     let outcome = rt.block_on(async {
         let outcome = tokio::select! {
             r = s.co_run() => r.map_err(|e| e.to_string()),
@@ -138,11 +124,11 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         _ => s.debrief_text(&opts),
     };
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(local)?;
-    out.flush().map_err(local)?;
+    out.write_all(text.as_bytes()).map_err(Fail::local)?;
+    out.flush().map_err(Fail::local)?;
     if let Some(path) = &r.dot {
         let msg = asyncjobs_graph::export_as_dotfile_with(&s, path, &DotOptions::outcomes())
-            .map_err(local)?;
+            .map_err(Fail::local)?;
         eprintln!("ajssh: {msg}");
     }
     match outcome {
@@ -165,20 +151,20 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
 /// `scenario dot`: writes the graph (no connection is made).
 pub fn dot(d: &ScenarioDot) -> Result<u8, Fail> {
     let s = build(&d.file, &ConnectOpts::default())?;
-    let text = asyncjobs_graph::dot_format(&s).map_err(usage)?;
+    let text = asyncjobs_graph::dot_format(&s).map_err(Fail::usage)?;
     match d.output.as_deref() {
         Some(p) if p == Path::new("-") => {
             std::io::stdout()
                 .lock()
                 .write_all(text.as_bytes())
-                .map_err(local)?;
+                .map_err(Fail::local)?;
         }
         other => {
             let path = other
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| d.file.with_extension("dot"));
             std::fs::write(&path, text)
-                .map_err(|e| local(format!("cannot write {}: {e}", path.display())))?;
+                .map_err(|e| Fail::local(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("ajssh: (over)wrote {}", path.display());
         }
     }
@@ -190,7 +176,7 @@ pub fn check(c: &ScenarioCheck) -> Result<u8, Fail> {
     let s = build(&c.file, &ConnectOpts::default())?;
     let text = s
         .dry_run()
-        .map_err(|e| usage(format!("{}: {e}", c.file.display())))?;
+        .map_err(|e| Fail::usage(format!("{}: {e}", c.file.display())))?;
     print!("{text}");
     Ok(exit::OK)
 }
