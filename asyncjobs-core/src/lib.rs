@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod feedback;
 mod graph;
 mod handle;
 mod job;

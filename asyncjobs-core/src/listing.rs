@@ -109,7 +109,7 @@ pub(crate) fn format_secs(d: Duration) -> String {
     format!("{}", d.as_secs_f64())
 }
 
-fn id_width(total: usize) -> usize {
+pub(crate) fn id_width(total: usize) -> usize {
     if total <= 9 {
         1
     } else {
@@ -126,17 +126,29 @@ fn ids(list: &[usize], w: usize) -> String {
 
 /// `<Kind `label`>` then the result or error, as the reference shows them.
 fn main_and_result(j: &JobView) -> String {
-    let mut s = format!("<{} `{}`>", j.kind, j.label);
-    if let Some(e) = &j.error {
-        let tag = if j.critical {
-            "CRIT. EXC."
-        } else {
-            "exception"
-        };
+    let result = if j.state == JobState::Done {
+        j.result.as_deref()
+    } else {
+        None
+    };
+    job_text(&j.kind, &j.label, j.critical, j.error.as_ref(), result)
+}
+
+/// `<Kind `label`>` then `!! exception => Kind:message!!` or `[[ -> result]]`.
+pub(crate) fn job_text(
+    kind: &str,
+    label: &str,
+    critical: bool,
+    error: Option<&crate::JobError>,
+    result: Option<&str>,
+) -> String {
+    let mut s = format!("<{kind} `{label}`>");
+    if let Some(e) = error {
+        let tag = if critical { "CRIT. EXC." } else { "exception" };
         // one line per job: a multi-line message is folded
         let msg = e.to_string().replace('\n', " ");
         let _ = write!(s, "!! {tag} => {}:{msg}!!", e.kind());
-    } else if let (JobState::Done, Some(r)) = (j.state, &j.result) {
+    } else if let Some(r) = result {
         let _ = write!(s, "[[ -> {r}]]");
     }
     s

@@ -12,6 +12,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{JobError, SchedulerError};
+use crate::feedback::Feedback;
 use crate::graph::Plan;
 use crate::handle::{Cell, JobState};
 use crate::job::{Body, RunFuture, Status};
@@ -51,6 +52,7 @@ struct Run<'a> {
     remaining: usize,
     deadline: Option<Pin<Box<Sleep>>>,
     end: Option<End>,
+    feedback: Option<Feedback<'a>>,
 }
 
 impl Drop for Run<'_> {
@@ -66,6 +68,9 @@ impl Drop for Run<'_> {
 
 impl Run<'_> {
     fn start(&mut self, i: u32, cx: &mut Context<'_>) {
+        if let Some(fb) = &mut self.feedback {
+            fb.job("STARTING", i, &self.records[i as usize]);
+        }
         let record = &mut self.records[i as usize];
         record.cell.set_state(JobState::Running);
         self.in_flight += 1;
@@ -85,6 +90,9 @@ impl Run<'_> {
         let record = &self.records[i as usize];
         record.cell.set_state(JobState::Done);
         self.in_flight -= 1;
+        if let Some(fb) = &mut self.feedback {
+            fb.job(if status.is_err() { "RAISED" } else { "DONE" }, i, record);
+        }
         if let Err(e) = status {
             if record.critical {
                 self.end = Some(End::Critical(i, e));
@@ -273,6 +281,29 @@ impl Scheduler {
         let deadline = self
             .timeout
             .map(|t| Box::pin(tokio::time::sleep_until(Instant::now() + t)));
+        let label = self.get_label();
+        // listing ids, only for a verbose run (they cost a sort)
+        let ids = match self.feedback.is_some().then(|| self.snapshot()) {
+            Some(Ok(snap)) => {
+                let order = self.listing_order().unwrap_or_default();
+                let mut ids = vec![0; self.records.len()];
+                for (k, &i) in order.iter().enumerate() {
+                    ids[i as usize] = snap.jobs[k].id;
+                }
+                Some((ids, crate::listing::id_width(snap.total())))
+            }
+            _ => None,
+        };
+        let feedback = match (self.feedback.as_deref_mut(), ids) {
+            (Some(out), Some((ids, width))) => Some(Feedback {
+                out,
+                ids,
+                width,
+                watch: crate::Watch::new(),
+            }),
+            _ => None,
+        };
+        let timeout = self.timeout;
         let mut run = Run {
             records: &mut self.records,
             plan,
@@ -283,7 +314,32 @@ impl Scheduler {
             remaining,
             deadline,
             end: None,
+            feedback,
         };
-        poll_fn(|cx| run.poll(cx)).await
+        let end = poll_fn(|cx| run.poll(cx)).await;
+        let cancelled = run.running.len();
+        if let Some(fb) = &mut run.feedback {
+            let what = match &end {
+                End::Fine if cancelled > 0 => {
+                    format!("FINE, cancelling {cancelled} forever job(s)")
+                }
+                End::Fine => "FINE".to_string(),
+                End::TimedOut => format!(
+                    "TIMED OUT after {}s, cancelling {cancelled} running job(s)",
+                    crate::listing::format_secs(timeout.unwrap_or_default())
+                ),
+                End::Critical(i, _) => format!(
+                    "critical job {} raised an exception, cancelling {cancelled} running job(s)",
+                    fb.ids.get(*i as usize).copied().unwrap_or_default()
+                ),
+            };
+            let event = if matches!(end, End::Fine) {
+                "FINISHED"
+            } else {
+                "ABORTING"
+            };
+            fb.scheduler(event, &format!("scheduler `{label}`: {what}"));
+        }
+        end
     }
 }

@@ -187,6 +187,8 @@ pub struct Scheduler {
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) outcome: Outcome,
     pub(crate) shut_down: bool,
+    /// Where the live feed of a verbose run goes.
+    pub(crate) feedback: Option<Box<dyn std::io::Write + Send>>,
 }
 
 impl Default for Scheduler {
@@ -219,6 +221,7 @@ impl Scheduler {
             shutdown_timeout: Some(Duration::from_secs(1)),
             outcome: Outcome::NotRun,
             shut_down: false,
+            feedback: None,
         }
     }
 
@@ -263,6 +266,30 @@ impl Scheduler {
     /// At most this many jobs run at once; 0 means no limit.
     pub fn jobs_window(mut self, window: usize) -> Self {
         self.jobs_window = window;
+        self
+    }
+
+    /// Prints a live feed of the run on stderr, as asynciojobs' verbose mode: a
+    /// line as each job starts, finishes or fails, and one when the run ends,
+    /// with the time elapsed and the job's listing id.
+    ///
+    /// ```text
+    /// 000.000 STARTING 1 <Job `b1`>
+    /// 000.100 DONE     1 <Job `b1`>[[ -> 100.0]]
+    /// 000.300 FINISHED scheduler `sb`: FINE
+    /// ```
+    pub fn verbose(mut self, on: bool) -> Self {
+        self.feedback = if on {
+            Some(Box::new(std::io::stderr()))
+        } else {
+            None
+        };
+        self
+    }
+
+    /// The feed of [`verbose`](Self::verbose), written into `out` instead of stderr.
+    pub fn feedback_to(mut self, out: impl std::io::Write + Send + 'static) -> Self {
+        self.feedback = Some(Box::new(out));
         self
     }
 

@@ -433,3 +433,56 @@ async fn debrief_shows_why_listing_and_errors() {
          CRITICAL 2 <Job `loud`>: Error: boom after 0.2s\n"
     );
 }
+
+/// A `Write` whose bytes the test can read afterwards.
+#[derive(Clone, Default)]
+struct Feed(Arc<Mutex<Vec<u8>>>);
+impl std::io::Write for Feed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn verbose_run_feeds_starts_ends_and_the_outcome() {
+    let t = Trace::new();
+    let feed = Feed::default();
+    let mut sb = Scheduler::new().label("sb").feedback_to(feed.clone());
+    let b1 = sb.add(Job::ok(t.in_out("b1", 0.1)).label("b1"));
+    sb.add(Job::ok(t.in_out("b2", 0.2)).label("b2").requires(&b1));
+    sb.add(Job::new(boom(0.05)).label("boom").critical(false));
+    assert!(sb.co_run().await.unwrap());
+    let text = String::from_utf8(feed.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text,
+        "000.000 STARTING 1 <Job `b1`>\n\
+         000.000 STARTING 3 <Job `boom`>\n\
+         000.050 RAISED   3 <Job `boom`>!! exception => Error:boom after 0.05s!!\n\
+         000.100 DONE     1 <Job `b1`>[[ -> 100.0]]\n\
+         000.100 STARTING 2 <Job `b2`>\n\
+         000.300 DONE     2 <Job `b2`>[[ -> 200.0]]\n\
+         000.300 FINISHED scheduler `sb`: FINE\n"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn verbose_run_says_why_it_aborts() {
+    let feed = Feed::default();
+    let mut sd = Scheduler::new()
+        .label("sd")
+        .critical(false)
+        .timeout(Duration::from_millis(250))
+        .feedback_to(feed.clone());
+    sd.add(Job::ok(async { sleep(Duration::from_secs(10)).await }).label("slow"));
+    assert!(!sd.co_run().await.unwrap());
+    let text = String::from_utf8(feed.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text,
+        "000.000 STARTING 1 <Job `slow`>\n\
+         000.250 ABORTING scheduler `sd`: TIMED OUT after 0.25s, cancelling 1 running job(s)\n"
+    );
+}
