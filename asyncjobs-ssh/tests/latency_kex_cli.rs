@@ -17,16 +17,6 @@ fn verbose_testbed() -> Testbed {
     .unwrap_or_else(|e| panic!("cannot start the loopback sshd testbed: {e}"))
 }
 
-/// The algorithms sshd negotiated, one per connection, in log order.
-fn negotiated(bed: &Testbed) -> Vec<String> {
-    bed.sshd_log()
-        .lines()
-        .filter_map(|l| l.split("kex: algorithm: ").nth(1))
-        // `kex: algorithm: NAME [preauth]`
-        .filter_map(|a| a.split_whitespace().next().map(str::to_string))
-        .collect()
-}
-
 #[test]
 fn kex_option_puts_ecdh_nistp256_first() {
     let bed = verbose_testbed();
@@ -36,7 +26,7 @@ fn kex_option_puts_ecdh_nistp256_first() {
         .args(["--", "echo ok"]));
     assert_eq!(r.code, 0, "{r:?}\n{}", bed.sshd_log());
     assert!(r.stdout.ends_with(":ok\n"), "{r:?}");
-    assert_eq!(negotiated(&bed), ["ecdh-sha2-nistp256"]);
+    assert_eq!(bed.negotiated_kex(), ["ecdh-sha2-nistp256"]);
 }
 
 #[test]
@@ -64,12 +54,12 @@ fn config_kex_algorithms_apply_and_the_option_beats_them() {
     };
     let r = run(with_config().args(["web", "--", "true"]));
     assert_eq!(r.code, 0, "{r:?}\n{}", bed.sshd_log());
-    assert_eq!(negotiated(&bed), ["ecdh-sha2-nistp384"]);
+    assert_eq!(bed.negotiated_kex(), ["ecdh-sha2-nistp384"]);
 
     let r = run(with_config().args(["--kex", "curve25519-sha256", "web", "--", "true"]));
     assert_eq!(r.code, 0, "{r:?}\n{}", bed.sshd_log());
     assert_eq!(
-        negotiated(&bed),
+        bed.negotiated_kex(),
         ["ecdh-sha2-nistp384", "curve25519-sha256"]
     );
 }

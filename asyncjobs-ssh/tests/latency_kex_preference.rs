@@ -21,16 +21,6 @@ fn verbose_testbed(hosts: usize) -> Testbed {
     .unwrap_or_else(|e| panic!("cannot start the loopback sshd testbed: {e}"))
 }
 
-/// The algorithms sshd negotiated, one per key exchange, in log order.
-fn negotiated(bed: &Testbed) -> Vec<String> {
-    bed.sshd_log()
-        .lines()
-        .filter_map(|l| l.split("kex: algorithm: ").nth(1))
-        // `kex: algorithm: NAME [preauth]`
-        .filter_map(|a| a.split_whitespace().next().map(str::to_string))
-        .collect()
-}
-
 /// Runs `true` on `node` in a scheduler, then closes it; panics with the logs on failure.
 fn run_true(bed: &Testbed, node: &SshNode, out: &Output) {
     let mut s = Scheduler::new();
@@ -63,7 +53,7 @@ fn preferred_ecdh_nistp256_is_negotiated_and_the_command_runs() {
     );
     run_true(&bed, &node, &out);
     assert_eq!(
-        negotiated(&bed),
+        bed.negotiated_kex(),
         ["ecdh-sha2-nistp256"],
         "{}",
         bed.sshd_log()
@@ -77,7 +67,7 @@ fn default_key_exchange_is_the_x25519_family() {
     let node = node_builder(&bed, &bed.hosts()[0], &out).build();
     assert_eq!(node.kex_algorithms(), None);
     run_true(&bed, &node, &out);
-    let kex = negotiated(&bed);
+    let kex = bed.negotiated_kex();
     assert_eq!(kex.len(), 1, "{}", bed.sshd_log());
     assert!(
         ["mlkem768x25519-sha256", "curve25519-sha256"].contains(&kex[0].as_str()),
@@ -97,7 +87,7 @@ fn each_node_of_a_gateway_chain_uses_its_own_preference() {
         .gateway(&gw)
         .build();
     run_true(&bed, &behind, &out);
-    let mut kex = negotiated(&bed);
+    let mut kex = bed.negotiated_kex();
     kex.sort();
     assert_eq!(
         kex,

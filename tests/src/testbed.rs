@@ -287,6 +287,18 @@ impl Testbed {
     pub fn sshd_log(&self) -> String {
         farm::logs(&self.sshds)
     }
+
+    /// The key exchange algorithms the servers negotiated, one per key exchange,
+    /// in log order. Needs `LogLevel DEBUG1` in `extra_sshd_config` (sshd then
+    /// logs `kex: algorithm: NAME`); empty otherwise.
+    pub fn negotiated_kex(&self) -> Vec<String> {
+        self.sshd_log()
+            .lines()
+            .filter_map(|l| l.split("kex: algorithm: ").nth(1))
+            // `kex: algorithm: NAME [preauth]`
+            .filter_map(|a| a.split_whitespace().next().map(str::to_string))
+            .collect()
+    }
 }
 
 impl Drop for Testbed {
