@@ -17,6 +17,8 @@ use crate::Watch;
 /// Where the feed goes, and the listing ids of the jobs.
 pub(crate) struct Feedback<'a> {
     pub out: &'a mut (dyn Write + Send),
+    /// The scheduler's label.
+    pub label: String,
     /// Listing id of each job, by index.
     pub ids: Vec<usize>,
     pub width: usize,

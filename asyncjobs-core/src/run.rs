@@ -281,22 +281,15 @@ impl Scheduler {
         let deadline = self
             .timeout
             .map(|t| Box::pin(tokio::time::sleep_until(Instant::now() + t)));
-        let label = self.get_label();
-        // listing ids, only for a verbose run (they cost a sort)
-        let ids = match self.feedback.is_some().then(|| self.snapshot()) {
-            Some(Ok(snap)) => {
-                let order = self.listing_order().unwrap_or_default();
-                let mut ids = vec![0; self.records.len()];
-                for (k, &i) in order.iter().enumerate() {
-                    ids[i as usize] = snap.jobs[k].id;
-                }
-                Some((ids, crate::listing::id_width(snap.total())))
-            }
+        // label and listing ids, only for a verbose run (the ids cost a sort)
+        let verbose = match self.feedback.is_some().then(|| self.listing_ids()) {
+            Some(Ok(ids)) => Some((self.get_label(), ids)),
             _ => None,
         };
-        let feedback = match (self.feedback.as_deref_mut(), ids) {
-            (Some(out), Some((ids, width))) => Some(Feedback {
+        let feedback = match (self.feedback.as_deref_mut(), verbose) {
+            (Some(out), Some((label, (ids, width)))) => Some(Feedback {
                 out,
+                label,
                 ids,
                 width,
                 watch: crate::Watch::new(),
@@ -338,7 +331,8 @@ impl Scheduler {
             } else {
                 "ABORTING"
             };
-            fb.scheduler(event, &format!("scheduler `{label}`: {what}"));
+            let message = format!("scheduler `{}`: {what}", fb.label);
+            fb.scheduler(event, &message);
         }
         end
     }

@@ -50,6 +50,16 @@ impl Record {
             Body::Abstract(j) => j.kind(),
         }
     }
+    /// Number of jobs inside this job when it is a nested scheduler, at any depth.
+    pub fn nested_size(&self) -> usize {
+        let Some(slot) = self.body.nested() else {
+            return 0;
+        };
+        slot.lock().get().map_or(0, |inner| {
+            inner.records.iter().map(|r| 1 + r.nested_size()).sum()
+        })
+    }
+
     /// The result as listings show it (the job kind may format it).
     pub fn result_text(&self) -> Option<String> {
         match &self.body {

@@ -124,6 +124,18 @@ impl Scheduler {
         self.snapshot_from(&mut next)
     }
 
+    /// The listing id of each job of this level, by index, and the id width,
+    /// as the snapshot numbers them, without building the views.
+    pub(crate) fn listing_ids(&self) -> Result<(Vec<usize>, usize), SchedulerError> {
+        let mut ids = vec![0; self.records.len()];
+        let mut next = 1;
+        for i in self.listing_order()? {
+            ids[i as usize] = next;
+            next += 1 + self.records[i as usize].nested_size();
+        }
+        Ok((ids, crate::listing::id_width(next - 1)))
+    }
+
     fn snapshot_from(&self, next: &mut usize) -> Result<Snapshot, SchedulerError> {
         let order = self.listing_order()?;
         let mut ids = vec![0usize; self.records.len()];

@@ -486,3 +486,18 @@ async fn verbose_run_says_why_it_aborts() {
          000.250 ABORTING scheduler `sd`: TIMED OUT after 0.25s, cancelling 1 running job(s)\n"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn verbose_ids_are_the_listing_ids_nested_schedulers_included() {
+    let (main, _t) = nested_example();
+    let feed = Feed::default();
+    let mut main = main.feedback_to(feed.clone());
+    assert!(main.co_run().await.unwrap());
+    let text = String::from_utf8(feed.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains(" STARTING 1 <Job `main-start`>\n"), "{text}");
+    assert!(
+        text.contains(" STARTING 2 <Scheduler `critical nested`>\n"),
+        "{text}"
+    );
+    assert!(text.contains(" STARTING 7 <Job `main-end`>\n"), "{text}");
+}
