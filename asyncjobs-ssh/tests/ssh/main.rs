@@ -23,6 +23,7 @@ mod latency_kex_preference;
 mod local_node;
 mod local_push_pull;
 mod one_node_runs_hostname;
+mod other_servers;
 mod push_pull_in_jobs;
 mod scripts_run_with_args;
 mod service_systemd;
