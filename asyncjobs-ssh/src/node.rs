@@ -205,13 +205,9 @@ impl SshNodeBuilder {
     pub fn build(self) -> SshNode {
         let mut cfg = self.cfg;
         cfg.custom_display = self.display.is_some();
-        cfg.display = self.display.unwrap_or_else(|| {
-            if cfg.port == 22 {
-                cfg.hostname.clone()
-            } else {
-                format!("{}:{}", cfg.hostname, cfg.port)
-            }
-        });
+        cfg.display = self
+            .display
+            .unwrap_or_else(|| host_port(&cfg.hostname, cfg.port));
         cfg.known_hosts = Arc::new(if self.known_hosts.is_empty() {
             default_known_hosts_files()
         } else {
@@ -612,22 +608,53 @@ impl SshNode {
     }
 }
 
+/// `host` on port 22, else `host:port`, an IPv6 address then bracketed
+/// (`[::1]:2222`) so the port cannot be read as part of it.
+fn host_port(host: &str, port: u16) -> String {
+    match (port, host.contains(':')) {
+        (22, _) => host.to_string(),
+        (_, true) => format!("[{host}]:{port}"),
+        (_, false) => format!("{host}:{port}"),
+    }
+}
+
 impl fmt::Display for SshNode {
-    /// `user@host` (with `:port` when not 22), prefixed by `gateway->` for each gateway.
+    /// `user@host` (with `:port` when not 22, an IPv6 address then in brackets:
+    /// `user@[::1]:2222`), prefixed by `gateway->` for each gateway.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(gw) = self.gateway() {
             write!(f, "{gw}->")?;
         }
-        write!(f, "{}@{}", self.user(), self.hostname())?;
-        if self.port() != 22 {
-            write!(f, ":{}", self.port())?;
-        }
-        Ok(())
+        write!(
+            f,
+            "{}@{}",
+            self.user(),
+            host_port(self.hostname(), self.port())
+        )
     }
 }
 
 impl fmt::Debug for SshNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SshNode({self}, {:?})", self.inner.cfg.auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_names_are_bracketed_when_a_port_follows() {
+        let gw = SshNode::builder("::1").port(2222).user("u").build();
+        assert_eq!(gw.display_name(), "[::1]:2222");
+        assert_eq!(gw.target(), "[::1]:2222");
+        assert_eq!(gw.to_string(), "u@[::1]:2222");
+        let n = SshNode::builder("fe80::1").user("r").gateway(&gw).build();
+        assert_eq!(n.display_name(), "fe80::1");
+        assert_eq!(n.to_string(), "u@[::1]:2222->r@fe80::1");
+        let v4 = SshNode::builder("10.0.0.1").port(2022).user("r").build();
+        assert_eq!(v4.display_name(), "10.0.0.1:2022");
+        assert_eq!(v4.to_string(), "r@10.0.0.1:2022");
     }
 }

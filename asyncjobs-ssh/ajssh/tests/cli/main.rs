@@ -7,5 +7,6 @@ mod support;
 
 mod exit_codes;
 mod fanout;
+mod interop;
 mod kex;
 mod scenario;

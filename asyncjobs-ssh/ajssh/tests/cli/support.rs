@@ -40,9 +40,9 @@ pub fn ajssh(bed: &Testbed) -> Command {
     c
 }
 
-/// `ip:port` of a host, as a target.
+/// `ip:port` of a host, as a target (`[::1]:port` for IPv6).
 pub fn target(h: &Host) -> String {
-    format!("{}:{}", h.ip, h.port)
+    h.address()
 }
 
 /// What a run of `ajssh` gave.
