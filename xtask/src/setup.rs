@@ -24,6 +24,24 @@ pub const XAUTH: Need = Need {
     binary: "xauth",
     package: "xauth",
 };
+/// The interop tests' other SSH servers (Dropbear, tinysshd under socat) and
+/// the SFTP server Dropbear runs (paths as the test harness checks them).
+pub const DROPBEAR: Need = Need {
+    binary: "/usr/sbin/dropbear",
+    package: "dropbear-bin",
+};
+pub const SFTP_SERVER: Need = Need {
+    binary: "/usr/lib/sftp-server",
+    package: "openssh-sftp-server",
+};
+pub const TINYSSHD: Need = Need {
+    binary: "/usr/sbin/tinysshd",
+    package: "tinysshd",
+};
+pub const SOCAT: Need = Need {
+    binary: "/usr/bin/socat",
+    package: "socat",
+};
 
 fn present(need: &Need) -> bool {
     if need.binary.starts_with('/') {
@@ -98,7 +116,7 @@ fn run(mut cmd: Command) -> Result<()> {
 /// `cargo xtask test`: installs what the tests need, runs every test of the
 /// workspace, then checks that the demo still does what the README says.
 pub fn test(extra: &[String]) -> Result<()> {
-    ensure(&[SSHD, DOT, XAUTH])?;
+    ensure(&[SSHD, DOT, XAUTH, DROPBEAR, SFTP_SERVER, TINYSSHD, SOCAT])?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-targets"])
         .args(extra);

@@ -360,3 +360,30 @@ fn a_node_behind_a_dropbear_gateway_runs_through_it() {
     assert_eq!(h.result().unwrap().stdout(), "behind\n");
     s.shutdown().unwrap();
 }
+
+#[test]
+fn tinysshd_as_a_gateway_refuses_the_tunnel_and_the_error_says_so() {
+    // tinysshd does no port forwarding (no direct-tcpip channels).
+    let gw_bed = bed(SshServer::Tinysshd, 1);
+    let target_bed = bed(SshServer::Dropbear, 1);
+    let out = Output::new();
+    let gw = node(&gw_bed, &gw_bed.hosts()[0], &out);
+    let target = node_builder(&target_bed, &target_bed.hosts()[0], &out)
+        .gateway(&gw)
+        .build();
+    let err = connect(&target).unwrap_err();
+    match &err {
+        ConnectError::Tunnel {
+            gateway, message, ..
+        } => {
+            assert_eq!(gateway, &gw.to_string());
+            assert!(message.contains("channel open refused"), "{message}");
+        }
+        other => panic!("expected Tunnel, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains(&format!("gateway {gw} could not open a tunnel")),
+        "{err}"
+    );
+}
