@@ -338,3 +338,40 @@ fn concurrent_dropbear_and_tinysshd_testbeds_share_the_home_safely() {
     let keys = std::fs::read_to_string(home.join(".ssh/authorized_keys")).unwrap_or_default();
     assert!(tags.iter().all(|t| !keys.contains(t)), "{keys}");
 }
+
+/// Run by [`an_ipv6_testbed_where_ipv6_is_disabled_fails_saying_so`] inside a
+/// network namespace whose loopback has IPv6 disabled; ignored otherwise.
+#[test]
+#[ignore = "run inside a namespace without IPv6 by the test below"]
+fn ipv6_testbed_in_a_namespace_without_ipv6() {
+    let err = Testbed::start_with(TestbedConfig {
+        ipv6: true,
+        ..TestbedConfig::default()
+    })
+    .expect_err("::1 must be unusable in this namespace");
+    assert!(matches!(err, HarnessError::Ipv6Unavailable { .. }), "{err}");
+    println!("REPORTED: {err}");
+}
+
+#[test]
+fn an_ipv6_testbed_where_ipv6_is_disabled_fails_saying_so() {
+    // A private network namespace (unprivileged too, through a user namespace)
+    // with IPv6 switched off on its loopback, running the test above.
+    let exe = std::env::current_exe().unwrap();
+    let script = format!(
+        "ip link set lo up && echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6 && \
+         exec '{}' --ignored --exact ipv6_testbed_in_a_namespace_without_ipv6 --nocapture",
+        exe.display()
+    );
+    let out = Command::new("unshare")
+        .args(["--net", "--map-root-user", "sh", "-c", &script])
+        .output()
+        .expect("unshare runs (package util-linux)");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("REPORTED: IPv6 loopback [::1] is not usable on this machine")
+            && stdout.contains("disable_ipv6 = 1"),
+        "{stdout}"
+    );
+}
