@@ -109,3 +109,12 @@ fn a_stuck_renderer_is_killed_at_the_time_limit() {
     assert!(matches!(err, GraphError::GraphvizTimeout { .. }), "{err:?}");
     assert!(err.to_string().contains("it was killed"), "{err}");
 }
+
+#[test]
+fn a_time_limit_of_any_duration_is_accepted() {
+    let png = graphviz()
+        .timeout(Duration::MAX)
+        .render("digraph { a -> b }", Format::Png)
+        .unwrap();
+    assert!(png.starts_with(PNG_SIGNATURE));
+}

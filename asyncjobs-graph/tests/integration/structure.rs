@@ -241,3 +241,24 @@ fn a_requirement_across_schedulers_cannot_be_drawn() {
         "{text}"
     );
 }
+
+#[test]
+fn a_graph_label_replaces_the_id_and_label_as_in_the_reference() {
+    let mut s = Scheduler::new();
+    let a = s.add(job("a").graph_label("fetch\nsources"));
+    s.add(job("b").requires(&a).critical(false));
+    let mut sub = Scheduler::new().label("sub").graph_label("the sub");
+    sub.add(job("inner"));
+    s.add(sub.requires(&a));
+    let dot = dot_format(&s).unwrap();
+    assert_has(
+        &dot,
+        &[
+            r#"1 [style="rounded", label="fetch\nsources", shape="box""#,
+            r#"label="2: b""#,
+            r#"label="the sub""#,
+            r#"label="4: inner""#,
+        ],
+    );
+    crate::common::graphviz_svg(&dot);
+}
