@@ -4,7 +4,7 @@
 //! [`Sequence`]), the handles it gives back ([`JobHandle`], [`SchedulerHandle`],
 //! [`SequenceHandle`], [`JobRef`], [`JobState`]), the errors ([`JobError`],
 //! [`SchedulerError`], [`ErrorChain`]), [`Watch`], and what writing a job kind
-//! takes ([`AbstractJob`], [`async_trait`]).
+//! takes ([`AbstractJob`], [`async_trait`](macro@async_trait)).
 //!
 //! ```
 //! use asyncjobs_core::prelude::*;
