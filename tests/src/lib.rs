@@ -21,6 +21,7 @@
 
 mod addr;
 mod config;
+mod delay;
 mod error;
 mod fanout;
 mod host;
@@ -31,6 +32,7 @@ mod testbed;
 mod user;
 
 pub use config::TestbedConfig;
+pub use delay::{Delay, DelayProxy, FlowStats};
 pub use error::HarnessError;
 pub use host::Host;
 pub use keys::PASSPHRASE;
