@@ -21,8 +21,9 @@
 //! what it just received) can only be over-counted if it is read right after a
 //! delivery, which a delay of milliseconds makes rare.
 //!
-//! Every task runs on the proxy's own small runtime, and dropping the proxy
-//! stops them all (closing every relayed connection).
+//! Every task runs on the proxy's own runtime in a thread of its own, and
+//! dropping the proxy stops them all (its port and every relayed connection
+//! are closed when `drop` returns).
 //!
 //! ```
 //! use asyncjobs_tests::{Delay, DelayProxy};
@@ -58,7 +59,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -130,9 +131,38 @@ impl FlowStats {
     }
 }
 
+/// One chunk the proxy read, in the order read: what [`DelayProxy::chunks`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// From the client (true) or from the target (false).
+    pub to_server: bool,
+    /// Its depth (see the module doc).
+    pub depth: u32,
+    /// Its size.
+    pub bytes: usize,
+    /// When it was read, after the connection was accepted.
+    pub at: Duration,
+}
+
+impl std::fmt::Display for Chunk {
+    /// `c->s depth 5, 920 bytes at 101.2 ms`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} depth {}, {} bytes at {:.1} ms",
+            if self.to_server { "c->s" } else { "s->c" },
+            self.depth,
+            self.bytes,
+            self.at.as_secs_f64() * 1e3
+        )
+    }
+}
+
 /// The counters of one connection, shared by its four tasks.
-#[derive(Default)]
 struct Flow {
+    accepted: Instant,
+    /// Every chunk read, for explanations (bounded: see [`MAX_LOGGED`]).
+    log: Mutex<Vec<Chunk>>,
     bytes: [AtomicU64; 2],
     chunks: [AtomicU64; 2],
     /// Depth of the last chunk delivered to the server / to the client.
@@ -145,7 +175,21 @@ struct Flow {
 const TO_SERVER: usize = 0;
 const TO_CLIENT: usize = 1;
 
+/// Chunks logged per connection at most (a bulk transfer is not worth listing).
+const MAX_LOGGED: usize = 10_000;
+
 impl Flow {
+    fn new() -> Flow {
+        Flow {
+            accepted: Instant::now(),
+            log: Mutex::default(),
+            bytes: Default::default(),
+            chunks: Default::default(),
+            delivered: Default::default(),
+            sent: Default::default(),
+        }
+    }
+
     fn stats(&self) -> FlowStats {
         let get = |a: &AtomicU64| a.load(Ordering::SeqCst);
         FlowStats {
@@ -172,8 +216,10 @@ pub struct DelayProxy {
     addr: SocketAddr,
     delay: Delay,
     flows: Arc<Mutex<Vec<Arc<Flow>>>>,
-    /// Owns every task; shut down (all tasks dropped) on drop.
-    runtime: Option<tokio::runtime::Runtime>,
+    /// Dropped to stop the proxy.
+    stop: Option<oneshot::Sender<()>>,
+    /// Runs the proxy's runtime; joined on drop, once every task is dropped.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for DelayProxy {
@@ -213,22 +259,34 @@ impl DelayProxy {
         let listener = std::net::TcpListener::bind(listen)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("delay-proxy")
+        // one thread of its own: the delays stay accurate whatever the test does
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let flows: Arc<Mutex<Vec<Arc<Flow>>>> = Arc::default();
-        let listener = {
-            let _enter = runtime.enter();
-            TcpListener::from_std(listener)?
-        };
-        runtime.spawn(accept_loop(listener, target, delay, Arc::clone(&flows)));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shared = Arc::clone(&flows);
+        let thread = std::thread::Builder::new()
+            .name("delay-proxy".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = accept_loop(listener, target, delay, shared) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // dropping the runtime drops every task, and with them the sockets
+                drop(runtime);
+            })?;
         Ok(DelayProxy {
             addr,
             delay,
             flows,
-            runtime: Some(runtime),
+            stop: Some(stop),
+            thread: Some(thread),
         })
     }
 
@@ -251,14 +309,23 @@ impl DelayProxy {
     pub fn flows(&self) -> Vec<FlowStats> {
         lock(&self.flows).iter().map(|f| f.stats()).collect()
     }
+
+    /// The chunks connection `flow` (index in [`flows`](Self::flows)) carried,
+    /// in the order read (the first 10,000): where each round trip went.
+    pub fn chunks(&self, flow: usize) -> Vec<Chunk> {
+        lock(&self.flows)
+            .get(flow)
+            .map(|f| lock(&f.log).clone())
+            .unwrap_or_default()
+    }
 }
 
 impl Drop for DelayProxy {
     fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            // drops every task (and with them the sockets) without blocking,
-            // so a proxy may be dropped inside an async test too
-            rt.shutdown_background();
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            // brief: the thread only drops its tasks; a panic there was already reported
+            let _ = thread.join();
         }
     }
 }
@@ -279,7 +346,7 @@ async fn accept_loop(
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let flow = Arc::new(Flow::default());
+        let flow = Arc::new(Flow::new());
         lock(&flows).push(Arc::clone(&flow));
         tokio::spawn(relay(client, target, delay, flow));
     }
@@ -360,6 +427,15 @@ async fn read_side(
             flow.sent[dir].fetch_max(d, Ordering::SeqCst);
             flow.bytes[dir].fetch_add(n as u64, Ordering::SeqCst);
             flow.chunks[dir].fetch_add(1, Ordering::SeqCst);
+            let mut log = lock(&flow.log);
+            if log.len() < MAX_LOGGED {
+                log.push(Chunk {
+                    to_server: dir == TO_SERVER,
+                    depth: d,
+                    bytes: n,
+                    at: flow.accepted.elapsed(),
+                });
+            }
             d
         };
         let held = Held {
@@ -454,7 +530,7 @@ mod tests {
     }
 
     /// `k` ping-pongs after the connect: the count follows the message flow.
-    fn ping_pongs(k: usize, handshake: bool) -> FlowStats {
+    fn ping_pongs(k: usize, handshake: bool) -> (FlowStats, Vec<Chunk>) {
         let delay = Delay {
             handshake,
             ..Delay::round_trip(ms(10))
@@ -469,18 +545,24 @@ mod tests {
             assert_eq!(&pong, ping.as_bytes());
         }
         drop(client);
-        proxy.flows()[0]
+        (proxy.flows()[0], proxy.chunks(0))
     }
 
     #[test]
     fn round_trips_are_counted_from_the_message_flow() {
-        let plain = ping_pongs(5, false);
+        let (plain, chunks) = ping_pongs(5, false);
         assert_eq!((plain.client_depth, plain.server_depth), (9, 10));
         assert_eq!(plain.round_trips(), 5.0);
         assert_eq!((plain.chunks_to_server, plain.chunks_to_client), (5, 5));
+        let flow: Vec<(bool, u32, usize)> = chunks
+            .iter()
+            .map(|c| (c.to_server, c.depth, c.bytes))
+            .collect();
+        let expected: Vec<(bool, u32, usize)> = (1..=10).map(|d| (d % 2 == 1, d, 4)).collect();
+        assert_eq!(flow, expected);
         // the emulated TCP handshake is one more round trip before the first byte
-        assert_eq!(ping_pongs(5, true).round_trips(), 6.0);
-        assert_eq!(ping_pongs(1, true).round_trips(), 2.0);
+        assert_eq!(ping_pongs(5, true).0.round_trips(), 6.0);
+        assert_eq!(ping_pongs(1, true).0.round_trips(), 2.0);
     }
 
     #[test]

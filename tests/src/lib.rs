@@ -32,7 +32,7 @@ mod testbed;
 mod user;
 
 pub use config::TestbedConfig;
-pub use delay::{Delay, DelayProxy, FlowStats};
+pub use delay::{Chunk, Delay, DelayProxy, FlowStats};
 pub use error::HarnessError;
 pub use host::Host;
 pub use keys::PASSPHRASE;

@@ -99,7 +99,11 @@ impl Session {
                                 *accepted = true;
                                 if let Some(ref meth) = self.common.auth_method {
                                     let auth_request = AuthRequest::new(meth);
-                                    if enc.write_auth_request(&self.common.auth_user, meth)? {
+                                    if enc.write_auth_request_or_signature(
+                                        &self.common.auth_user,
+                                        meth,
+                                        &mut self.common.buffer,
+                                    )? {
                                         debug!("enc: auth request written");
                                         enc.state = EncryptedState::WaitingAuthRequest(auth_request)
                                     }
@@ -120,6 +124,15 @@ impl Session {
                 EncryptedState::WaitingAuthRequest(ref mut auth_request) => {
                     trace!("waiting auth request, {:?}", buf.first(),);
                     match buf.split_first() {
+                        // [asyncjobs patch] the auth request went out right
+                        // behind the service request: the accept comes now.
+                        Some((&msg::SERVICE_ACCEPT, mut r)) => {
+                            if map_err!(Bytes::decode(&mut r))?.as_ref() != b"ssh-userauth" {
+                                return Err(crate::Error::Inconsistent.into());
+                            }
+                            map_err!(ensure_end(&r))?;
+                            return Ok(());
+                        }
                         Some((&msg::USERAUTH_SUCCESS, r)) => {
                             map_err!(ensure_end(&r))?;
                             debug!("userauth_success");
@@ -1091,10 +1104,7 @@ impl Session {
         if let Some(ref mut enc) = self.common.encrypted {
             is_waiting = match enc.state {
                 EncryptedState::WaitingAuthRequest(_) => true,
-                EncryptedState::WaitingAuthServiceRequest {
-                    accepted,
-                    ref mut sent,
-                } => {
+                EncryptedState::WaitingAuthServiceRequest { ref mut sent, .. } => {
                     debug!("sending ssh-userauth service requset");
                     if !*sent {
                         self.common.packet_writer.write_packet(|w| {
@@ -1104,13 +1114,16 @@ impl Session {
                         })?;
                         *sent = true
                     }
-                    accepted
+                    // [asyncjobs patch] do not wait for SERVICE_ACCEPT: the
+                    // server handles the requests in order (RFC 4253 §10,
+                    // RFC 4252 §5), so the auth request follows at once.
+                    true
                 }
                 EncryptedState::InitCompression | EncryptedState::Authenticated => false,
             };
             debug!("write_auth_request_if_needed: is_waiting = {is_waiting:?}");
             if is_waiting {
-                enc.write_auth_request(user, &meth)?;
+                enc.write_auth_request_or_signature(user, &meth, &mut self.common.buffer)?;
                 let auth_request = AuthRequest::new(&meth);
                 enc.state = EncryptedState::WaitingAuthRequest(auth_request);
             }
@@ -1382,6 +1395,26 @@ mod tests {
 }
 
 impl Encrypted {
+    /// [asyncjobs patch] A private key (or certificate with its key) held in
+    /// memory signs its first request: no probe, no wait for PK_OK (RFC 4252
+    /// §7 allows a signed request directly). Other methods, and keys signed
+    /// elsewhere (an agent, which may ask the user), still probe first.
+    fn write_auth_request_or_signature(
+        &mut self,
+        user: &str,
+        auth_method: &auth::Method,
+        buffer: &mut Vec<u8>,
+    ) -> Result<bool, crate::Error> {
+        match auth_method {
+            auth::Method::PublicKey { .. } | auth::Method::OpenSshCertificate { .. } => {
+                buffer.clear();
+                self.client_send_signature(user, auth_method, buffer)?;
+                Ok(true)
+            }
+            _ => self.write_auth_request(user, auth_method),
+        }
+    }
+
     fn write_auth_request(
         &mut self,
         user: &str,
