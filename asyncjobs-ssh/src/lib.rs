@@ -88,6 +88,7 @@ mod commands;
 mod connection;
 mod context;
 mod error;
+pub mod escape;
 mod exec;
 mod formatter;
 mod job;

@@ -128,15 +128,7 @@ fn scenario_dot(scenario: &Path, out: Option<&Path>) -> Result<PathBuf> {
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args([
-                "run",
-                "--quiet",
-                "-p",
-                "asyncjobs-ssh",
-                "--bin",
-                "ajssh",
-                "--",
-                "scenario",
-                "dot",
+                "run", "--quiet", "-p", "ajssh", "--bin", "ajssh", "--", "scenario", "dot",
             ])
             .arg(scenario)
             .arg("-o")

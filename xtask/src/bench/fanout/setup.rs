@@ -55,19 +55,12 @@ fn any_output(program: &str, args: &[&str]) -> String {
     }
 }
 
-/// `cargo build --release -p asyncjobs-ssh --bin ajssh`; the executable.
+/// `cargo build --release -p ajssh --bin ajssh`; the executable.
 fn build_ajssh(root: &Path) -> Result<PathBuf> {
     eprintln!("building ajssh (release)...");
     let mut cmd = cargo();
     cmd.current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "asyncjobs-ssh",
-            "--bin",
-            "ajssh",
-        ])
+        .args(["build", "--release", "-p", "ajssh", "--bin", "ajssh"])
         .args(["--message-format", "json-render-diagnostics"]);
     let out = match capped::run(cmd, BUILD_CAP).context("cargo build of ajssh")? {
         Capped::Done(out) => out,

@@ -1,0 +1,11 @@
+//! Integration tests of the `ajssh` command, one test binary (ripgrep's
+//! `tests/tests.rs` shape): one module per area, sharing the helpers of
+//! [`support`] and the loopback sshd testbed of `asyncjobs-tests`.
+#![allow(dead_code)]
+
+mod support;
+
+mod exit_codes;
+mod fanout;
+mod kex;
+mod scenario;
