@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::ConnectError;
 use crate::known_hosts::{self, HostKeyPolicy, Verdict};
+use crate::phase::{Phase, PhaseClock};
 use crate::x11::X11Registry;
 
 /// How long `close` waits for the clean-up of cancelled commands, then for the session to end.
@@ -181,6 +182,8 @@ pub(crate) struct Settings {
     pub max_sessions: usize,
     /// Key exchange algorithms to offer (extensions included); `None` for russh's defaults.
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// Reports the key exchange and authentication phases.
+    pub phases: PhaseClock,
 }
 
 /// An open, authenticated SSH connection.
@@ -207,6 +210,7 @@ impl Connection {
         Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
     {
         let target = settings.check.target.clone();
+        let mut phases = settings.phases;
         let mut preferred = russh::Preferred {
             key: settings.check.preferred_key_algorithms().into(),
             ..Default::default()
@@ -237,7 +241,9 @@ impl Connection {
                     message: russh_message(&e),
                 },
             })?;
+        phases.done(Phase::Kex);
         let handle = auth(handle).await?;
+        phases.done(Phase::Auth);
         Ok(Connection {
             handle,
             alive,

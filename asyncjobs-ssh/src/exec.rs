@@ -22,6 +22,7 @@ use crate::error::SshError;
 use crate::formatter::{Formatter, Stream};
 use crate::lines::LineSplitter;
 use crate::output::CommandOutput;
+use crate::phase::{Phase, PhaseClock};
 use crate::status::ExitStatus;
 
 /// Grace between `TERM` and `KILL` for a stopped command.
@@ -200,7 +201,9 @@ pub(crate) async fn run_remote(
         command: label.into(),
         message,
     };
+    let mut phases = PhaseClock::start(opts.formatter.clone(), host);
     let (channel, permit) = conn.open_session().await.map_err(session)?;
+    phases.done(Phase::Channel);
     let (rx, tx) = channel.split();
     let mut running = Running {
         rx: Some(rx),
@@ -253,10 +256,13 @@ pub(crate) async fn run_remote(
         match msg {
             Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
             Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
+            Some(ChannelMsg::Success) => phases.done(Phase::Exec),
             Some(ChannelMsg::ExitStatus { exit_status }) => {
+                phases.done(Phase::Exit);
                 status = Some(ExitStatus::Code(exit_status))
             }
             Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                phases.done(Phase::Exit);
                 status = Some(ExitStatus::Signal(sig_name(&signal_name)))
             }
             Some(ChannelMsg::Failure) if status.is_none() => {

@@ -15,6 +15,7 @@ use crate::error::ConnectError;
 use crate::formatter::{default_formatter, Event, Formatter};
 use crate::kex;
 use crate::known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
+use crate::phase::{Phase, PhaseClock};
 use crate::quickack::QuickAckStream;
 
 /// Default connect timeout (TCP, SSH handshake and authentication together), as apssh's.
@@ -408,6 +409,8 @@ impl SshNode {
     /// Transport, handshake and authentication (without the timeout).
     async fn open(&self) -> Result<Connection, ConnectError> {
         let cfg = &self.inner.cfg;
+        let phases =
+            PhaseClock::start(Some(Arc::clone(&self.inner.formatter)), self.display_name());
         let kex = match &cfg.kex {
             None => None,
             Some(names) => Some(kex::preferred(names).map_err(|source| ConnectError::Kex {
@@ -415,7 +418,7 @@ impl SshNode {
                 source,
             })?),
         };
-        let settings = Settings {
+        let mut settings = Settings {
             check: HostKeyCheck {
                 target: self.target(),
                 name: known_hosts_name(&cfg.hostname, cfg.port),
@@ -425,6 +428,7 @@ impl SshNode {
             keepalive: cfg.keepalive,
             max_sessions: cfg.max_sessions,
             kex,
+            phases,
         };
         let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
         let auth = move |mut handle| async move {
@@ -432,7 +436,11 @@ impl SshNode {
             Ok(handle)
         };
         match &cfg.gateway {
-            None => Connection::handshake(self.tcp().await?, settings, auth).await,
+            None => {
+                let stream = self.tcp().await?;
+                settings.phases.done(Phase::Tcp);
+                Connection::handshake(stream, settings, auth).await
+            }
             Some(gw) => {
                 let gw_conn = gw.connection().await.map_err(|e| ConnectError::Gateway {
                     target: self.target(),
@@ -449,6 +457,7 @@ impl SshNode {
                             gateway: gw.to_string(),
                             message,
                         })?;
+                settings.phases.done(Phase::Tcp);
                 Connection::handshake(stream, settings, auth).await
             }
         }

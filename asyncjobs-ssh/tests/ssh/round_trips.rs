@@ -10,11 +10,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::{node_builder, testbed, Output};
 use asyncjobs_core::Scheduler;
-use asyncjobs_ssh::{SshJob, SshNode};
+use asyncjobs_ssh::{Event, Formatter, Phase, SshJob, SshNode, Stream};
 use asyncjobs_tests::{Delay, DelayProxy, Host, Testbed};
 
 /// Round trip of the proxy: far longer than sshd's work per message, so the
@@ -158,4 +159,58 @@ fn no_more_round_trips_than_openssh_for_one_command() {
         ours <= openssh,
         "ours {ours}, OpenSSH {openssh} round trips:\n{chunks}"
     );
+}
+
+/// Records the phases reported to it, by host, in order.
+#[derive(Default)]
+struct PhaseLog(std::sync::Mutex<Vec<(String, Phase)>>);
+
+impl Formatter for PhaseLog {
+    fn line(&self, _: &str, _: Stream, _: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn event(&self, host: &str, event: &Event<'_>) -> std::io::Result<()> {
+        if let Event::Phase { phase, .. } = event {
+            self.0.lock().unwrap().push((host.to_string(), *phase));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn phases_are_reported_in_order_for_the_gateway_then_the_node_behind_it() {
+    let bed = testbed(2);
+    let out = Output::new();
+    let log = Arc::new(PhaseLog::default());
+    let (proxy, kh) = behind_delay(&bed, &bed.hosts()[0]);
+    let gw = node_builder(
+        &bed,
+        &Host {
+            ip: proxy.addr().ip().to_string(),
+            port: proxy.addr().port(),
+        },
+        &out,
+    )
+    .known_hosts_file(kh)
+    .display_name("gw")
+    .formatter(log.clone())
+    .build();
+    let target = node_builder(&bed, &bed.hosts()[1], &out)
+        .gateway(&gw)
+        .display_name("target")
+        .formatter(log.clone())
+        .build();
+    run_true(&bed, &target, &out);
+    let seen = log.0.lock().unwrap().clone();
+    let of = |host: &str| -> Vec<Phase> {
+        seen.iter()
+            .filter(|(h, _)| h == host)
+            .map(|(_, p)| *p)
+            .collect()
+    };
+    assert_eq!(of("gw"), [Phase::Tcp, Phase::Kex, Phase::Auth], "{seen:?}");
+    assert_eq!(of("target"), Phase::ALL, "{seen:?}");
+    // the target's transport is the tunnel, up only once the gateway is authenticated
+    let at = |host: &str, phase: Phase| seen.iter().position(|s| *s == (host.into(), phase));
+    assert!(at("gw", Phase::Auth) < at("target", Phase::Tcp), "{seen:?}");
 }
