@@ -21,6 +21,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::ConnectError;
 use crate::known_hosts::{self, HostKeyPolicy, Verdict};
+use crate::phase::{Phase, PhaseClock};
 use crate::server_id::{safe_concurrent_sessions, ServerIdStream};
 use crate::x11::X11Registry;
 
@@ -206,6 +207,8 @@ pub(crate) struct Settings {
     pub max_sessions: usize,
     /// Key exchange algorithms to offer (extensions included); `None` for russh's defaults.
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// Reports the key exchange and authentication phases.
+    pub phases: PhaseClock,
 }
 
 /// An open, authenticated SSH connection.
@@ -241,6 +244,7 @@ impl Connection {
         Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
     {
         let target = settings.check.target.clone();
+        let mut phases = settings.phases;
         let mut preferred = russh::Preferred {
             key: settings.check.preferred_key_algorithms().into(),
             ..Default::default()
@@ -275,7 +279,9 @@ impl Connection {
                     message: russh_message(&e),
                 },
             })?;
+        phases.done(Phase::Kex);
         let handle = auth(handle).await?;
+        phases.done(Phase::Auth);
         let server_id = server_id.get().map_or("", String::as_str);
         let max_sessions = safe_concurrent_sessions(server_id)
             .map_or(settings.max_sessions, |safe| {
@@ -440,11 +446,13 @@ pub(crate) struct OpenFailure {
     pub worn_out: bool,
 }
 
-/// A session channel just opened: its connection, and the slot it holds.
+/// A session channel just opened: its connection, the slot it holds, and
+/// when the command asked for it (its [`Phase::Channel`] starts there).
 pub(crate) struct Session {
     pub conn: Arc<Connection>,
     pub channel: Channel<Msg>,
     pub permit: OwnedSemaphorePermit,
+    pub asked: std::time::Instant,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -12,7 +12,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
+use crate::phase::Phase;
 use crate::status::ExitStatus;
 
 /// Which output stream of a command a line comes from.
@@ -59,6 +61,15 @@ pub enum Event<'a> {
         /// How it ended.
         status: Option<&'a ExitStatus>,
     },
+    /// A step of opening the connection or of running a command completed
+    /// (see [`Phase`]), `took` after the previous one.
+    Phase {
+        /// Which step.
+        phase: Phase,
+        /// Time since the previous phase (or the start of the connection
+        /// attempt, or of the command).
+        took: Duration,
+    },
 }
 
 impl std::fmt::Display for Event<'_> {
@@ -84,6 +95,11 @@ impl std::fmt::Display for Event<'_> {
                 command,
                 status: None,
             } => write!(f, "{SEP} Session ended for {command}"),
+            Event::Phase { phase, took } => write!(
+                f,
+                "{SEP} Phase {phase} took {:.3} ms",
+                took.as_secs_f64() * 1e3
+            ),
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::error::{ConnectError, SshError};
 use crate::formatter::{default_formatter, Event, Formatter};
 use crate::kex;
 use crate::known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
+use crate::phase::{Phase, PhaseClock};
 use crate::quickack::QuickAckStream;
 
 /// Default connect timeout (TCP, SSH handshake and authentication together), as apssh's.
@@ -348,6 +349,7 @@ impl SshNode {
     /// up had served some session (so every retry follows someone's progress);
     /// a refusal on a connection that has served none is an error.
     pub(crate) async fn open_session(&self, label: &str) -> Result<Session, SshError> {
+        let asked = std::time::Instant::now();
         loop {
             let conn = self.connection().await?;
             match conn.open_session().await {
@@ -356,6 +358,7 @@ impl SshNode {
                         conn,
                         channel,
                         permit,
+                        asked,
                     })
                 }
                 Err(f) if f.worn_out && conn.served() > 0 => continue,
@@ -438,6 +441,8 @@ impl SshNode {
     /// Transport, handshake and authentication (without the timeout).
     async fn open(&self) -> Result<Connection, ConnectError> {
         let cfg = &self.inner.cfg;
+        let phases =
+            PhaseClock::start(Some(Arc::clone(&self.inner.formatter)), self.display_name());
         let kex = match &cfg.kex {
             None => None,
             Some(names) => Some(kex::preferred(names).map_err(|source| ConnectError::Kex {
@@ -445,7 +450,7 @@ impl SshNode {
                 source,
             })?),
         };
-        let settings = Settings {
+        let mut settings = Settings {
             check: HostKeyCheck {
                 target: self.target(),
                 name: known_hosts_name(&cfg.hostname, cfg.port),
@@ -455,6 +460,7 @@ impl SshNode {
             keepalive: cfg.keepalive,
             max_sessions: cfg.max_sessions,
             kex,
+            phases,
         };
         let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
         let auth = move |mut handle| async move {
@@ -462,7 +468,11 @@ impl SshNode {
             Ok(handle)
         };
         match &cfg.gateway {
-            None => Connection::handshake(self.tcp().await?, settings, auth).await,
+            None => {
+                let stream = self.tcp().await?;
+                settings.phases.done(Phase::Tcp);
+                Connection::handshake(stream, settings, auth).await
+            }
             Some(gw) => {
                 let gw_conn = gw.connection().await.map_err(|e| ConnectError::Gateway {
                     target: self.target(),
@@ -479,6 +489,7 @@ impl SshNode {
                             gateway: gw.to_string(),
                             message,
                         })?;
+                settings.phases.done(Phase::Tcp);
                 Connection::handshake(stream, settings, auth).await
             }
         }

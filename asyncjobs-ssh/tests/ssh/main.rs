@@ -26,6 +26,7 @@ mod local_push_pull;
 mod one_node_runs_hostname;
 mod other_servers;
 mod push_pull_in_jobs;
+mod round_trips;
 mod scripts_run_with_args;
 mod service_systemd;
 mod sftp_script;
