@@ -162,12 +162,12 @@ pub fn print_config(opts: &ConnectOpts, targets: &[Target]) -> Result<String, Ho
 impl Resolver {
     /// Reads the config and checks `-J`.
     pub fn new(opts: &ConnectOpts) -> Result<Resolver, HostsError> {
-        let jump = opts
-            .jump
-            .as_deref()
-            .map(parse_jump)
-            .transpose()?
-            .map(|hops| hops.iter().map(jump_hop).collect());
+        let jump = match opts.jump.as_deref() {
+            // as `ssh -J none`: no ProxyJump from the config
+            Some(j) if j.eq_ignore_ascii_case("none") => Some(Vec::new()),
+            Some(j) => Some(parse_jump(j)?.iter().map(jump_hop).collect()),
+            None => None,
+        };
         let config = SshConfig::load(&ConfigSource::from_arg(opts.config.as_deref()))?;
         Ok(Resolver::with_config(opts, config, jump))
     }
@@ -198,11 +198,11 @@ impl Resolver {
         ov.user = t.hop.user.clone().or_else(|| o.user.clone());
         ov.port = t.hop.port.or(o.port);
         ov.gateway_user = o.user.clone();
-        ov.proxy_jump = match &t.via {
-            Via::Gateways(hops) => Some(hops.iter().map(jump_hop).collect()),
-            Via::Direct => Some(Vec::new()),
-            Via::Default => self.jump.clone(),
-        };
+        match &t.via {
+            Via::Gateways(hops) => ov.proxy_jump = Some(hops.iter().map(jump_hop).collect()),
+            Via::Direct => ov = ov.direct(),
+            Via::Default => ov.proxy_jump = self.jump.clone(),
+        }
         ov
     }
 

@@ -111,8 +111,11 @@ pub struct Overrides {
     pub user: Option<String>,
     /// Port (`-p`, or `:port` in the target).
     pub port: Option<u16>,
-    /// Jump hosts (`-J`); `Some(empty)` for none (`-J none`), whatever the config says.
+    /// Jump hosts (`-J`); `Some(empty)` for `-J none`, which (as in
+    /// OpenSSH) ignores the config's `ProxyJump` but not its `ProxyCommand`.
     pub proxy_jump: Option<Vec<JumpHop>>,
+    /// `-o ProxyCommand=...`: `none` ignores the config's `ProxyCommand`.
+    pub proxy_command: Option<String>,
     /// Login user of jump hosts that name none (`ajssh -u`; OpenSSH's `-l`
     /// applies to the target only, and this is `None` by default).
     pub gateway_user: Option<String>,
@@ -134,9 +137,15 @@ impl Overrides {
         self
     }
     /// These jump hosts instead of the config's `ProxyJump`/`ProxyCommand`
-    /// (empty: a direct connection).
+    /// (empty: `-J none`, no ProxyJump from the config).
     pub fn proxy_jump(mut self, hops: Vec<JumpHop>) -> Self {
         self.proxy_jump = Some(hops);
+        self
+    }
+    /// A direct connection whatever the config says: `-J none -o ProxyCommand=none`.
+    pub fn direct(mut self) -> Self {
+        self.proxy_jump = Some(Vec::new());
+        self.proxy_command = Some("none".into());
         self
     }
     /// The login user of jump hosts that name none.
@@ -337,6 +346,7 @@ impl SshConfig {
                     // the last hop is reached through the others; the first one
                     // as its own config says
                     proxy_jump: (!before.is_empty()).then(|| before.to_vec()),
+                    proxy_command: None,
                     gateway_user: ov.gateway_user.clone(),
                 };
                 self.route_into(&last.host, &gw, out, depth + 1)?;

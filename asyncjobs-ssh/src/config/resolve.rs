@@ -36,13 +36,8 @@ const COMMAND_LINE: Loc = Loc {
 /// A value and where it came from.
 type At<T> = Option<(T, Loc)>;
 
-/// The proxy setting: the first of ProxyJump and ProxyCommand wins.
-#[derive(Debug, Clone)]
-enum ProxySet {
-    /// `None` for `ProxyJump none`.
-    Jump(Option<(Vec<JumpHop>, String)>),
-    Command(String),
-}
+/// A ProxyJump setting: `None` for `ProxyJump none`, else the hops and the text.
+type Jump = Option<(Vec<JumpHop>, String)>;
 
 /// A keyword not acted on, in effect for the host.
 #[derive(Debug, Clone)]
@@ -62,7 +57,10 @@ struct State {
     identity_files: Vec<(String, bool, Loc)>,
     certificate_files: Vec<(String, bool, Loc)>,
     identities_only: At<bool>,
-    proxy: At<ProxySet>,
+    /// `ProxyJump`: hops win over a later ProxyCommand; `none` only stops later ProxyJumps.
+    jump: At<Jump>,
+    /// `ProxyCommand` (`none` included); a ProxyJump with hops sets it to `none`.
+    proxy_command: At<String>,
     host_key_alias: At<String>,
     user_known_hosts: At<Vec<String>>,
     global_known_hosts: At<Vec<String>>,
@@ -103,11 +101,9 @@ impl State {
             Setting::IdentitiesOnly(b) => first(&mut self.identities_only, b, loc),
             Setting::ProxyJump(j) => {
                 let j = j.as_ref().map(|(h, t)| (h.clone(), t.to_string()));
-                first(&mut self.proxy, &ProxySet::Jump(j), loc)
+                self.set_jump(j, loc);
             }
-            Setting::ProxyCommand(c) => {
-                first(&mut self.proxy, &ProxySet::Command(c.to_string()), loc)
-            }
+            Setting::ProxyCommand(c) => first(&mut self.proxy_command, &c.to_string(), loc),
             Setting::HostKeyAlias(v) => first(&mut self.host_key_alias, &v.to_string(), loc),
             Setting::UserKnownHostsFile(v) => first(
                 &mut self.user_known_hosts,
@@ -139,6 +135,21 @@ impl State {
             Setting::IdentityAgent(v) => first(&mut self.identity_agent, &v.to_string(), loc),
         }
         Ok(())
+    }
+
+    /// OpenSSH's `parse_jump` (as fixed upstream in 2026 and in Debian's
+    /// 9.2): `none` stops later ProxyJumps only; hops need neither a
+    /// ProxyJump nor a ProxyCommand before, and stop later ProxyCommands.
+    fn set_jump(&mut self, jump: Jump, loc: Loc) {
+        match jump {
+            None => first(&mut self.jump, &None, loc),
+            Some(hops) => {
+                if self.jump.is_none() && self.proxy_command.is_none() {
+                    self.jump = Some((Some(hops), loc));
+                    self.proxy_command = Some(("none".into(), loc));
+                }
+            }
+        }
     }
 
     /// Whether `IgnoreUnknown` (in effect so far) covers `keyword`.
@@ -326,6 +337,9 @@ pub(crate) fn resolve(
     if let Some(p) = ov.port {
         st.port = Some((p, COMMAND_LINE));
     }
+    if let Some(c) = &ov.proxy_command {
+        st.proxy_command = Some((c.clone(), COMMAND_LINE));
+    }
     if let Some(hops) = &ov.proxy_jump {
         let jump = (!hops.is_empty()).then(|| {
             let text = hops
@@ -335,7 +349,7 @@ pub(crate) fn resolve(
                 .join(",");
             (hops.clone(), text)
         });
-        st.proxy = Some((ProxySet::Jump(jump), COMMAND_LINE));
+        st.set_jump(jump, COMMAND_LINE);
     }
     let walk_all = |st: &mut State, host: &str, final_pass: bool| -> Result<(), ConfigError> {
         let pass = Pass {
@@ -476,27 +490,8 @@ pub(crate) fn resolve(
         ..Raw::default()
     };
 
-    let proxy = match &st.proxy {
-        None | Some((ProxySet::Jump(None), _)) => Proxy::Direct,
-        Some((ProxySet::Command(c), _)) if c.eq_ignore_ascii_case("none") => Proxy::Direct,
-        Some((ProxySet::Command(c), loc)) => {
-            if c == "-" {
-                let (path, line) = at(*loc);
-                return Err(ConfigError::Unsupported {
-                    path,
-                    line,
-                    setting: format!("ProxyCommand {c}"),
-                    host: host_arg.into(),
-                    why: "a ProxyCommand on this program's own stdin and stdout".into(),
-                });
-            }
-            raw.proxy_command = Some(c.clone());
-            Proxy::Command(
-                tokens::expand(c, Tokens::ProxyCommand, false, local, &conn)
-                    .map_err(|m| invalid_at(*loc, m))?,
-            )
-        }
-        Some((ProxySet::Jump(Some((hops, text))), _)) => {
+    let proxy = match (&st.jump, &st.proxy_command) {
+        (Some((Some((hops, text)), _)), _) => {
             let Some(last) = hops.last() else {
                 return Err(ConfigError::Host {
                     host: host_arg.into(),
@@ -519,6 +514,25 @@ pub(crate) fn resolve(
             });
             Proxy::Jump(hops.clone())
         }
+        (_, Some((c, _))) if c.eq_ignore_ascii_case("none") => Proxy::Direct,
+        (_, Some((c, loc))) => {
+            if c == "-" {
+                let (path, line) = at(*loc);
+                return Err(ConfigError::Unsupported {
+                    path,
+                    line,
+                    setting: format!("ProxyCommand {c}"),
+                    host: host_arg.into(),
+                    why: "a ProxyCommand on this program's own stdin and stdout".into(),
+                });
+            }
+            raw.proxy_command = Some(c.clone());
+            Proxy::Command(
+                tokens::expand(c, Tokens::ProxyCommand, false, local, &conn)
+                    .map_err(|m| invalid_at(*loc, m))?,
+            )
+        }
+        (_, None) => Proxy::Direct,
     };
 
     let use_agent = match st.identity_agent.as_ref() {

@@ -290,11 +290,23 @@ fn proxy_jump_and_proxy_command_first_one_wins() {
     assert_eq!(c.proxy, Proxy::Command("nc a 22".into()));
     let c = resolve("Host a\n  ProxyJump none\nHost *\n  ProxyJump gw\n", "a");
     assert_eq!(c.proxy, Proxy::Direct);
-    let cfg = config("Host a\n  ProxyCommand nc %h %p\n");
+    let c = resolve(
+        "Host a\n  ProxyJump none\nHost *\n  ProxyCommand nc %h %p\n",
+        "a",
+    );
+    assert_eq!(
+        c.proxy,
+        Proxy::Command("nc a 22".into()),
+        "`ProxyJump none` stops ProxyJumps only"
+    );
+    let cfg = config("Host a\n  ProxyJump gw\n");
     let c = cfg
         .resolve_with("a", &Overrides::new().proxy_jump(vec![]))
         .unwrap();
     assert_eq!(c.proxy, Proxy::Direct, "-J none wins over the config");
+    let cfg = config("Host a\n  ProxyCommand nc %h %p\n");
+    let c = cfg.resolve_with("a", &Overrides::new().direct()).unwrap();
+    assert_eq!(c.proxy, Proxy::Direct);
 }
 
 #[test]

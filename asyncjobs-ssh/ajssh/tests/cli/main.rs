@@ -5,6 +5,7 @@
 
 mod support;
 
+mod config_oracle;
 mod exit_codes;
 mod fanout;
 mod kex;
