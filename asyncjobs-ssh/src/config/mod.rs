@@ -394,3 +394,6 @@ impl SshConfig {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;
