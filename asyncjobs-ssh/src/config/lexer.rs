@@ -12,6 +12,8 @@ const WHITESPACE: &[char] = &[' ', '\t', '\r', '\n'];
 pub(crate) struct Line<'a> {
     /// The keyword, lower-cased.
     pub keyword: String,
+    /// The keyword as written.
+    pub written: String,
     /// The text after the keyword and its separator (whitespace and `=`).
     pub rest: &'a str,
     /// The arguments, as `argv_split` gives them.
@@ -41,7 +43,8 @@ pub(crate) fn split(line: &str) -> Result<Option<Line<'_>>, LineError> {
     if keyword.is_empty() || keyword.starts_with('#') {
         return Ok(None);
     }
-    let keyword = keyword.to_ascii_lowercase();
+    let written = keyword;
+    let keyword = written.to_ascii_lowercase();
     let rest = cursor.unwrap_or("").trim_start_matches(WHITESPACE);
     if rest.is_empty() {
         return Err(format!("no argument after keyword \"{keyword}\""));
@@ -49,6 +52,7 @@ pub(crate) fn split(line: &str) -> Result<Option<Line<'_>>, LineError> {
     let args = argv_split(rest).ok_or_else(|| "invalid quotes".to_string())?;
     Ok(Some(Line {
         keyword,
+        written,
         rest,
         args,
     }))

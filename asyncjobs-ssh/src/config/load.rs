@@ -264,7 +264,7 @@ impl<'a> Loader<'a> {
                         continue;
                     }
                     Item::Other {
-                        keyword: line.keyword.clone().into(),
+                        keyword: line.written.clone().into(),
                         value: value.into(),
                         report,
                         accumulates,

@@ -255,7 +255,10 @@ impl Pass<'_> {
                     report,
                     accumulates,
                 } => {
-                    let seen = st.noted.iter().any(|n| n.keyword == **keyword);
+                    let seen = st
+                        .noted
+                        .iter()
+                        .any(|n| n.keyword.eq_ignore_ascii_case(keyword));
                     if *active && (*accumulates || !seen) {
                         st.noted.push(Noted {
                             keyword: keyword.to_string(),

@@ -236,11 +236,11 @@ fn settings_safe_to_skip_are_warnings() {
                 Host *\n  ControlMaster no\n  ForwardAgent no\n  SendEnv LANG\n";
     let c = resolve(text, "fw");
     let kinds: Vec<&str> = c.warnings.iter().map(|w| w.keyword.as_str()).collect();
-    assert_eq!(kinds, ["localforward", "controlmaster", "controlpath"]);
+    assert_eq!(kinds, ["LocalForward", "ControlMaster", "ControlPath"]);
     assert_eq!(c.warnings[0].line, 2);
     assert!(c.warnings[0]
         .to_string()
-        .starts_with("cfg:2: `localforward 8080` ignored: ports are not forwarded"));
+        .starts_with("cfg:2: `LocalForward 8080` ignored: ports are not forwarded"));
     assert!(
         resolve(text, "other").warnings.is_empty(),
         "`no` and SendEnv are silent"

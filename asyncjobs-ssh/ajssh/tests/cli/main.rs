@@ -10,3 +10,4 @@ mod exit_codes;
 mod fanout;
 mod kex;
 mod scenario;
+mod ssh_config;
