@@ -22,6 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::error::ConnectError;
 use crate::known_hosts::{self, HostKeyPolicy, Verdict};
 use crate::phase::{Phase, PhaseClock};
+use crate::proxy_command::ProxyProcess;
 use crate::server_id::{safe_concurrent_sessions, ServerIdStream};
 use crate::x11::X11Registry;
 
@@ -37,8 +38,12 @@ pub(crate) struct HostKeyCheck {
     /// The name in known_hosts (`host` or `[host]:port`).
     pub name: String,
     pub policy: HostKeyPolicy,
-    /// Files read, in order; accept-new appends to the first.
+    /// Files read, in order (the user's, then the global ones).
     pub files: Arc<Vec<PathBuf>>,
+    /// Where accept-new records a key (the first user file), if anywhere.
+    pub write_to: Option<PathBuf>,
+    /// Record keys under a hashed name (`HashKnownHosts`).
+    pub hash: bool,
 }
 
 impl HostKeyCheck {
@@ -74,12 +79,12 @@ impl HostKeyCheck {
                 line,
             }),
             Verdict::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
-                let Some(file) = self.files.first() else {
+                let Some(file) = &self.write_to else {
                     return Err(
                         self.protocol("accept-new needs a known_hosts file to write to".into())
                     );
                 };
-                known_hosts::append(file, &self.name, &key_type, &b64).map_err(|e| {
+                known_hosts::append(file, &self.name, &key_type, &b64, self.hash).map_err(|e| {
                     ConnectError::KnownHostsWrite {
                         target: self.target.clone(),
                         file: file.clone(),
@@ -204,6 +209,8 @@ impl client::Handler for ClientHandler {
 pub(crate) struct Settings {
     pub check: HostKeyCheck,
     pub keepalive: Option<Duration>,
+    /// Unanswered keepalives before the connection is considered dead.
+    pub keepalive_max: usize,
     pub max_sessions: usize,
     /// Key exchange algorithms to offer (extensions included); `None` for russh's defaults.
     pub kex: Option<Vec<russh::kex::Name>>,
@@ -229,6 +236,8 @@ pub(crate) struct Connection {
     cleanups: TaskTracker,
     target: String,
     x11: Arc<X11Registry>,
+    /// The ProxyCommand the connection runs over, if any.
+    proxy: Option<ProxyProcess>,
 }
 
 impl Connection {
@@ -256,7 +265,7 @@ impl Connection {
             preferred,
             nodelay: true,
             keepalive_interval: settings.keepalive,
-            keepalive_max: 3,
+            keepalive_max: settings.keepalive_max,
             ..Default::default()
         };
         let (tx, alive) = watch::channel(());
@@ -299,7 +308,16 @@ impl Connection {
             cleanups: TaskTracker::new(),
             target,
             x11,
+            proxy: None,
         })
+    }
+
+    /// Records the ProxyCommand this connection runs over: its stderr is
+    /// passed on from now on, and `close` waits until it has exited.
+    pub fn with_proxy(mut self, proxy: ProxyProcess) -> Connection {
+        proxy.connected();
+        self.proxy = Some(proxy);
+        self
     }
 
     /// The commands forwarding X11 on this connection.
@@ -429,9 +447,15 @@ impl Connection {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+        if let Some(p) = &self.proxy {
+            p.closing();
+        }
         let mut alive = self.alive.clone();
         let _ = tokio::time::timeout(CLOSE_WAIT, async { while alive.changed().await.is_ok() {} })
             .await;
+        if let Some(p) = &self.proxy {
+            p.wait_reaped().await;
+        }
     }
 }
 

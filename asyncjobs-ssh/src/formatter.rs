@@ -37,6 +37,13 @@ pub enum Event<'a> {
         /// The gateway node, for a tunnelled connection.
         via: Option<&'a str>,
     },
+    /// A connection is being opened through a local command (`ProxyCommand`).
+    ConnectingThroughCommand {
+        /// The login user.
+        user: &'a str,
+        /// The command line.
+        command: &'a str,
+    },
     /// The connection is up and authenticated.
     Connected {
         /// The login user.
@@ -83,6 +90,12 @@ impl std::fmt::Display for Event<'_> {
                 user,
                 via: Some(gw),
             } => write!(f, "{SEP} Connecting (tunnelled via {gw}) as {user}"),
+            Event::ConnectingThroughCommand { user, command } => {
+                write!(
+                    f,
+                    "{SEP} Connecting (through ProxyCommand `{command}`) as {user}"
+                )
+            }
             Event::Connected { user } => write!(f, "{SEP} Connected and authenticated as {user}"),
             Event::ConnectFailed { error } => write!(f, "{SEP} Connection failed: {error}"),
             Event::Closed => write!(f, "{SEP} Connection closed"),

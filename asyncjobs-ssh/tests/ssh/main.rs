@@ -32,6 +32,7 @@ mod service_systemd;
 mod sftp_script;
 mod sftp_throughput;
 mod sftp_transfer;
+mod ssh_config;
 mod topology_dot;
 mod transfer_timeouts;
 mod twenty_nodes_run_in_a_scheduler;

@@ -5,7 +5,9 @@
 
 mod support;
 
+mod config_oracle;
 mod exit_codes;
 mod fanout;
 mod kex;
 mod scenario;
+mod ssh_config;
