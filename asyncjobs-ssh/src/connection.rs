@@ -21,6 +21,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::ConnectError;
 use crate::known_hosts::{self, HostKeyPolicy, Verdict};
+use crate::phase::{Phase, PhaseClock};
+use crate::proxy_command::ProxyProcess;
 use crate::server_id::{safe_concurrent_sessions, ServerIdStream};
 use crate::x11::X11Registry;
 
@@ -36,8 +38,12 @@ pub(crate) struct HostKeyCheck {
     /// The name in known_hosts (`host` or `[host]:port`).
     pub name: String,
     pub policy: HostKeyPolicy,
-    /// Files read, in order; accept-new appends to the first.
+    /// Files read, in order (the user's, then the global ones).
     pub files: Arc<Vec<PathBuf>>,
+    /// Where accept-new records a key (the first user file), if anywhere.
+    pub write_to: Option<PathBuf>,
+    /// Record keys under a hashed name (`HashKnownHosts`).
+    pub hash: bool,
 }
 
 impl HostKeyCheck {
@@ -73,12 +79,12 @@ impl HostKeyCheck {
                 line,
             }),
             Verdict::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
-                let Some(file) = self.files.first() else {
+                let Some(file) = &self.write_to else {
                     return Err(
                         self.protocol("accept-new needs a known_hosts file to write to".into())
                     );
                 };
-                known_hosts::append(file, &self.name, &key_type, &b64).map_err(|e| {
+                known_hosts::append(file, &self.name, &key_type, &b64, self.hash).map_err(|e| {
                     ConnectError::KnownHostsWrite {
                         target: self.target.clone(),
                         file: file.clone(),
@@ -203,9 +209,13 @@ impl client::Handler for ClientHandler {
 pub(crate) struct Settings {
     pub check: HostKeyCheck,
     pub keepalive: Option<Duration>,
+    /// Unanswered keepalives before the connection is considered dead.
+    pub keepalive_max: usize,
     pub max_sessions: usize,
     /// Key exchange algorithms to offer (extensions included); `None` for russh's defaults.
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// Reports the key exchange and authentication phases.
+    pub phases: PhaseClock,
 }
 
 /// An open, authenticated SSH connection.
@@ -226,6 +236,8 @@ pub(crate) struct Connection {
     cleanups: TaskTracker,
     target: String,
     x11: Arc<X11Registry>,
+    /// The ProxyCommand the connection runs over, if any.
+    proxy: Option<ProxyProcess>,
 }
 
 impl Connection {
@@ -241,6 +253,7 @@ impl Connection {
         Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
     {
         let target = settings.check.target.clone();
+        let mut phases = settings.phases;
         let mut preferred = russh::Preferred {
             key: settings.check.preferred_key_algorithms().into(),
             ..Default::default()
@@ -252,7 +265,7 @@ impl Connection {
             preferred,
             nodelay: true,
             keepalive_interval: settings.keepalive,
-            keepalive_max: 3,
+            keepalive_max: settings.keepalive_max,
             ..Default::default()
         };
         let (tx, alive) = watch::channel(());
@@ -275,7 +288,9 @@ impl Connection {
                     message: russh_message(&e),
                 },
             })?;
+        phases.done(Phase::Kex);
         let handle = auth(handle).await?;
+        phases.done(Phase::Auth);
         let server_id = server_id.get().map_or("", String::as_str);
         let max_sessions = safe_concurrent_sessions(server_id)
             .map_or(settings.max_sessions, |safe| {
@@ -293,7 +308,16 @@ impl Connection {
             cleanups: TaskTracker::new(),
             target,
             x11,
+            proxy: None,
         })
+    }
+
+    /// Records the ProxyCommand this connection runs over: its stderr is
+    /// passed on from now on, and `close` waits until it has exited.
+    pub fn with_proxy(mut self, proxy: ProxyProcess) -> Connection {
+        proxy.connected();
+        self.proxy = Some(proxy);
+        self
     }
 
     /// The commands forwarding X11 on this connection.
@@ -423,9 +447,15 @@ impl Connection {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+        if let Some(p) = &self.proxy {
+            p.closing();
+        }
         let mut alive = self.alive.clone();
         let _ = tokio::time::timeout(CLOSE_WAIT, async { while alive.changed().await.is_ok() {} })
             .await;
+        if let Some(p) = &self.proxy {
+            p.wait_reaped().await;
+        }
     }
 }
 
@@ -440,11 +470,13 @@ pub(crate) struct OpenFailure {
     pub worn_out: bool,
 }
 
-/// A session channel just opened: its connection, and the slot it holds.
+/// A session channel just opened: its connection, the slot it holds, and
+/// when the command asked for it (its [`Phase::Channel`] starts there).
 pub(crate) struct Session {
     pub conn: Arc<Connection>,
     pub channel: Channel<Msg>,
     pub permit: OwnedSemaphorePermit,
+    pub asked: std::time::Instant,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -22,6 +22,7 @@ use crate::error::SshError;
 use crate::formatter::{Formatter, Stream};
 use crate::lines::LineSplitter;
 use crate::output::CommandOutput;
+use crate::phase::{Phase, PhaseClock};
 use crate::status::ExitStatus;
 
 /// Grace between `TERM` and `KILL` for a stopped command.
@@ -205,8 +206,11 @@ pub(crate) async fn run_remote(
         conn,
         channel,
         permit,
+        asked,
     } = opened;
     let conn = &conn;
+    let mut phases = PhaseClock::start_at(opts.formatter.clone(), host, asked);
+    phases.done(Phase::Channel);
     let (rx, tx) = channel.split();
     let mut running = Running {
         rx: Some(rx),
@@ -259,10 +263,13 @@ pub(crate) async fn run_remote(
         match msg {
             Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
             Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
+            Some(ChannelMsg::Success) => phases.done(Phase::Exec),
             Some(ChannelMsg::ExitStatus { exit_status }) => {
+                phases.done(Phase::Exit);
                 status = Some(ExitStatus::Code(exit_status))
             }
             Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                phases.done(Phase::Exit);
                 status = Some(ExitStatus::Signal(sig_name(&signal_name)))
             }
             Some(ChannelMsg::Failure) if status.is_none() => {

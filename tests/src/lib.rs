@@ -25,6 +25,7 @@
 
 mod addr;
 mod config;
+mod delay;
 mod dropbear;
 mod error;
 mod fanout;
@@ -39,6 +40,7 @@ mod tinysshd;
 mod user;
 
 pub use config::TestbedConfig;
+pub use delay::{Chunk, Delay, DelayProxy, FlowStats};
 pub use error::HarnessError;
 pub use host::Host;
 pub use keys::PASSPHRASE;

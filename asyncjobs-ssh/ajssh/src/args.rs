@@ -89,6 +89,11 @@ pub struct Cli {
     #[arg(short = 'n', long, help_heading = "Targets")]
     pub dry_run: bool,
 
+    /// Print the ssh config of each target as resolved (`ssh -G`'s format:
+    /// the keywords ajssh acts on) and exit; with -F, -l, -p, -J.
+    #[arg(short = 'G', long = "print-config", help_heading = "Targets")]
+    pub print_config: bool,
+
     #[command(flatten)]
     pub connect: ConnectOpts,
 
@@ -179,7 +184,7 @@ pub struct ConnectOpts {
 pub struct KexList(pub Vec<String>);
 
 fn parse_kex(s: &str) -> Result<KexList, String> {
-    let list = crate::sshconfig::kex_list(s);
+    let list = asyncjobs_ssh::config::kex_list(s);
     asyncjobs_ssh::check_kex_algorithms(&list).map_err(|e| e.to_string())?;
     Ok(KexList(list))
 }
@@ -390,8 +395,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             .collect();
     } else if cli.sub.is_none() && !cli.words.is_empty() {
         let r = &cli.run;
-        let needs_no_command =
-            cli.list_targets || r.script.is_some() || !r.push.is_empty() || !r.pull.is_empty();
+        let needs_no_command = cli.list_targets
+            || cli.print_config
+            || r.script.is_some()
+            || !r.push.is_empty()
+            || !r.pull.is_empty();
         let keep = if verbatim {
             0
         } else if needs_no_command {
@@ -481,6 +489,15 @@ mod tests {
         assert_eq!(c.run.pull, ["/etc/hostname"]);
         assert_eq!(c.words, ["h1", "h2"]);
         assert!(c.command.is_empty());
+    }
+
+    #[test]
+    fn print_config_takes_every_word_as_a_target() {
+        let c = p("-G -F cfg -l bob -p 2222 web db");
+        assert!(c.print_config);
+        assert_eq!(c.words, ["web", "db"]);
+        assert_eq!(c.connect.user.as_deref(), Some("bob"));
+        assert_eq!(c.connect.port, Some(2222));
     }
 
     #[test]

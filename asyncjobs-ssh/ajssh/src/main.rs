@@ -12,7 +12,6 @@ mod nodeset;
 mod output;
 mod progress;
 mod scenario;
-mod sshconfig;
 mod steps;
 mod summary;
 mod targets;
@@ -33,6 +32,7 @@ fn main() -> ExitCode {
         Some(Sub::Scenario(ScenarioCmd::Run(r))) => scenario::run(&r),
         Some(Sub::Scenario(ScenarioCmd::Dot(d))) => scenario::dot(&d),
         Some(Sub::Scenario(ScenarioCmd::Check(c))) => scenario::check(&c),
+        None if cli.print_config => fanout::print_config(&cli),
         None => fanout::run(cli),
     };
     match result {

@@ -5,8 +5,10 @@
 
 mod support;
 
+mod config_oracle;
 mod exit_codes;
 mod fanout;
 mod interop;
 mod kex;
 mod scenario;
+mod ssh_config;
