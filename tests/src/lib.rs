@@ -24,6 +24,7 @@ mod config;
 mod error;
 mod fanout;
 mod host;
+pub mod hostile;
 mod keys;
 mod procfs;
 mod sshd;
