@@ -110,7 +110,12 @@ fn emit(f: &dyn Formatter, host: &str, stream: Stream, line: &[u8], error: &mut 
     }
 }
 
-/// The signal name of an `exit-signal` message.
+/// Longest signal name kept from a server (real ones are a few letters).
+const MAX_SIGNAL_NAME: usize = 32;
+
+/// The signal name of an `exit-signal` message. A name the server made up is
+/// untrusted text: its control characters are escaped and it is cut to
+/// [`MAX_SIGNAL_NAME`] characters (`...` added).
 fn sig_name(sig: &Sig) -> String {
     match sig {
         Sig::ABRT => "ABRT",
@@ -125,7 +130,15 @@ fn sig_name(sig: &Sig) -> String {
         Sig::SEGV => "SEGV",
         Sig::TERM => "TERM",
         Sig::USR1 => "USR1",
-        Sig::Custom(name) => name.trim_start_matches("SIG"),
+        Sig::Custom(name) => {
+            let name = name.trim_start_matches("SIG");
+            let kept: String = name.chars().take(MAX_SIGNAL_NAME).collect();
+            let mut shown = crate::escape::escape_control(&kept).into_owned();
+            if kept.len() < name.len() {
+                shown.push_str("...");
+            }
+            return shown;
+        }
     }
     .to_string()
 }
@@ -366,5 +379,12 @@ mod tests {
     fn signal_names_have_no_sig_prefix() {
         assert_eq!(sig_name(&Sig::TERM), "TERM");
         assert_eq!(sig_name(&Sig::Custom("SIGXCPU".into())), "XCPU");
+    }
+
+    #[test]
+    fn made_up_signal_names_are_escaped_and_cut() {
+        assert_eq!(sig_name(&Sig::Custom("KILL\x1b[2J".into())), "KILL\\x1b[2J");
+        let long = sig_name(&Sig::Custom("X".repeat(100_000)));
+        assert_eq!(long, format!("{}...", "X".repeat(MAX_SIGNAL_NAME)));
     }
 }

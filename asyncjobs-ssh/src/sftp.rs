@@ -38,6 +38,7 @@
 //! order OpenSSH's `sftp-server` expects (which swaps the draft's order).
 
 mod error;
+mod guard;
 mod local;
 mod pull;
 mod push;
@@ -47,10 +48,12 @@ mod session;
 mod stream;
 
 pub use error::{Op, SftpError, Side};
+pub use guard::{MAX_LISTING_BYTES, MAX_LISTING_ENTRIES};
 pub(crate) use local::{copy_local, expand_home};
 pub use pull::pull;
 pub use push::push;
 pub use remote::remove_remote;
+pub use remote::LISTING_TIMEOUT;
 pub use russh_sftp::client::SftpSession;
 pub use script::{upload_script, ScriptSource, REMOTE_SCRIPT_DIR};
 pub use session::{open_sftp, open_sftp_on_channel};
@@ -68,7 +71,17 @@ pub struct TransferOptions {
     /// (default `false`). Applies to the sources themselves and to links
     /// found inside directories, on the reading side of the transfer.
     pub follow_symlinks: bool,
+    /// Most bytes accepted per file by a pull (default
+    /// [`DEFAULT_MAX_FILE_SIZE`], `None`: no cap). A file that announces
+    /// more is refused before it is read; one that grows past it while read
+    /// is stopped there. Either way the copy fails with
+    /// [`SftpError::FileTooLarge`] and leaves nothing at the destination.
+    /// Pushes (the files are your own) ignore it.
+    pub max_file_size: Option<u64>,
 }
+
+/// The default cap on bytes per pulled file: 1 GiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 
 impl Default for TransferOptions {
     fn default() -> Self {
@@ -76,13 +89,14 @@ impl Default for TransferOptions {
             recursive: true,
             preserve: false,
             follow_symlinks: false,
+            max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
         }
     }
 }
 
 impl TransferOptions {
     /// The defaults: recursive, permissions kept, times not kept, links
-    /// recreated as links.
+    /// recreated as links, pulled files capped at [`DEFAULT_MAX_FILE_SIZE`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -102,6 +116,12 @@ impl TransferOptions {
     /// Sets [`TransferOptions::follow_symlinks`].
     pub fn follow_symlinks(mut self, yes: bool) -> Self {
         self.follow_symlinks = yes;
+        self
+    }
+
+    /// Sets [`TransferOptions::max_file_size`] (`None`: no cap).
+    pub fn max_file_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_file_size = bytes;
         self
     }
 }

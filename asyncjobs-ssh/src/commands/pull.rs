@@ -52,6 +52,23 @@ impl Pull {
 
 transfer_builders!(Pull);
 
+impl Pull {
+    /// Caps the bytes accepted per file (default
+    /// [`DEFAULT_MAX_FILE_SIZE`](crate::sftp::DEFAULT_MAX_FILE_SIZE), 1 GiB);
+    /// see [`TransferOptions::max_file_size`]. Set it after
+    /// [`options`](Self::options), which replaces it.
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.options.max_file_size = Some(bytes);
+        self
+    }
+
+    /// Removes the cap on bytes per file: a server can then fill the disk.
+    pub fn unlimited_file_size(mut self) -> Self {
+        self.options.max_file_size = None;
+        self
+    }
+}
+
 #[async_trait]
 impl SshCommand for Pull {
     fn label(&self) -> String {
@@ -70,7 +87,8 @@ impl SshCommand for Pull {
             self.timeout,
             || async {
                 let sources: Vec<PathBuf> = self.remote.iter().map(|p| expand_home(p)).collect();
-                copy_local(&sources, &self.local, &self.options).await
+                let cap = self.options.max_file_size;
+                copy_local(&sources, &self.local, &self.options, cap).await
             },
             |sftp| async move { pull(&sftp, &self.remote, &self.local, &self.options).await },
         )

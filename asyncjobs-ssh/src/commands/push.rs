@@ -65,7 +65,9 @@ impl SshCommand for Push {
             ctx,
             self,
             self.timeout,
-            || async { copy_local(&self.local, &expand_home(&self.remote), &self.options).await },
+            || async {
+                copy_local(&self.local, &expand_home(&self.remote), &self.options, None).await
+            },
             |sftp| async move { push(&sftp, &self.local, &self.remote, &self.options).await },
         )
         .await

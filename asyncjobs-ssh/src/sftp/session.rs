@@ -79,7 +79,9 @@ pub async fn open_sftp_on_channel(
             )))
         }
     }
-    SftpSession::new_with_config(channel.into_stream(), config())
+    // listings bounded on the way in (see `guard`)
+    let stream = super::guard::ListingGuard::new(channel.into_stream());
+    SftpSession::new_with_config(stream, config())
         .await
         .map_err(|e| {
             unavailable(format!(

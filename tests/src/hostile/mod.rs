@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use russh::server::Server as _;
+pub use sftp::ENDLESS_PER_READDIR;
 pub use tree::{Data, Node};
 
 use crate::addr::Blocks;

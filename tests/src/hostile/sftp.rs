@@ -16,6 +16,9 @@ use super::tree::{canonical, components, lookup, Data, Node};
 
 /// Entries per `READDIR` answer (OpenSSH's sftp-server sends up to 100).
 const ENTRIES_PER_READDIR: usize = 100;
+/// Entries per answer of an endless listing: as many as a packet holds
+/// comfortably, as a server trying to exhaust the client would.
+pub const ENDLESS_PER_READDIR: usize = 2000;
 /// Bytes per answer to a read of an endless file.
 const ENDLESS_READ: u32 = 64 * 1024;
 
@@ -268,7 +271,7 @@ impl russh_sftp::server::Handler for HostileSftp {
                 .take(ENTRIES_PER_READDIR)
                 .map(|(name, node)| File::new(name.clone(), attrs_of(node)))
                 .collect(),
-            Some(Node::EndlessDir) => (0..ENTRIES_PER_READDIR)
+            Some(Node::EndlessDir) => (0..ENDLESS_PER_READDIR)
                 .map(|i| {
                     let n = *endless + i as u64;
                     File::new(format!("endless-{n:012}"), attrs_of(&Node::file("x")))

@@ -25,7 +25,7 @@ pub enum Node {
     /// A symbolic link with this target text (never resolved by the server
     /// except inside the fake tree).
     Link(String),
-    /// A directory whose listing never ends: every `READDIR` returns 100
+    /// A directory whose listing never ends: every `READDIR` returns 2000
     /// new file names (each announced as 1 byte).
     EndlessDir,
 }
