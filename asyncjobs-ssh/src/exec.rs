@@ -24,6 +24,14 @@ use crate::lines::LineSplitter;
 use crate::output::CommandOutput;
 use crate::status::ExitStatus;
 
+/// The instant `timeout` from now, or `None` when that is beyond what the
+/// clock can represent (`Duration::MAX`, `--timeout 1e19`): such a timeout
+/// never fires, as no timeout; it must not panic with "overflow when adding
+/// duration to instant".
+pub(crate) fn deadline_after(timeout: Duration) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(timeout)
+}
+
 /// Grace between `TERM` and `KILL` for a stopped command.
 const TERM_GRACE: Duration = Duration::from_secs(2);
 
@@ -244,7 +252,7 @@ pub(crate) async fn run_remote(
     })?;
 
     let mut sink = OutputSink::new(host, opts);
-    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = opts.timeout.and_then(deadline_after);
     let mut status: Option<ExitStatus> = None;
     let mut refused = false;
     let rx = running.rx.as_mut().expect("set above");
@@ -373,6 +381,13 @@ mod tests {
         let mut sink = OutputSink::new("h", &o);
         sink.data(Stream::Stderr, b"x\ny\n");
         assert_eq!(sink.finish().unwrap_err().to_string(), "disk full");
+    }
+
+    #[test]
+    fn a_timeout_too_large_for_the_clock_is_no_deadline() {
+        assert!(deadline_after(Duration::MAX).is_none());
+        assert!(deadline_after(Duration::from_secs_f64(1e19)).is_none());
+        assert!(deadline_after(Duration::from_secs(5)).is_some());
     }
 
     #[test]

@@ -356,6 +356,9 @@ pub(crate) fn append(path: &Path, name: &str, key_type: &str, key_b64: &str) -> 
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

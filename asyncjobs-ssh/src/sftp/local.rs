@@ -202,7 +202,8 @@ async fn copy_tree(
         };
         let kind = md.file_type();
         if kind.is_file() {
-            stats.bytes += copy_file(&from, &md, &to, opts.preserve, cap).await?;
+            let bytes = copy_file(&from, &md, &to, opts.preserve, cap).await?;
+            stats.bytes = stats.bytes.saturating_add(bytes);
             stats.files += 1;
         } else if kind.is_symlink() {
             let target = tokio::fs::read_link(&from)

@@ -126,7 +126,8 @@ async fn pull_tree(
         };
         let kind = md.file_type();
         if kind.is_file() {
-            stats.bytes += download_file(sftp, &remote_path, &md, &place, opts).await?;
+            let bytes = download_file(sftp, &remote_path, &md, &place, opts).await?;
+            stats.bytes = stats.bytes.saturating_add(bytes);
             stats.files += 1;
         } else if kind.is_symlink() {
             let target = sftp

@@ -114,7 +114,7 @@ async fn push_tree(
             if !named {
                 remove_link(sftp, &remote_path).await?;
             }
-            stats.bytes += upload_file(
+            let bytes = upload_file(
                 sftp,
                 &local_path,
                 &md,
@@ -124,6 +124,7 @@ async fn push_tree(
                 opts.preserve,
             )
             .await?;
+            stats.bytes = stats.bytes.saturating_add(bytes);
             stats.files += 1;
         } else if kind.is_symlink() {
             push_symlink(sftp, &local_path, &remote_path).await?;

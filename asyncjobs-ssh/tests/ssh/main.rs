@@ -18,6 +18,7 @@ mod connections_are_shared_and_closed;
 mod formatters;
 mod host_keys;
 mod hostile_servers;
+mod huge_timeouts;
 mod job_labels_and_details;
 mod jump_hosts;
 mod latency_kex_preference;
