@@ -7,5 +7,6 @@ mod support;
 
 mod exit_codes;
 mod fanout;
+mod hostile;
 mod kex;
 mod scenario;
