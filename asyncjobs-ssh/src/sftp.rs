@@ -30,6 +30,57 @@
 //! * All sources are checked before anything is copied, so a missing source
 //!   fails the whole call without a partial copy.
 //!
+//! # What a server cannot make a transfer do
+//! The server is untrusted: it may list anything, lie about sizes and never
+//! end a file or a listing. [`pull`] (and a [`LocalNode`](crate::LocalNode)
+//! copy, which follows the same rules) therefore:
+//! * **writes only below the destination**: the destination directory (the
+//!   one you name, links in your own path followed) is opened once, and every
+//!   entry below is created relative to its parent's open descriptor
+//!   (`openat`, `mkdirat`, `symlinkat`, `renameat` with `O_NOFOLLOW`,
+//!   `O_EXCL`, `O_DIRECTORY`), never through a path;
+//! * **never follows an existing link**: a link where a file, directory or
+//!   link is to be made is replaced (the link itself, not what it points
+//!   to), in this run or in a later one that finds a link an earlier one
+//!   made; a directory in the way of a file or link is
+//!   [`SftpError::DirectoryInTheWay`], a file in the way of a directory
+//!   [`SftpError::NotADirectory`];
+//! * **recreates the server's links as links** (as `sftp get -R` does),
+//!   targets unchanged, even pointing outside: by the rule above, nothing
+//!   this crate writes later goes through them (other programs you run on
+//!   the copy might follow them: that is true of any `scp -r` copy);
+//! * **refuses ambiguous names**: a name listed twice in one directory (say a
+//!   link, then a directory of that name) is [`SftpError::DuplicateName`],
+//!   a name that is empty, `.`, `..` or contains `/` is
+//!   [`SftpError::InvalidPath`], several sources with the same name copied
+//!   into one directory are [`SftpError::SameName`], before anything is made;
+//! * **sets modes on the open file or directory**, never on a path; pulled
+//!   modes lose the setuid, setgid and sticky bits;
+//! * **bounds every file**: a copy stops at the size the server announced
+//!   (as `scp`; a file announced as empty, like those of `/proc`, is read to
+//!   its end) and at [`TransferOptions::max_file_size`] bytes (default
+//!   [`DEFAULT_MAX_FILE_SIZE`], 1 GiB): a file announced larger is refused
+//!   before it is read, one that grows past it is stopped, both with
+//!   [`SftpError::FileTooLarge`];
+//! * **bounds every listing**: at most [`MAX_LISTING_ENTRIES`] entries,
+//!   [`MAX_LISTING_BYTES`] and [`LISTING_TIMEOUT`], else
+//!   [`SftpError::ListingTooLong`];
+//! * **leaves no partial file**: a file is written under a temporary name
+//!   (`.ajpart-PID-N`, mode 600), then given its mode and times and renamed
+//!   over its name. A failed, stopped or cancelled copy removes it: what was
+//!   there before stays as it was (a process killed outright can leave a
+//!   `.ajpart-*` file). Directories and files completed before a failure stay.
+//!
+//! [`push`] writes into a remote tree the server describes, where SFTP has
+//! no `O_NOFOLLOW`: a remote link found where a file or directory is to be
+//! written is removed first (the destination you name yourself is used as
+//! it is, links included, as `scp` does), and file modes are set on the open
+//! handle.
+//!
+//! Error messages escape remote-controlled text (names, the server's own
+//! messages): control characters are shown as `\x1b`, never sent raw to a
+//! terminal.
+//!
 //! Remote paths are relative to the login home unless absolute; a leading
 //! `~/` is accepted and means the same. Data is streamed in chunks with many
 //! SFTP requests in flight, never buffered whole.

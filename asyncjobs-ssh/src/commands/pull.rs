@@ -19,6 +19,16 @@ use crate::sftp::{copy_local, expand_home, pull, TransferOptions};
 /// rules; the sources are then relative to the current directory (where
 /// local commands run), `~/` meaning the home directory.
 ///
+/// The server is not trusted (see [what it cannot make a transfer
+/// do](crate::sftp#what-a-server-cannot-make-a-transfer-do)): nothing is
+/// written outside the destination and no existing link is followed (a link
+/// in the way is replaced); the server's links are recreated as links; a name
+/// listed twice, or two sources with one name, fail the command; each file
+/// stops at its announced size and at [`max_file_size`](Self::max_file_size)
+/// bytes (1 GiB by default); listings stop at 100,000 entries; a file is
+/// renamed into place only when complete, so a failure leaves no partial
+/// file.
+///
 /// ```
 /// use asyncjobs_ssh::{Pull, SshCommand};
 /// let p = Pull::new(["/var/log/app.log"], "logs/web1/");
