@@ -17,7 +17,7 @@ use russh::client::Msg;
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Session};
 use crate::error::SshError;
 use crate::formatter::{Formatter, Stream};
 use crate::lines::LineSplitter;
@@ -207,9 +207,10 @@ async fn closed_within(rx: &mut ChannelReadHalf, grace: Duration) -> bool {
     tokio::time::timeout(grace, wait).await.is_ok()
 }
 
-/// Runs `command_line` on `conn` (through the remote user's shell, as `ssh host cmd` does).
+/// Runs `command_line` in the `opened` session (through the remote user's
+/// shell, as `ssh host cmd` does).
 pub(crate) async fn run_remote(
-    conn: &Arc<Connection>,
+    opened: Session,
     host: &str,
     label: &str,
     command_line: &str,
@@ -221,7 +222,12 @@ pub(crate) async fn run_remote(
         command: label.into(),
         message,
     };
-    let (channel, permit) = conn.open_session().await.map_err(session)?;
+    let Session {
+        conn,
+        channel,
+        permit,
+    } = opened;
+    let conn = &conn;
     let (rx, tx) = channel.split();
     let mut running = Running {
         rx: Some(rx),

@@ -10,8 +10,8 @@ use futures::future::{join_all, BoxFuture, FutureExt};
 use tokio::net::TcpStream;
 
 use crate::auth::{self, AuthConfig};
-use crate::connection::{Connection, HostKeyCheck, Settings};
-use crate::error::ConnectError;
+use crate::connection::{Connection, HostKeyCheck, Session, Settings};
+use crate::error::{ConnectError, SshError};
 use crate::formatter::{default_formatter, Event, Formatter};
 use crate::kex;
 use crate::known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
@@ -338,6 +338,36 @@ impl SshNode {
     /// Opens the connection now if it is not open (jobs do this on first use).
     pub async fn connect(&self) -> Result<(), ConnectError> {
         self.connection().await.map(drop)
+    }
+
+    /// A session channel on this node's connection, for command `label`.
+    ///
+    /// A server may stop serving a connection after some sessions: tinysshd
+    /// serves one session per connection, others close idle connections. Then
+    /// the node connects again and retries, as long as each connection given
+    /// up had served some session (so every retry follows someone's progress);
+    /// a refusal on a connection that has served none is an error.
+    pub(crate) async fn open_session(&self, label: &str) -> Result<Session, SshError> {
+        loop {
+            let conn = self.connection().await?;
+            match conn.open_session().await {
+                Ok((channel, permit)) => {
+                    return Ok(Session {
+                        conn,
+                        channel,
+                        permit,
+                    })
+                }
+                Err(f) if f.worn_out && conn.served() > 0 => continue,
+                Err(f) => {
+                    return Err(SshError::Session {
+                        host: self.display_name().into(),
+                        command: label.into(),
+                        message: f.message,
+                    })
+                }
+            }
+        }
     }
 
     /// The shared connection, opened if needed; concurrent callers wait for one attempt.

@@ -108,6 +108,7 @@ pub use remote::LISTING_TIMEOUT;
 pub use russh_sftp::client::SftpSession;
 pub use script::{upload_script, ScriptSource, REMOTE_SCRIPT_DIR};
 pub use session::{open_sftp, open_sftp_on_channel};
+pub(crate) use session::{sftp_on_stream, start_subsystem};
 
 /// How [`push`] and [`pull`] copy.
 #[derive(Debug, Clone, PartialEq, Eq)]

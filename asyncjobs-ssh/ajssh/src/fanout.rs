@@ -129,7 +129,7 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         .map_err(local)?;
     let interrupted = rt.block_on(async {
         let interrupted = tokio::select! {
-            r = sched.co_run() => { r.map_err(|e| local(format!("scheduler: {e}")))?; false }
+            r = sched.co_run() => { r.map_err(|e| local(format!("scheduler: {}", asyncjobs_core::ErrorChain(&e))))?; false }
             _ = tokio::signal::ctrl_c() => true,
         };
         // cancelled hosts' commands are stopped as their jobs are dropped
