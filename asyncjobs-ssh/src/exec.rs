@@ -25,6 +25,14 @@ use crate::output::CommandOutput;
 use crate::phase::{Phase, PhaseClock};
 use crate::status::ExitStatus;
 
+/// The instant `timeout` from now, or `None` when that is beyond what the
+/// clock can represent (`Duration::MAX`, `--timeout 1e19`): such a timeout
+/// never fires, as no timeout; it must not panic with "overflow when adding
+/// duration to instant".
+pub(crate) fn deadline_after(timeout: Duration) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(timeout)
+}
+
 /// Grace between `TERM` and `KILL` for a stopped command.
 const TERM_GRACE: Duration = Duration::from_secs(2);
 
@@ -111,7 +119,12 @@ fn emit(f: &dyn Formatter, host: &str, stream: Stream, line: &[u8], error: &mut 
     }
 }
 
-/// The signal name of an `exit-signal` message.
+/// Longest signal name kept from a server (real ones are a few letters).
+const MAX_SIGNAL_NAME: usize = 32;
+
+/// The signal name of an `exit-signal` message. A name the server made up is
+/// untrusted text: its control characters are escaped and it is cut to
+/// [`MAX_SIGNAL_NAME`] characters (`...` added).
 fn sig_name(sig: &Sig) -> String {
     match sig {
         Sig::ABRT => "ABRT",
@@ -126,7 +139,15 @@ fn sig_name(sig: &Sig) -> String {
         Sig::SEGV => "SEGV",
         Sig::TERM => "TERM",
         Sig::USR1 => "USR1",
-        Sig::Custom(name) => name.trim_start_matches("SIG"),
+        Sig::Custom(name) => {
+            let name = name.trim_start_matches("SIG");
+            let kept: String = name.chars().take(MAX_SIGNAL_NAME).collect();
+            let mut shown = crate::escape::escape_control(&kept).into_owned();
+            if kept.len() < name.len() {
+                shown.push_str("...");
+            }
+            return shown;
+        }
     }
     .to_string()
 }
@@ -241,7 +262,7 @@ pub(crate) async fn run_remote(
     })?;
 
     let mut sink = OutputSink::new(host, opts);
-    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = opts.timeout.and_then(deadline_after);
     let mut status: Option<ExitStatus> = None;
     let mut refused = false;
     let rx = running.rx.as_mut().expect("set above");
@@ -376,8 +397,22 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_too_large_for_the_clock_is_no_deadline() {
+        assert!(deadline_after(Duration::MAX).is_none());
+        assert!(deadline_after(Duration::from_secs_f64(1e19)).is_none());
+        assert!(deadline_after(Duration::from_secs(5)).is_some());
+    }
+
+    #[test]
     fn signal_names_have_no_sig_prefix() {
         assert_eq!(sig_name(&Sig::TERM), "TERM");
         assert_eq!(sig_name(&Sig::Custom("SIGXCPU".into())), "XCPU");
+    }
+
+    #[test]
+    fn made_up_signal_names_are_escaped_and_cut() {
+        assert_eq!(sig_name(&Sig::Custom("KILL\x1b[2J".into())), "KILL\\x1b[2J");
+        let long = sig_name(&Sig::Custom("X".repeat(100_000)));
+        assert_eq!(long, format!("{}...", "X".repeat(MAX_SIGNAL_NAME)));
     }
 }

@@ -17,6 +17,8 @@ mod connect_errors;
 mod connections_are_shared_and_closed;
 mod formatters;
 mod host_keys;
+mod hostile_servers;
+mod huge_timeouts;
 mod ipv6;
 mod job_labels_and_details;
 mod jump_hosts;

@@ -8,6 +8,7 @@ mod support;
 mod config_oracle;
 mod exit_codes;
 mod fanout;
+mod hostile;
 mod kex;
 mod scenario;
 mod ssh_config;
