@@ -67,7 +67,8 @@ fn critical_failure_elsewhere_stops_the_remote_sleep() {
             Err::<(), _>(std::io::Error::other("the remote sleep never started"))
         }));
         let err = s.co_run().await.unwrap_err();
-        assert!(err.to_string().contains("boom"), "{err:?}");
+        let chain = asyncjobs_core::ErrorChain(&err).to_string();
+        assert!(chain.contains("boom"), "{chain}");
     });
     assert!(
         eventually(Duration::from_secs(15), || bed.remote_processes(&sleep)
