@@ -93,8 +93,10 @@ impl std::fmt::Display for Event<'_> {
 /// `line` gets the bytes of one line including its `\n` (the last line of a
 /// stream may lack it). Implementations must be cheap and must not block for
 /// long: they are called from the task that reads the command's output. An
-/// error makes the job fail once its command is over (output is never dropped
-/// silently).
+/// error from `line` stops the command (its output has nowhere to go, as when
+/// `ssh`'s stdout is a closed pipe) and fails the job with
+/// [`SshError::Output`](crate::SshError::Output): output is never dropped
+/// silently.
 pub trait Formatter: Send + Sync + 'static {
     /// One line of output of a command on `host`.
     fn line(&self, host: &str, stream: Stream, line: &[u8]) -> io::Result<()>;

@@ -18,6 +18,9 @@
 //!   [`SshOutput`] result (listings show the statuses: `0, 0, 3`). Commands
 //!   can forward X11 ([`Run::x11`]); [`Service`] gives the commands that run
 //!   a transient systemd service.
+//! * Commands read end-of-file on their standard input at once, as with
+//!   `ssh -n`, unless given input: [`Run::stdin`] (bytes, shared by clones)
+//!   or [`Run::stdin_file`] (also on `RunScript`, `RunString`; see [`Stdin`]).
 //! * Output streams line by line through a [`Formatter`]: [`HostFormatter`]
 //!   (`host:line`, default), [`RawFormatter`], [`TimeHostFormatter`],
 //!   [`SubdirFormatter`] (one file per host).
@@ -104,6 +107,7 @@ mod runtime;
 mod service;
 pub mod sftp;
 mod status;
+mod stdin;
 mod topology;
 mod used_nodes;
 mod variables;
@@ -129,6 +133,7 @@ pub use output::{CommandOutput, SshOutput};
 pub use quote::shell_quote;
 pub use service::{Service, ServiceError, SERVICE_TYPES};
 pub use status::ExitStatus;
+pub use stdin::Stdin;
 pub use topology::{topology_as_dotfile, topology_dot, TopologyError};
 pub use variables::Variables;
 
