@@ -7,6 +7,7 @@ mod exit;
 mod fanout;
 mod hostjob;
 mod hosts;
+mod input;
 mod limits;
 mod nodeset;
 mod output;
@@ -14,8 +15,10 @@ mod progress;
 mod scenario;
 mod sshconfig;
 mod steps;
+mod stop;
 mod summary;
 mod targets;
+mod writer;
 
 use std::process::ExitCode;
 

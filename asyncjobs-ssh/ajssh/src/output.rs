@@ -19,6 +19,7 @@ use asyncjobs_ssh::{
 
 use crate::progress::Progress;
 use crate::summary::Summary;
+use crate::writer::Writer;
 use capture::{HostCapture, KEEP_LIMIT};
 use gather::Gather;
 use json::{HostRecord, HostStatus, SummaryRecord, VERSION};
@@ -84,62 +85,65 @@ pub struct Output {
     events: Arc<dyn Formatter>,
     marks: Option<PathBuf>,
     progress: Arc<Progress>,
+    writer: Writer,
     state: Mutex<State>,
     started: Instant,
 }
 
-/// Writes through a formatter with the progress bar cleared.
-struct Suspending {
-    inner: Arc<dyn Formatter>,
-    progress: Arc<Progress>,
+/// `-d`: lines into the host's files, events (verbose) on stderr through the output thread.
+struct DirFormatter {
+    files: SubdirFormatter,
+    events: HostFormatter,
 }
 
-impl Formatter for Suspending {
+impl Formatter for DirFormatter {
     fn line(&self, host: &str, stream: Stream, line: &[u8]) -> io::Result<()> {
-        self.progress
-            .suspend(|| self.inner.line(host, stream, line))
+        self.files.line(host, stream, line)
     }
     fn event(&self, host: &str, event: &Event<'_>) -> io::Result<()> {
-        self.progress.suspend(|| self.inner.event(host, event))
+        self.files.event(host, event)?;
+        self.events.event(host, event)
     }
 }
 
 impl Output {
-    /// Sets up `mode` for `total` hosts (creates the `-d` directory and its marks dirs).
+    /// Sets up `mode` for `total` hosts (creates the `-d` directory and its
+    /// marks dirs); everything printed goes through `writer`.
     pub fn new(
         mode: Mode,
         verbose: bool,
         marks: bool,
         total: usize,
-        progress: Progress,
+        progress: Arc<Progress>,
+        writer: Writer,
     ) -> io::Result<Output> {
-        let progress = Arc::new(progress);
-        let wrap = |f: Arc<dyn Formatter>| -> Arc<dyn Formatter> {
-            if progress.is_shown() {
-                Arc::new(Suspending {
-                    inner: f,
-                    progress: Arc::clone(&progress),
-                })
-            } else {
-                f
-            }
-        };
+        let (out, err) = (
+            || writer.sink(Stream::Stdout),
+            || writer.sink(Stream::Stderr),
+        );
         let stream: Option<Arc<dyn Formatter>> = match &mode {
-            Mode::Prefixed => Some(wrap(Arc::new(HostFormatter::new().verbose(verbose)))),
-            Mode::Time => Some(wrap(Arc::new(TimeHostFormatter::new().verbose(verbose)))),
-            Mode::Raw => Some(wrap(Arc::new(RawFormatter::new().verbose(verbose)))),
+            Mode::Prefixed => Some(Arc::new(
+                HostFormatter::with_writers(out(), err()).verbose(verbose),
+            )),
+            Mode::Time => Some(Arc::new(
+                TimeHostFormatter::with_writers(out(), err()).verbose(verbose),
+            )),
+            Mode::Raw => Some(Arc::new(
+                RawFormatter::with_writers(out(), err()).verbose(verbose),
+            )),
             Mode::Dir(dir) => {
                 create_dir(dir)?;
-                Some(wrap(Arc::new(SubdirFormatter::new(dir).verbose(verbose))))
+                Some(Arc::new(DirFormatter {
+                    files: SubdirFormatter::new(dir),
+                    events: HostFormatter::with_writers(err(), err()).verbose(verbose),
+                }))
             }
             Mode::Gather | Mode::Json => None,
         };
         // connection events (verbose) always go to stderr, never into -b/--json stdout
         let events = match &stream {
             Some(s) => Arc::clone(s),
-            None => wrap(Arc::new(
-                HostFormatter::with_writers(io::stderr(), io::stderr()).verbose(verbose),
-            )),
+            None => Arc::new(HostFormatter::with_writers(err(), err()).verbose(verbose)),
         };
         let marks = match (&mode, marks) {
             (Mode::Dir(dir), true) => {
@@ -155,6 +159,7 @@ impl Output {
             events,
             marks,
             progress,
+            writer,
             state: Mutex::new(State {
                 summary: Summary::new(total),
                 gather: Gather::default(),
@@ -234,11 +239,7 @@ impl Output {
     fn write_json<T: serde::Serialize>(&self, rec: &T) -> io::Result<()> {
         let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.progress.suspend(|| {
-            let mut out = io::stdout().lock();
-            out.write_all(&line)?;
-            out.flush()
-        })
+        self.writer.sink(Stream::Stdout).write_all(&line)
     }
 
     /// Ends the run: removes the bar, prints the gathered blocks, the JSON
@@ -250,8 +251,12 @@ impl Output {
         let state = self.state();
         let code = state.summary.exit_code();
         if let Mode::Gather = self.mode {
-            io::stdout().lock().write_all(&state.gather.stdout())?;
-            io::stderr().lock().write_all(&state.gather.stderr())?;
+            self.writer
+                .sink(Stream::Stdout)
+                .write_all(&state.gather.stdout())?;
+            self.writer
+                .sink(Stream::Stderr)
+                .write_all(&state.gather.stderr())?;
         }
         if let Mode::Json = self.mode {
             let (ok, failed, unreachable) = state.summary.counts();
@@ -267,11 +272,8 @@ impl Output {
                 exit_code: code,
             })?;
         }
-        io::stdout().lock().flush()?;
         if state.summary.has_problems() || verbose || self.progress.is_shown() {
-            io::stderr()
-                .lock()
-                .write_all(state.summary.render(elapsed).as_bytes())?;
+            self.writer.eprint(&state.summary.render(elapsed));
         }
         Ok(code)
     }
@@ -317,6 +319,10 @@ fn write_mark(dir: &Path, r: &HostResult) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn test_writer() -> Writer {
+        Writer::start(Arc::new(Progress::hidden()), crate::stop::Stop::new()).unwrap()
+    }
+
     fn result(
         order: usize,
         label: &str,
@@ -346,7 +352,8 @@ mod tests {
             false,
             true,
             2,
-            Progress::hidden(),
+            Arc::new(Progress::hidden()),
+            test_writer(),
         )
         .unwrap();
         std::fs::write(dir.path().join("1failed/h1"), "1\n").unwrap();
@@ -374,9 +381,16 @@ mod tests {
 
     #[test]
     fn only_keeping_modes_keep_output() {
-        let keep = Output::new(Mode::Gather, false, false, 1, Progress::hidden())
-            .unwrap()
-            .host_formatter();
+        let keep = Output::new(
+            Mode::Gather,
+            false,
+            false,
+            1,
+            Arc::new(Progress::hidden()),
+            test_writer(),
+        )
+        .unwrap()
+        .host_formatter();
         keep.line("h", Stream::Stdout, b"x\n").unwrap();
         assert_eq!(keep.take().0.bytes, b"x\n");
         let dir = tempfile::tempdir().unwrap();
@@ -385,7 +399,8 @@ mod tests {
             false,
             false,
             1,
-            Progress::hidden(),
+            Arc::new(Progress::hidden()),
+            test_writer(),
         )
         .unwrap();
         let f = stream.host_formatter();

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand};
+use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand, Stdin};
 
 use crate::args::RunOpts;
 
@@ -85,8 +85,14 @@ fn check_local(path: &Path, what: &str) -> Result<(), String> {
 }
 
 impl Step {
-    /// The command for the host labelled `label`, with `timeout` if any.
-    pub fn command(&self, label: &str, timeout: Option<Duration>) -> Arc<dyn SshCommand> {
+    /// The command for the host labelled `label`, with `timeout` if any; a
+    /// command or script reads `stdin`.
+    pub fn command(
+        &self,
+        label: &str,
+        timeout: Option<Duration>,
+        stdin: &Stdin,
+    ) -> Arc<dyn SshCommand> {
         match (self, timeout) {
             (Step::Push { local, remote }, t) => {
                 let p = Push::new(local.clone(), remote.clone());
@@ -103,9 +109,9 @@ impl Step {
                 })
             }
             // shell commands get the job's timeout from the library
-            (Step::Run(line), _) => Arc::new(Run::new(line.clone())),
+            (Step::Run(line), _) => Arc::new(Run::new(line.clone()).stdin(stdin.clone())),
             (Step::Script { path, args }, _) => {
-                let s = RunScript::new(path.clone());
+                let s = RunScript::new(path.clone()).stdin(stdin.clone());
                 Arc::new(if args.is_empty() { s } else { s.raw_arg(args) })
             }
         }
@@ -174,7 +180,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            steps[2].command("web:2222", None).label(),
+            steps[2].command("web:2222", None, &Stdin::Null).label(),
             "Pull: /etc/hostname into out/web:2222/"
         );
     }

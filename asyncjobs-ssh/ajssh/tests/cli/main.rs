@@ -9,3 +9,5 @@ mod exit_codes;
 mod fanout;
 mod kex;
 mod scenario;
+mod send_input;
+mod signals_and_pipes;
