@@ -47,25 +47,49 @@ pub enum HarnessError {
     /// The login account for the sshd could not be found or prepared.
     #[error("login user set-up failed: {0}")]
     User(String),
-    /// An sshd process exited while the testbed was starting.
-    #[error("sshd #{index} exited during start-up ({status}); sshd log:\n{log}")]
-    SshdExited {
-        /// Which sshd of the testbed (0-based).
+    /// A server process exited while the testbed was starting.
+    #[error("{server} #{index} exited during start-up ({status}); server log:\n{log}")]
+    ServerExited {
+        /// Which server: `sshd`, `dropbear` or `tinysshd` (its socat listener).
+        server: String,
+        /// Which process of the testbed (0-based).
         index: usize,
         /// Its exit status.
         status: String,
-        /// The sshd logs of the testbed.
+        /// The server logs of the testbed.
         log: String,
     },
     /// Some listen addresses never started accepting connections.
-    #[error("sshd not listening after {waited_ms} ms on {pending:?}; sshd log:\n{log}")]
+    #[error("{server} not listening after {waited_ms} ms on {pending:?}; server log:\n{log}")]
     NotReady {
+        /// Which server: `sshd`, `dropbear` or `tinysshd`.
+        server: String,
         /// How long the harness waited.
         waited_ms: u128,
         /// The `ip:port` addresses still not listening.
         pending: Vec<String>,
-        /// The sshd logs of the testbed.
+        /// The server logs of the testbed.
         log: String,
+    },
+    /// An IPv6 testbed was asked for, but `::1` cannot be used on this machine.
+    #[error(
+        "IPv6 loopback [::1] is not usable on this machine, so IPv6 tests cannot run: {reason}"
+    )]
+    Ipv6Unavailable {
+        /// What failed, with the state of the kernel's IPv6 switch for `lo`.
+        reason: String,
+    },
+    /// The server reads `authorized_keys` from the login account's real home,
+    /// which the harness only edits for its dedicated account (as root).
+    #[error(
+        "a {server} testbed must run as root: {server} reads ~/.ssh/authorized_keys from the \
+         login account's home, and the harness only edits the dedicated account `{account}`'s"
+    )]
+    NeedsRoot {
+        /// `dropbear` or `tinysshd`.
+        server: String,
+        /// The dedicated account (`ajtest`).
+        account: String,
     },
 }
 

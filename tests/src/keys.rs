@@ -1,9 +1,10 @@
-//! Throwaway ed25519 keys made with `ssh-keygen`.
+//! Throwaway ed25519 keys: client keys made with `ssh-keygen`, the host key with
+//! the server's own tool.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::HarnessError;
+use crate::{HarnessError, SshServer};
 
 /// Passphrase of [`Testbed::encrypted_identity`](crate::Testbed::encrypted_identity).
 pub const PASSPHRASE: &str = "secret";
@@ -14,6 +15,7 @@ const KDF_ROUNDS: &str = "2";
 /// The key files of one testbed.
 #[derive(Debug)]
 pub(crate) struct Keys {
+    /// The host key: a file for sshd and dropbear, a key directory for tinysshd.
     pub host: PathBuf,
     pub identity: PathBuf,
     pub encrypted: PathBuf,
@@ -23,42 +25,54 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
-    /// Generates the four keys in `dir`, all `ssh-keygen` runs at once.
-    pub(crate) fn generate(dir: &Path) -> Result<Keys, HarnessError> {
+    /// Generates the four keys in `dir` for `server`, all key tools running at once.
+    pub(crate) fn generate(dir: &Path, server: SshServer) -> Result<Keys, HarnessError> {
+        let openssh_host = dir.join("ssh_host_ed25519_key");
         let keys = Keys {
-            host: dir.join("ssh_host_ed25519_key"),
+            host: openssh_host.clone(),
             identity: dir.join("id_ed25519"),
             encrypted: dir.join("id_ed25519_encrypted"),
             wrong: dir.join("id_ed25519_wrong"),
             host_public: String::new(),
         };
-        let jobs = [
-            (&keys.host, ""),
+        let mut jobs = vec![
             (&keys.identity, ""),
             (&keys.encrypted, PASSPHRASE),
             (&keys.wrong, ""),
         ];
+        if server == SshServer::OpenSsh {
+            jobs.push((&openssh_host, ""));
+        }
         let mut running = Vec::new();
         for (path, pass) in jobs {
             running.push((keygen(path, pass)?, path));
         }
+        // While ssh-keygen runs: the other servers' own host key tools.
+        let other_host = match server {
+            SshServer::OpenSsh => None,
+            SshServer::Dropbear => Some(crate::dropbear::host_key(dir)),
+            SshServer::Tinysshd => Some(crate::tinysshd::host_key(dir)),
+        };
         for (child, path) in running {
             finish(child, path)?;
         }
-        let host_public = public_key(&keys.host)?;
+        let (host, host_public) = match other_host {
+            Some(made) => made?,
+            None => (openssh_host.clone(), public_key(&openssh_host)?),
+        };
         Ok(Keys {
+            host,
             host_public,
             ..keys
         })
     }
 
-    /// `authorized_keys` content: the plain and the encrypted identity.
-    pub(crate) fn authorized_keys(&self) -> Result<String, HarnessError> {
-        Ok(format!(
-            "{}\n{}\n",
+    /// The authorized public keys (`type base64`): the plain and the encrypted identity.
+    pub(crate) fn authorized(&self) -> Result<Vec<String>, HarnessError> {
+        Ok(vec![
             public_key(&self.identity)?,
-            public_key(&self.encrypted)?
-        ))
+            public_key(&self.encrypted)?,
+        ])
     }
 }
 

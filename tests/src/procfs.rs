@@ -1,47 +1,70 @@
 //! Reading `/proc`: TCP socket states and the process table.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::fs::MetadataExt;
 
 /// TCP state numbers as printed in `/proc/net/tcp`.
 pub(crate) const TCP_ESTABLISHED: u8 = 0x01;
 pub(crate) const TCP_LISTEN: u8 = 0x0A;
 
-/// One IPv4 TCP socket: its local address and state.
+/// One TCP socket (IPv4 or IPv6): its local address and state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TcpSocket {
-    pub local: SocketAddrV4,
+    pub local: SocketAddr,
     pub state: u8,
 }
 
-/// Every IPv4 TCP socket of this network namespace.
+/// Every TCP socket of this network namespace: `/proc/net/tcp`, then
+/// `/proc/net/tcp6` when the kernel has IPv6 (the file is absent otherwise).
 pub(crate) fn tcp_sockets() -> std::io::Result<Vec<TcpSocket>> {
-    let text = std::fs::read_to_string("/proc/net/tcp")?;
-    Ok(text.lines().skip(1).filter_map(parse_tcp_line).collect())
+    let mut text = std::fs::read_to_string("/proc/net/tcp")?;
+    match std::fs::read_to_string("/proc/net/tcp6") {
+        Ok(v6) => text.push_str(&v6),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    // Header lines (`sl local_address ...`) do not parse and are skipped.
+    Ok(text.lines().filter_map(parse_tcp_line).collect())
 }
 
-/// Parses `  0: 0100007F:1F90 00000000:0000 0A ...`. The address is the raw
-/// network-order word printed as a native integer, the port is in host order.
+/// Parses `  0: 0100007F:1F90 00000000:0000 0A ...` (IPv4) or the same with a
+/// 32-digit address (IPv6). The address is raw network-order 32-bit words, each
+/// printed as a native integer; the port is in host order.
 fn parse_tcp_line(line: &str) -> Option<TcpSocket> {
     let mut fields = line.split_whitespace();
     let local = fields.nth(1)?;
     let state = u8::from_str_radix(fields.nth(1)?, 16).ok()?;
     let (ip, port) = local.split_once(':')?;
-    let ip = u32::from_str_radix(ip, 16).ok()?.to_ne_bytes();
     let port = u16::from_str_radix(port, 16).ok()?;
+    let ip = match ip.len() {
+        8 => IpAddr::V4(Ipv4Addr::from(word(ip)?)),
+        32 => {
+            let mut bytes = [0u8; 16];
+            for (i, chunk) in bytes.chunks_mut(4).enumerate() {
+                chunk.copy_from_slice(&word(ip.get(i * 8..i * 8 + 8)?)?);
+            }
+            IpAddr::V6(Ipv6Addr::from(bytes))
+        }
+        _ => return None,
+    };
     Some(TcpSocket {
-        local: SocketAddrV4::new(Ipv4Addr::from(ip), port),
+        local: SocketAddr::new(ip, port),
         state,
     })
+}
+
+/// Bytes of one 8-digit hex word as the kernel stored them.
+fn word(hex: &str) -> Option<[u8; 4]> {
+    Some(u32::from_str_radix(hex, 16).ok()?.to_ne_bytes())
 }
 
 /// Local addresses among `wanted` that have a socket in `state`, with their count.
 pub(crate) fn count_in_state(
     sockets: &[TcpSocket],
-    wanted: &HashSet<SocketAddrV4>,
+    wanted: &HashSet<SocketAddr>,
     state: u8,
-) -> HashMap<SocketAddrV4, usize> {
+) -> HashMap<SocketAddr, usize> {
     let mut counts = HashMap::new();
     for s in sockets
         .iter()
@@ -141,19 +164,45 @@ mod tests {
             "   3: {word:08X}:9C4B 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000  1000 0 1 1"
         );
         let s = parse_tcp_line(&line).expect("parses");
-        assert_eq!(
-            s.local,
-            SocketAddrV4::new(Ipv4Addr::new(127, 101, 3, 7), 0x9C4B)
-        );
+        assert_eq!(s.local, "127.101.3.7:40011".parse().unwrap());
         assert_eq!(s.state, TCP_ESTABLISHED);
+    }
+
+    #[test]
+    fn tcp6_line_yields_local_address_and_state() {
+        let words: String = [[0u8, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+            .iter()
+            .map(|w| format!("{:08X}", u32::from_ne_bytes(*w)))
+            .collect();
+        let line = format!(
+            "   0: {words}:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0 0 1 1"
+        );
+        let s = parse_tcp_line(&line).expect("parses");
+        assert_eq!(s.local, "[::1]:8080".parse().unwrap());
+        assert_eq!(s.state, TCP_LISTEN);
+    }
+
+    #[test]
+    fn header_and_garbage_lines_are_skipped() {
+        assert!(parse_tcp_line("  sl  local_address rem_address   st tx_queue").is_none());
+        assert!(parse_tcp_line("   0: 0100:1F90 x 0A").is_none());
+        assert!(parse_tcp_line("").is_none());
     }
 
     #[test]
     fn our_own_listener_shows_up_as_listen() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let std::net::SocketAddr::V4(addr) = l.local_addr().unwrap() else {
-            panic!("v4")
-        };
+        let addr = l.local_addr().unwrap();
+        let wanted = HashSet::from([addr]);
+        let counts = count_in_state(&tcp_sockets().unwrap(), &wanted, TCP_LISTEN);
+        assert_eq!(counts.get(&addr), Some(&1));
+    }
+
+    #[test]
+    fn our_own_ipv6_listener_shows_up_as_listen() {
+        let l = std::net::TcpListener::bind("[::1]:0")
+            .unwrap_or_else(|e| panic!("IPv6 loopback unusable here: binding [::1]:0: {e}"));
+        let addr = l.local_addr().unwrap();
         let wanted = HashSet::from([addr]);
         let counts = count_in_state(&tcp_sockets().unwrap(), &wanted, TCP_LISTEN);
         assert_eq!(counts.get(&addr), Some(&1));

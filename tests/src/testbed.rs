@@ -1,21 +1,25 @@
-//! The testbed: keys, login user and sshd servers on private loopback addresses.
+//! The testbed: keys, login user and SSH servers on private loopback addresses.
 
 use std::collections::HashSet;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::addr::{free_port, Blocks};
+use crate::addr::{check_ipv6_loopback, free_port, Blocks};
+use crate::dropbear::DropbearLaunch;
+use crate::home_keys::HomeKeys;
 use crate::keys::Keys;
 use crate::procfs::{
     count_in_state, descendants, processes, tcp_sockets, TCP_ESTABLISHED, TCP_LISTEN,
 };
-use crate::sshd::farm::{self, FarmSpec};
-use crate::sshd::process::Sshd;
-use crate::sshd::{stale, DIR_PREFIX, SSHD_PATH};
+use crate::server::farm::{self, socket};
+use crate::server::process::ServerProcess;
+use crate::server::{check_installed, is_server_process, stale, Launch, DIR_PREFIX};
+use crate::sshd::SshdLaunch;
+use crate::tinysshd::TinysshdLaunch;
 use crate::user::{login_user, LoginUser};
-use crate::{HarnessError, Host, TestbedConfig};
+use crate::{HarnessError, Host, SshServer, TestbedConfig, SSHD_PATH, TEST_ACCOUNT};
 
 /// Most hosts one testbed may have (ceil(N/16) sshd processes are started).
 pub const MAX_HOSTS: usize = 4000;
@@ -23,34 +27,40 @@ const XAUTH: &str = "/usr/bin/xauth";
 /// Where sshd (as root) insists on its privilege separation directory.
 const PRIVSEP_DIR: &str = "/run/sshd";
 
-/// Real OpenSSH servers on private loopback addresses, stopped on drop.
+/// Real SSH servers on private loopback addresses, stopped on drop: OpenSSH by
+/// default, or Dropbear or tinysshd ([`TestbedConfig::server`]), on `127.A.B.C`
+/// or on `::1` ([`TestbedConfig::ipv6`]).
 ///
 /// All hosts share one host key and accept [`identity`](Self::identity) and
 /// [`encrypted_identity`](Self::encrypted_identity) for [`user`](Self::user).
 /// When the tests run as root the user is the dedicated account `ajtest`;
 /// otherwise it is the current user (an unprivileged sshd can only log in the
-/// account it runs as, and cannot allocate ptys). That account is shared by every
-/// testbed on the machine, so remote file names and process patterns should be
-/// unique per test.
+/// account it runs as, and cannot allocate ptys; Dropbear and tinysshd testbeds
+/// need root). That account is shared by every testbed on the machine, so remote
+/// file names and process patterns should be unique per test.
 ///
 /// `Testbed` is `Send + Sync`: share it by reference across threads. A testbed kept
 /// in a `static` is never dropped; its servers are killed by the next test process
 /// that starts a testbed (see [`reap_leaked_sshd`](crate::reap_leaked_sshd)).
 #[derive(Debug)]
 pub struct Testbed {
-    // Declared before `dir`: servers stop before their files go.
-    sshds: Vec<Sshd>,
+    // Declared before `_home_keys` and `dir`: servers stop before their files go.
+    servers: Vec<ServerProcess>,
+    server: SshServer,
     hosts: Vec<Host>,
     blocks: Blocks,
     user: LoginUser,
     keys: Keys,
     known_hosts: PathBuf,
     remote_dir: PathBuf,
+    /// This testbed's lines in the account's own authorized_keys (Dropbear,
+    /// tinysshd); held only to be removed on drop, after the servers stop.
+    _home_keys: Option<HomeKeys>,
     dir: tempfile::TempDir,
 }
 
 impl Testbed {
-    /// Starts a testbed with `hosts` hosts and default options.
+    /// Starts an OpenSSH testbed with `hosts` hosts and default options.
     pub fn start(hosts: usize) -> Result<Testbed, HarnessError> {
         Testbed::start_with(TestbedConfig {
             hosts,
@@ -58,33 +68,40 @@ impl Testbed {
         })
     }
 
+    /// Starts a testbed of `server`s with `hosts` hosts and default options.
+    pub fn start_server(server: SshServer, hosts: usize) -> Result<Testbed, HarnessError> {
+        Testbed::start_with(TestbedConfig {
+            hosts,
+            server,
+            ..TestbedConfig::default()
+        })
+    }
+
     /// Starts a testbed; returns once every host accepts TCP connections.
     pub fn start_with(cfg: TestbedConfig) -> Result<Testbed, HarnessError> {
         check_config(&cfg)?;
-        if !Path::new(SSHD_PATH).exists() {
-            return Err(HarnessError::SshdMissing {
-                path: SSHD_PATH.into(),
-            });
-        }
-        if cfg.x11 && !Path::new(XAUTH).exists() {
-            return Err(HarnessError::ToolMissing {
-                tool: XAUTH.into(),
-                package: "xauth".into(),
-            });
+        check_tools(&cfg)?;
+        if cfg.ipv6 {
+            check_ipv6_loopback().map_err(|reason| HarnessError::Ipv6Unavailable { reason })?;
         }
         stale::reap_once();
         let user = login_user()?;
-        ensure_privsep_dir()?;
+        if cfg.server != SshServer::OpenSsh && user.name != TEST_ACCOUNT {
+            return Err(HarnessError::NeedsRoot {
+                server: cfg.server.name().into(),
+                account: TEST_ACCOUNT.into(),
+            });
+        }
+        if cfg.server == SshServer::OpenSsh {
+            ensure_privsep_dir()?;
+        }
         let dir = tempfile::Builder::new()
             .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| HarnessError::io("creating the testbed directory", e))?;
         // The login user must reach authorized_keys (sshd reads it with the user's uid).
         set_mode(dir.path(), 0o755)?;
-        let keys = Keys::generate(dir.path())?;
-        let authorized_keys = dir.path().join("authorized_keys");
-        write(&authorized_keys, &keys.authorized_keys()?)?;
-        set_mode(&authorized_keys, 0o644)?;
+        let keys = Keys::generate(dir.path(), cfg.server)?;
         let remote_dir = dir.path().join("remote");
         std::fs::create_dir(&remote_dir).map_err(|e| HarnessError::io("creating remote dir", e))?;
         std::os::unix::fs::chown(&remote_dir, Some(user.uid), Some(user.gid)).map_err(|e| {
@@ -94,18 +111,51 @@ impl Testbed {
             )
         })?;
 
-        let blocks = Blocks::reserve(cfg.hosts);
-        let sshds = farm::start(&FarmSpec {
-            dir: dir.path(),
-            blocks,
-            hosts: cfg.hosts,
-            host_key: &keys.host,
-            authorized_keys: &authorized_keys,
-            user: &user.name,
-            x11: cfg.x11,
-            extra: &cfg.extra_sshd_config,
-        })?;
-        let hosts: Vec<Host> = sshds.iter().flat_map(|s| s.hosts.iter().cloned()).collect();
+        let mut home_keys = None;
+        let launch: Box<dyn Launch> = match cfg.server {
+            SshServer::OpenSsh => {
+                let authorized_keys = dir.path().join("authorized_keys");
+                let lines: String = keys
+                    .authorized()?
+                    .iter()
+                    .map(|k| format!("{k}\n"))
+                    .collect();
+                write(&authorized_keys, &lines)?;
+                set_mode(&authorized_keys, 0o644)?;
+                Box::new(SshdLaunch {
+                    dir: dir.path().to_path_buf(),
+                    host_key: keys.host.clone(),
+                    authorized_keys,
+                    user: user.name.clone(),
+                    x11: cfg.x11,
+                    extra: cfg.extra_sshd_config.clone(),
+                })
+            }
+            SshServer::Dropbear | SshServer::Tinysshd => {
+                let tag = dir.path().file_name().unwrap_or_default().to_string_lossy();
+                home_keys = Some(HomeKeys::authorize(&user, &keys.authorized()?, &tag)?);
+                if cfg.server == SshServer::Dropbear {
+                    Box::new(DropbearLaunch {
+                        dir: dir.path().to_path_buf(),
+                        host_key: keys.host.clone(),
+                    })
+                } else {
+                    Box::new(TinysshdLaunch {
+                        keys: keys.host.clone(),
+                    })
+                }
+            }
+        };
+        let blocks = if cfg.ipv6 {
+            Blocks::V6
+        } else {
+            Blocks::reserve(cfg.hosts)
+        };
+        let servers = farm::start(launch.as_ref(), dir.path(), blocks, cfg.hosts)?;
+        let hosts: Vec<Host> = servers
+            .iter()
+            .flat_map(|s| s.hosts.iter().cloned())
+            .collect();
         let known_hosts = dir.path().join("known_hosts");
         let lines: String = hosts
             .iter()
@@ -113,15 +163,22 @@ impl Testbed {
             .collect();
         write(&known_hosts, &lines)?;
         Ok(Testbed {
-            sshds,
+            servers,
+            server: cfg.server,
             hosts,
             blocks,
             user,
             keys,
             known_hosts,
             remote_dir,
+            _home_keys: home_keys,
             dir,
         })
+    }
+
+    /// Which server implementation this testbed runs.
+    pub fn server(&self) -> SshServer {
+        self.server
     }
 
     /// The hosts, in address order.
@@ -195,13 +252,14 @@ impl Testbed {
         &self.remote_dir
     }
 
-    /// Process ids of the listening sshd servers (one per 16 hosts).
+    /// Process ids of the listening servers: one sshd per 16 hosts, one dropbear
+    /// per 10, one socat (in front of tinysshd) per host.
     pub fn sshd_pids(&self) -> Vec<u32> {
-        self.sshds.iter().map(Sshd::pid).collect()
+        self.servers.iter().map(ServerProcess::pid).collect()
     }
 
-    /// Number of hosts with a listening socket right now (all of them, unless an
-    /// sshd died).
+    /// Number of hosts with a listening socket right now (all of them, unless a
+    /// server died).
     ///
     /// # Panics
     /// If `/proc/net/tcp` cannot be read.
@@ -219,7 +277,7 @@ impl Testbed {
     }
 
     fn count_sockets(&self, state: u8) -> usize {
-        let wanted: HashSet<SocketAddrV4> = self.hosts.iter().filter_map(socket).collect();
+        let wanted: HashSet<SocketAddr> = self.hosts.iter().map(socket).collect();
         let sockets = tcp_sockets().unwrap_or_else(|e| panic!("reading /proc/net/tcp: {e}"));
         count_in_state(&sockets, &wanted, state).values().sum()
     }
@@ -227,15 +285,17 @@ impl Testbed {
     /// Processes owned by [`user`](Self::user) whose command line (arguments joined
     /// by spaces) contains `pattern`, e.g. to check no orphan `sleep 4242` is left.
     /// This process and its descendants (local `ssh` clients) are not counted,
-    /// except what runs under the sshd servers.
+    /// except what runs under the servers.
     /// The user is shared by all testbeds: use a pattern unique to the test.
     ///
     /// # Panics
     /// If `/proc` cannot be listed.
     pub fn remote_processes(&self, pattern: &str) -> usize {
         let procs = processes().unwrap_or_else(|e| panic!("listing /proc: {e}"));
-        // Our sshd servers are our children too, but what runs under them is remote.
-        let ours = descendants(&procs, std::process::id(), is_sshd);
+        // Our servers are our children too, but what runs under them is remote.
+        let ours = descendants(&procs, std::process::id(), |p| {
+            is_server_process(&p.cmdline)
+        });
         procs
             .iter()
             .filter(|p| {
@@ -283,9 +343,9 @@ impl Testbed {
         cmd
     }
 
-    /// All sshd logs of this testbed, for diagnostics in failing tests.
+    /// All server logs of this testbed, for diagnostics in failing tests.
     pub fn sshd_log(&self) -> String {
-        farm::logs(&self.sshds)
+        farm::logs(&self.servers)
     }
 
     /// The key exchange algorithms the servers negotiated, one per key exchange,
@@ -304,10 +364,10 @@ impl Testbed {
 impl Drop for Testbed {
     fn drop(&mut self) {
         // Kill all first, then wait: the servers stop in parallel.
-        for s in &mut self.sshds {
+        for s in &mut self.servers {
             s.kill();
         }
-        for s in &mut self.sshds {
+        for s in &mut self.servers {
             s.reap();
         }
     }
@@ -325,15 +385,29 @@ fn check_config(cfg: &TestbedConfig) -> Result<(), HarnessError> {
             "extra sshd_config line contains a newline: {bad:?}"
         )));
     }
+    if cfg.server != SshServer::OpenSsh && (cfg.x11 || !cfg.extra_sshd_config.is_empty()) {
+        return Err(HarnessError::InvalidConfig(format!(
+            "x11 and extra_sshd_config are OpenSSH settings; a {} testbed has neither",
+            cfg.server
+        )));
+    }
     Ok(())
 }
 
-fn is_sshd(p: &crate::procfs::Process) -> bool {
-    p.cmdline.starts_with(SSHD_PATH) || p.cmdline.starts_with("sshd:")
-}
-
-fn socket(h: &Host) -> Option<SocketAddrV4> {
-    Some(SocketAddrV4::new(h.ip.parse::<Ipv4Addr>().ok()?, h.port))
+/// Every program the testbed will run is installed, or the error says what to install.
+fn check_tools(cfg: &TestbedConfig) -> Result<(), HarnessError> {
+    if cfg.server == SshServer::OpenSsh && !Path::new(SSHD_PATH).exists() {
+        return Err(HarnessError::SshdMissing {
+            path: SSHD_PATH.into(),
+        });
+    }
+    if cfg.x11 && !Path::new(XAUTH).exists() {
+        return Err(HarnessError::ToolMissing {
+            tool: XAUTH.into(),
+            package: "xauth".into(),
+        });
+    }
+    check_installed(cfg.server.programs())
 }
 
 fn ensure_privsep_dir() -> Result<(), HarnessError> {

@@ -161,6 +161,18 @@ fn run(tool: &str, args: &[&str]) -> Result<(), String> {
     ))
 }
 
+/// The current user's account, for unit tests that need a real uid and gid.
+#[cfg(test)]
+pub(crate) fn current_user_for_tests() -> LoginUser {
+    let uid = current_uid().expect("uid");
+    passwd_entries()
+        .expect("passwd")
+        .into_iter()
+        .find(|e| e.user.uid == uid)
+        .expect("the current uid has a passwd entry")
+        .user
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

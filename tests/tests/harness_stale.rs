@@ -60,3 +60,58 @@ fn sshd_of_a_dead_test_process_is_reaped() {
     // A live testbed is left alone.
     assert_eq!(bed.listening_hosts(), 1);
 }
+
+/// Waits (bounded) for `child` to end; kills it and fails if it does not.
+fn wait_reaped(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    for _ in 0..500 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the leaked {what} was not reaped");
+}
+
+#[test]
+fn dropbear_of_a_dead_test_process_is_reaped() {
+    let bed = Testbed::start(1).expect("testbed starts");
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead_pid = gone.id();
+    gone.wait().unwrap();
+    let dir = std::env::temp_dir().join(format!("asyncjobs-testbed-{dead_pid}-dropleak"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("dropbear_host_key");
+    let made = Command::new("dropbearkey")
+        .args(["-t", "ed25519", "-f"])
+        .arg(&key)
+        .output()
+        .expect("dropbearkey runs (apt-get install -y dropbear-bin, or cargo xtask test)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let closed = bed.closed_port();
+    let mut leaked = Command::new("/usr/sbin/dropbear")
+        .args(["-F", "-E", "-s", "-r"])
+        .arg(&key)
+        .arg("-P")
+        .arg(dir.join("dropbear-0.pid"))
+        .arg("-p")
+        .arg(closed.address())
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let listening = (0..1000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::net::TcpStream::connect(closed.address()).is_ok()
+    });
+    assert!(listening, "the leaked dropbear did not start");
+    let _ = reap_leaked_sshd();
+    let status = wait_reaped(&mut leaked, "dropbear");
+    assert!(!status.success(), "killed, not exited normally: {status}");
+    assert!(!dir.exists());
+}

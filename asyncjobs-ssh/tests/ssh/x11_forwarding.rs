@@ -255,6 +255,7 @@ fn a_server_without_x11_forwarding_fails_the_command_saying_so() {
         hosts: 1,
         x11: false,
         extra_sshd_config: vec!["MaxSessions 3".into()],
+        ..TestbedConfig::default()
     })
     .unwrap_or_else(|e| panic!("cannot start the loopback sshd testbed: {e}"));
     let out = Output::new();

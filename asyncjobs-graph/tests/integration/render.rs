@@ -1,7 +1,4 @@
 //! Rendering with graphviz: images, errors, missing program, time limit.
-
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
@@ -9,7 +6,7 @@ use asyncjobs_graph::{dot_format_with, examples, DotOptions, Format, GraphError,
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
-use common::graphviz;
+use crate::common::graphviz;
 
 #[test]
 fn the_coloured_run_renders_to_a_png() {

@@ -1,7 +1,7 @@
 //! The reference's structure: nodes, edges, borders, nested clusters and the
 //! edges attached to them; determinism; errors.
 
-mod common;
+use crate::common;
 
 use asyncjobs_core::{Job, Scheduler, Sequence};
 use asyncjobs_graph::{dot_format, examples, export_as_dotfile, GraphError};

@@ -1,15 +1,17 @@
-//! One sshd process: spawned with its own config and log, killed by PID on drop.
+//! One server process (sshd, dropbear, or the socat in front of tinysshd):
+//! spawned with its own log, killed by PID on drop.
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 
-use super::SSHD_PATH;
+use super::{Launch, SshServer};
 use crate::{HarnessError, Host};
 
-/// A running `sshd -D` serving some hosts of a testbed.
+/// A running server listening on some hosts of a testbed.
 #[derive(Debug)]
-pub(crate) struct Sshd {
+pub(crate) struct ServerProcess {
+    pub server: SshServer,
     pub index: usize,
     pub hosts: Vec<Host>,
     log: PathBuf,
@@ -19,43 +21,42 @@ pub(crate) struct Sshd {
     reaped: bool,
 }
 
-impl Sshd {
-    /// Writes `config_text` to `dir/sshd-INDEX.conf` and starts the server.
+impl ServerProcess {
+    /// Starts server number `index` of `launch` on `hosts`, logging to
+    /// `dir/NAME-INDEX.ATTEMPT.log` (stderr included: errors before a server
+    /// opens its own log, such as a bad config, land there too).
     pub(crate) fn spawn(
+        launch: &dyn Launch,
         index: usize,
         dir: &Path,
         hosts: Vec<Host>,
-        config_text: &str,
         earlier_logs: Vec<PathBuf>,
-    ) -> Result<Sshd, HarnessError> {
+    ) -> Result<ServerProcess, HarnessError> {
+        let server = launch.server();
         let attempt = earlier_logs.len();
-        let config = dir.join(format!("sshd-{index}.conf"));
-        let log = dir.join(format!("sshd-{index}.{attempt}.log"));
-        std::fs::write(&config, config_text)
-            .map_err(|e| HarnessError::io(format!("writing {}", config.display()), e))?;
-        // Errors before sshd opens its -E log (bad config) go to stderr: same file.
+        let log = dir.join(format!("{}-{index}.{attempt}.log", server.name()));
         let stderr = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .map_err(|e| HarnessError::io(format!("creating {}", log.display()), e))?;
-        let child = Command::new(SSHD_PATH)
-            .arg("-D")
-            .arg("-f")
-            .arg(&config)
-            .arg("-E")
-            .arg(&log)
+        let mut cmd = launch.command(index, &hosts, &log)?;
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => HarnessError::SshdMissing {
-                    path: SSHD_PATH.into(),
-                },
-                _ => HarnessError::io(format!("starting {SSHD_PATH}"), e),
+                std::io::ErrorKind::NotFound if server == SshServer::OpenSsh => {
+                    HarnessError::SshdMissing {
+                        path: program.into(),
+                    }
+                }
+                _ => HarnessError::io(format!("starting {program}"), e),
             })?;
-        Ok(Sshd {
+        Ok(ServerProcess {
+            server,
             index,
             hosts,
             log,
@@ -77,7 +78,8 @@ impl Sshd {
         status
     }
 
-    /// Sends SIGKILL (the listener keeps no state worth a graceful stop).
+    /// Sends SIGKILL to the listener (it keeps no state worth a graceful stop).
+    /// Per-connection processes it forked end with their client, as with sshd.
     pub(crate) fn kill(&mut self) {
         if !self.reaped {
             // Fails only if it already exited, which is what we want anyway.
@@ -111,7 +113,8 @@ impl Sshd {
         for (attempt, path) in self.log_files().iter().enumerate() {
             let first = self.hosts.first().map(Host::address).unwrap_or_default();
             out.push_str(&format!(
-                "== sshd #{} attempt {} (pid {}, {} hosts from {}) {} ==\n",
+                "== {} #{} attempt {} (pid {}, {} hosts from {}) {} ==\n",
+                self.server.name(),
                 self.index,
                 attempt,
                 self.pid(),
@@ -127,7 +130,7 @@ impl Sshd {
     }
 }
 
-impl Drop for Sshd {
+impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
         self.reap();

@@ -1,7 +1,7 @@
 //! Labels with quotes, backslashes, line breaks, tabs and non-ASCII text come
 //! out as valid dot, and graphviz draws them as written.
 
-mod common;
+use crate::common;
 
 use asyncjobs_core::{async_trait, AbstractJob, Job, JobError, JobExt, Scheduler};
 use asyncjobs_graph::{dot_format, dot_format_with, DotOptions};

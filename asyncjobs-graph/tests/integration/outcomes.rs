@@ -1,6 +1,6 @@
 //! Outcome colours after a run, with their legend.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

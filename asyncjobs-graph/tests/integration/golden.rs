@@ -1,7 +1,7 @@
 //! The README pictures, compared byte for byte with `tests/golden/*.dot`.
-//! `UPDATE_GOLDEN=1 cargo test -p asyncjobs-graph --test golden` rewrites them.
+//! `UPDATE_GOLDEN=1 cargo test -p asyncjobs-graph --test integration golden` rewrites them.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
