@@ -44,6 +44,8 @@ pub enum Event<'a> {
     ConnectFailed {
         /// Why, as the error displays it.
         error: &'a str,
+        /// The error itself (a program may word it its own way).
+        cause: &'a crate::error::ConnectError,
     },
     /// The connection was closed.
     Closed,
@@ -73,7 +75,9 @@ impl std::fmt::Display for Event<'_> {
                 via: Some(gw),
             } => write!(f, "{SEP} Connecting (tunnelled via {gw}) as {user}"),
             Event::Connected { user } => write!(f, "{SEP} Connected and authenticated as {user}"),
-            Event::ConnectFailed { error } => write!(f, "{SEP} Connection failed: {error}"),
+            Event::ConnectFailed { error, .. } => {
+                write!(f, "{SEP} Connection failed: {error}")
+            }
             Event::Closed => write!(f, "{SEP} Connection closed"),
             Event::CommandStart { command } => write!(f, "{SEP} Session started for {command}"),
             Event::CommandEnd {

@@ -26,7 +26,8 @@
 //!   [`SubdirFormatter`] (one file per host).
 //! * Trust as OpenSSH: host keys checked against known_hosts (plain, hashed,
 //!   `[host]:port`), unknown hosts refused unless [`HostKeyPolicy::AcceptNew`],
-//!   changed keys always refused; ssh-agent, default or explicit keys; never a prompt.
+//!   changed keys always refused; ssh-agent, default or explicit keys; no
+//!   prompt unless you give one ([`PassphrasePrompt`]).
 //! * Cancellation is safe: a job dropped by a scheduler timeout or a critical
 //!   failure stops its remote command (signal through the channel) and
 //!   per-command timeouts do the same.
@@ -114,6 +115,7 @@ mod variables;
 mod x11;
 
 pub use anynode::Node;
+pub use auth::PassphrasePrompt;
 pub use closing::{close_all, close_all_blocking};
 pub use commands::{Pull, Push, Run, RunScript, RunString, SshCommand};
 pub use context::{CommandContext, Sftp};

@@ -14,6 +14,7 @@ use crate::hosts::{HostSpec, NodeFactory, Resolver};
 use crate::input::{self, Input};
 use crate::limits;
 use crate::output::{Mode, Output};
+use crate::passphrase::CliPrompt;
 use crate::progress::Progress;
 use crate::steps::{self, Step};
 use crate::stop::{self, Reason, Stop};
@@ -109,11 +110,12 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         verbose,
         cli.output.mark,
         specs.len(),
-        progress,
+        Arc::clone(&progress),
         writer.clone(),
     )
     .map_err(local)?;
-    let factory = NodeFactory::new(output.node_formatter());
+    let factory = NodeFactory::new(output.node_formatter())
+        .with_prompt(CliPrompt::new(Some(writer.clone()), Some(progress)));
     let fanout = Arc::new(Fanout {
         output,
         factory,

@@ -74,12 +74,12 @@ pub fn classify(
         Err(e @ SshError::Connect(_)) => (
             HostStatus::Unreachable,
             Some(e.kind().into()),
-            Some(e.to_string()),
+            Some(crate::advice::ssh_error(e)),
         ),
         Err(e) => (
             HostStatus::Failed,
             Some(e.kind().into()),
-            Some(e.to_string()),
+            Some(crate::advice::ssh_error(e)),
         ),
     }
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use asyncjobs_ssh::{Formatter, HostKeyPolicy, SshNode};
+use asyncjobs_ssh::{Formatter, HostKeyPolicy, PassphrasePrompt, SshNode};
 
 use crate::args::ConnectOpts;
 use crate::sshconfig::{Config, ConfigError, ConfigSource};
@@ -297,6 +297,7 @@ fn label(specs: &mut [HostSpec]) {
 pub struct NodeFactory {
     events: Arc<dyn Formatter>,
     gateways: Mutex<HashMap<String, SshNode>>,
+    prompt: Option<Arc<dyn PassphrasePrompt>>,
 }
 
 impl NodeFactory {
@@ -305,7 +306,14 @@ impl NodeFactory {
         NodeFactory {
             events,
             gateways: Mutex::new(HashMap::new()),
+            prompt: None,
         }
+    }
+
+    /// Nodes (gateways included) ask `prompt` for the passphrases of encrypted keys.
+    pub fn with_prompt(mut self, prompt: Arc<dyn PassphrasePrompt>) -> NodeFactory {
+        self.prompt = Some(prompt);
+        self
     }
 
     /// A node for `e`, shown as `display`, behind `gateway`.
@@ -331,6 +339,9 @@ impl NodeFactory {
         }
         if let Some(kex) = &e.kex {
             b = b.kex_algorithms(kex.iter().cloned());
+        }
+        if let Some(p) = &self.prompt {
+            b = b.passphrase_prompt(Arc::clone(p));
         }
         b.build()
     }

@@ -2,6 +2,7 @@
 //! `ajssh --help` documents the options, target syntax and exit codes; the
 //! logic lives in one module per concept, the SSH work in the library.
 
+mod advice;
 mod args;
 mod exit;
 mod fanout;
@@ -11,6 +12,7 @@ mod input;
 mod limits;
 mod nodeset;
 mod output;
+mod passphrase;
 mod progress;
 mod scenario;
 mod sshconfig;

@@ -90,6 +90,34 @@ pub struct Output {
     started: Instant,
 }
 
+/// Connection failures in ajssh's words ([`advice`](crate::advice)), escaped:
+/// the error may quote what the server sent.
+struct CliEvents {
+    inner: Arc<dyn Formatter>,
+}
+
+impl Formatter for CliEvents {
+    fn line(&self, host: &str, stream: Stream, line: &[u8]) -> io::Result<()> {
+        self.inner.line(host, stream, line)
+    }
+    fn event(&self, host: &str, event: &Event<'_>) -> io::Result<()> {
+        match event {
+            Event::ConnectFailed { cause, .. } => {
+                let text = crate::advice::connect_error(cause);
+                let error = asyncjobs_ssh::escape::escape_control(&text);
+                self.inner.event(
+                    host,
+                    &Event::ConnectFailed {
+                        error: &error,
+                        cause,
+                    },
+                )
+            }
+            other => self.inner.event(host, other),
+        }
+    }
+}
+
 /// `-d`: lines into the host's files, events (verbose) on stderr through the output thread.
 struct DirFormatter {
     files: SubdirFormatter,
@@ -141,10 +169,12 @@ impl Output {
             Mode::Gather | Mode::Json => None,
         };
         // connection events (verbose) always go to stderr, never into -b/--json stdout
-        let events = match &stream {
-            Some(s) => Arc::clone(s),
-            None => Arc::new(HostFormatter::with_writers(err(), err()).verbose(verbose)),
-        };
+        let events: Arc<dyn Formatter> = Arc::new(CliEvents {
+            inner: match &stream {
+                Some(s) => Arc::clone(s),
+                None => Arc::new(HostFormatter::with_writers(err(), err()).verbose(verbose)),
+            },
+        });
         let marks = match (&mode, marks) {
             (Mode::Dir(dir), true) => {
                 create_dir(&dir.join("0ok"))?;

@@ -141,6 +141,13 @@ impl Writer {
         self.shared.changed.notify_all();
     }
 
+    /// Runs `f` while nothing is written (the record being written, if any,
+    /// is finished first): a passphrase prompt is never mixed with output.
+    pub fn pause<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _gate = self.shared.gate.lock().unwrap_or_else(|e| e.into_inner());
+        f()
+    }
+
     /// Writes `text` to stderr after what is queued, or at once when the
     /// producers were released (the queue may be stuck behind stdout).
     pub fn eprint(&self, text: &str) {

@@ -8,6 +8,7 @@ mod support;
 mod exit_codes;
 mod fanout;
 mod kex;
+mod keys_and_agent;
 mod scenario;
 mod send_input;
 mod signals_and_pipes;
