@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::escape::{escape_control, escape_invalid_utf8};
 use crate::status::ExitStatus;
 
 /// Which output stream of a command a line comes from.
@@ -210,10 +211,12 @@ fn record(layout: Layout, host: &str, line: &[u8]) -> Vec<u8> {
         rec.push(b':');
     }
     if !matches!(layout, Layout::Raw) {
-        rec.extend_from_slice(host.as_bytes());
+        rec.extend_from_slice(escape_control(host).as_bytes());
         rec.push(b':');
-        // prefixed lines show text; invalid UTF-8 is replaced, never dropped
-        rec.extend_from_slice(String::from_utf8_lossy(line).as_bytes());
+        // prefixed lines show text as the command wrote it (colours
+        // included, as ssh shows them), except bytes that are not UTF-8:
+        // shown as `\xNN`, never dropped nor replaced
+        rec.extend_from_slice(escape_invalid_utf8(line).as_bytes());
         if !line.ends_with(b"\n") {
             rec.push(b'\n');
         }
@@ -232,7 +235,8 @@ impl Terminal {
         if !self.verbose {
             return Ok(());
         }
-        let mut text = event.to_string();
+        // our message, quoting remote-controlled text (exit-signal names, errors)
+        let mut text = escape_control(&event.to_string()).into_owned();
         text.push('\n');
         // events are always prefixed, even in raw mode: they are not command output
         let layout = if let Layout::Raw = self.layout {
@@ -441,11 +445,41 @@ mod tests {
     }
 
     #[test]
-    fn host_formatter_shows_invalid_utf8_lossily() {
+    fn host_formatter_shows_invalid_utf8_escaped_not_replaced() {
         let out = SharedBuffer::new();
         let f = HostFormatter::with_writers(out.clone(), io::sink());
-        f.line("h", Stream::Stdout, b"a\xffb\n").unwrap();
-        assert_eq!(out.contents_lossy(), "h:a\u{fffd}b\n");
+        f.line("h", Stream::Stdout, b"a\xffb\xc3\n").unwrap();
+        f.line("h", Stream::Stdout, b"\x1b[1mbold\x1b[0m\n")
+            .unwrap();
+        assert_eq!(
+            out.contents(),
+            b"h:a\\xffb\\xc3\nh:\x1b[1mbold\x1b[0m\n".to_vec(),
+            "colours pass as ssh shows them"
+        );
+        let time = TimeHostFormatter::with_writers(out.clone(), io::sink());
+        time.line("h", Stream::Stdout, b"\xfe\n").unwrap();
+        assert!(out.contents_lossy().ends_with(":h:\\xfe\n"));
+    }
+
+    #[test]
+    fn events_and_host_names_never_carry_control_characters() {
+        let err = SharedBuffer::new();
+        let f = HostFormatter::with_writers(io::sink(), err.clone()).verbose(true);
+        let status = ExitStatus::Signal("KILL\x1b]0;pwned\x07".into());
+        f.event(
+            "h\x1b[2J",
+            &Event::CommandEnd {
+                command: "c",
+                status: Some(&status),
+            },
+        )
+        .unwrap();
+        let text = err.contents_lossy();
+        assert!(!text.trim_end().chars().any(char::is_control), "{text:?}");
+        assert!(
+            text.contains("h\\x1b[2J:") && text.contains("KILL\\x1b]0;pwned\\x07"),
+            "{text}"
+        );
     }
 
     #[test]

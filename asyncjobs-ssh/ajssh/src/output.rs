@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use asyncjobs_ssh::escape::escape_invalid_utf8;
 use asyncjobs_ssh::{
     Event, Formatter, HostFormatter, RawFormatter, Stream, SubdirFormatter, TimeHostFormatter,
 };
@@ -20,7 +21,7 @@ use asyncjobs_ssh::{
 use crate::progress::Progress;
 use crate::summary::Summary;
 use crate::writer::Writer;
-use capture::{HostCapture, KEEP_LIMIT};
+use capture::{Budget, HostCapture, Keep, KEEP_LIMIT, TOTAL_KEEP_LIMIT};
 use gather::Gather;
 use json::{HostRecord, HostStatus, SummaryRecord, VERSION};
 
@@ -86,6 +87,7 @@ pub struct Output {
     marks: Option<PathBuf>,
     progress: Arc<Progress>,
     writer: Writer,
+    budget: Budget,
     state: Mutex<State>,
     started: Instant,
 }
@@ -190,6 +192,7 @@ impl Output {
             marks,
             progress,
             writer,
+            budget: Budget::new(TOTAL_KEEP_LIMIT),
             state: Mutex::new(State {
                 summary: Summary::new(total),
                 gather: Gather::default(),
@@ -209,7 +212,10 @@ impl Output {
 
     /// A fresh formatter for one host's job.
     pub fn host_formatter(&self) -> Arc<HostCapture> {
-        let keep = self.mode.keeps_output().then_some(KEEP_LIMIT);
+        let keep = self.mode.keeps_output().then(|| Keep {
+            limit: KEEP_LIMIT,
+            budget: self.budget.clone(),
+        });
         Arc::new(HostCapture::new(self.stream.clone(), keep))
     }
 
@@ -237,8 +243,10 @@ impl Output {
                         .signal
                         .clone()
                         .or_else(|| last.and_then(|c| c.signal.clone())),
-                    stdout: String::from_utf8_lossy(&stdout.bytes).into_owned(),
-                    stderr: String::from_utf8_lossy(&stderr.bytes).into_owned(),
+                    stdout: escape_invalid_utf8(&stdout.bytes).into_owned(),
+                    stderr: escape_invalid_utf8(&stderr.bytes).into_owned(),
+                    stdout_base64: exact_bytes(&stdout.bytes),
+                    stderr_base64: exact_bytes(&stderr.bytes),
                     stdout_truncated: stdout.truncated,
                     stderr_truncated: stderr.truncated,
                     start: r.start.as_secs_f64(),
@@ -248,8 +256,13 @@ impl Output {
                     commands,
                 };
                 result = self.write_json(&rec);
+                self.budget
+                    .give_back(stdout.bytes.len() + stderr.bytes.len());
             }
-            Mode::Gather => self.state().gather.add(r.order, &r.label, stdout, stderr),
+            Mode::Gather => {
+                let dropped = self.state().gather.add(r.order, &r.label, stdout, stderr);
+                self.budget.give_back(dropped);
+            }
             _ => {}
         }
         if let Some(dir) = &self.marks {
@@ -307,6 +320,13 @@ impl Output {
         }
         Ok(code)
     }
+}
+
+/// The exact bytes, base64, when they are not UTF-8 (the text fields show them escaped).
+fn exact_bytes(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| data_encoding::BASE64.encode(bytes))
 }
 
 fn create_dir(dir: &Path) -> io::Result<()> {

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod bounded_outputs;
 mod exit_codes;
 mod fanout;
 mod kex;
