@@ -364,11 +364,13 @@ impl SubdirFormatter {
         &self.dir
     }
 
-    /// The file that receives `host`'s lines of `stream`.
+    /// The file that receives `host`'s lines of `stream`: always inside the
+    /// directory, whatever the host's name (see
+    /// [`escape_file_name`](crate::escape::escape_file_name)).
     pub fn path_for(&self, host: &str, stream: Stream) -> PathBuf {
-        let name = host.replace('/', "_");
+        let name = crate::escape::escape_file_name(host);
         match stream {
-            Stream::Stdout => self.dir.join(name),
+            Stream::Stdout => self.dir.join(name.as_ref()),
             Stream::Stderr => self.dir.join(format!("{name}.err")),
         }
     }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_ssh::escape::escape_control;
 
 use crate::args::Cli;
 use crate::exit;
@@ -80,7 +81,17 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
     }
     let (selected, excluded) = targets::resolve(all, &excludes);
     let resolver = Resolver::new(&cli.connect).map_err(usage)?;
-    let specs = resolver.resolve(&selected).map_err(usage)?;
+    let resolved = resolver.resolve(&selected).map_err(usage)?;
+    if cli.connect.verbose > 0 {
+        for (dup, first) in &resolved.duplicates {
+            eprintln!(
+                "ajssh: {} is the same destination as {}: run once",
+                escape_control(dup),
+                escape_control(first)
+            );
+        }
+    }
+    let specs = resolved.specs;
     if cli.list_targets {
         let mut out = std::io::stdout().lock();
         for s in &specs {

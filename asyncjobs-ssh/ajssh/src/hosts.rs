@@ -88,6 +88,15 @@ impl HostSpec {
     }
 }
 
+/// The hosts of a fan-out, each destination once.
+#[derive(Debug)]
+pub struct Resolved {
+    /// One per destination, in the order of the targets.
+    pub specs: Vec<HostSpec>,
+    /// Targets dropped as the same destination as an earlier one: (target, the earlier one).
+    pub duplicates: Vec<(String, String)>,
+}
+
 /// Why the hosts cannot be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum HostsError {
@@ -238,18 +247,32 @@ impl Resolver {
         Ok(hops.iter().map(|h| self.gateway_endpoint(h)).collect())
     }
 
-    /// Resolves all targets and gives them unique labels.
-    pub fn resolve(&self, targets: &[Target]) -> Result<Vec<HostSpec>, TargetError> {
+    /// Resolves all targets and gives them unique labels. Targets that
+    /// resolve to the same destination (user, host, port and jump hosts:
+    /// `h`, `h:22` and `me@h` when `me` is the login user) run once: the
+    /// later ones are returned as duplicates, `(target, same as)`.
+    pub fn resolve(&self, targets: &[Target]) -> Result<Resolved, TargetError> {
         let mut specs = Vec::with_capacity(targets.len());
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut duplicates = Vec::new();
         for t in targets {
-            specs.push(HostSpec {
+            let spec = HostSpec {
                 endpoint: self.endpoint(&t.hop),
                 gateways: self.gateways(t)?,
                 label: String::new(),
-            });
+            };
+            match seen.entry(spec.target()) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    duplicates.push((t.to_string(), first.get().clone()));
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(t.to_string());
+                    specs.push(spec);
+                }
+            }
         }
         label(&mut specs);
-        Ok(specs)
+        Ok(Resolved { specs, duplicates })
     }
 }
 
@@ -403,7 +426,35 @@ mod tests {
     }
 
     fn specs(r: &Resolver, word: &str) -> Vec<HostSpec> {
-        r.resolve(&parse_word(word).unwrap()).unwrap()
+        r.resolve(&parse_word(word).unwrap()).unwrap().specs
+    }
+
+    #[test]
+    fn one_destination_written_several_ways_runs_once() {
+        let r = resolver(&ConnectOpts {
+            user: Some("me".into()),
+            ..opts()
+        });
+        let got = r
+            .resolve(&parse_word("h,h:22,me@h,other@h,h:2222").unwrap())
+            .unwrap();
+        let labels: Vec<&str> = got.specs.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["me@h", "other@h", "h:2222"]);
+        assert_eq!(
+            got.duplicates,
+            [
+                ("h:22".to_string(), "h".to_string()),
+                ("me@h".to_string(), "h".to_string())
+            ]
+        );
+        // an ssh_config alias and its HostName are one destination too
+        let got = resolver(&opts()).resolve(&parse_word("web,deploy@10.0.0.5:2200").unwrap());
+        let got = got.unwrap();
+        assert_eq!(
+            got.specs.len(),
+            2,
+            "different jump hosts: not the same destination"
+        );
     }
 
     #[test]

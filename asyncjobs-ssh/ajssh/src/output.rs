@@ -341,7 +341,8 @@ fn create_dir(dir: &Path) -> io::Result<()> {
 /// `DIR/0ok/HOST` or `DIR/1failed/HOST`, holding the exit code or the error kind
 /// (the other one is removed, so a re-run leaves consistent marks).
 fn write_mark(dir: &Path, r: &HostResult) -> io::Result<()> {
-    let name = r.label.replace('/', "_");
+    let name = asyncjobs_ssh::escape::escape_file_name(&r.label);
+    let name: &str = &name;
     let (yes, no) = match r.status {
         HostStatus::Ok => ("0ok", "1failed"),
         _ => ("1failed", "0ok"),

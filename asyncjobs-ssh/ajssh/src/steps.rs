@@ -134,9 +134,12 @@ impl Step {
     }
 }
 
-/// `into/label/` (a trailing `/`: the destination is a directory, created).
+/// `into/label/` (a trailing `/`: the destination is a directory, created),
+/// always inside `into` whatever the label (`..`, `/`, empty: see
+/// [`escape_file_name`](asyncjobs_ssh::escape::escape_file_name)).
 fn host_dir(into: &Path, label: &str) -> PathBuf {
-    let mut s = into.join(label.replace('/', "_")).into_os_string();
+    let name = asyncjobs_ssh::escape::escape_file_name(label);
+    let mut s = into.join(name.as_ref()).into_os_string();
     s.push("/");
     PathBuf::from(s)
 }
@@ -183,6 +186,23 @@ mod tests {
             steps[2].command("web:2222", None, &Stdin::Null).label(),
             "Pull: /etc/hostname into out/web:2222/"
         );
+    }
+
+    #[test]
+    fn pull_directories_stay_inside_into_whatever_the_host_name() {
+        for (label, dir) in [
+            ("..", "out/%2E%2E/"),
+            ("", "out/%/"),
+            ("a/../../b", "out/a%2F..%2F..%2Fb/"),
+            ("/etc", "out/%2Fetc/"),
+            ("web:2222", "out/web:2222/"),
+        ] {
+            assert_eq!(
+                host_dir(Path::new("out"), label),
+                PathBuf::from(dir),
+                "{label:?}"
+            );
+        }
     }
 
     #[test]

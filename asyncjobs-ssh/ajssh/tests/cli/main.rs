@@ -8,6 +8,7 @@ mod support;
 mod bounded_outputs;
 mod exit_codes;
 mod fanout;
+mod host_named_paths;
 mod kex;
 mod keys_and_agent;
 mod scenario;
