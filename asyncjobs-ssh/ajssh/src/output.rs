@@ -353,14 +353,14 @@ fn write_mark(dir: &Path, r: &HostResult) -> io::Result<()> {
         (_, _, Some(k)) => k.clone(),
         _ => "0".into(),
     };
-    let path = dir.join(yes).join(&name);
+    let path = dir.join(yes).join(name);
     std::fs::write(&path, format!("{content}\n")).map_err(|e| {
         io::Error::new(
             e.kind(),
             format!("cannot write mark {}: {e}", path.display()),
         )
     })?;
-    match std::fs::remove_file(dir.join(no).join(&name)) {
+    match std::fs::remove_file(dir.join(no).join(name)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
