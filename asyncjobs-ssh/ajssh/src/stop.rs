@@ -61,6 +61,7 @@ impl Reason {
     /// [`LOCAL`](crate::exit::LOCAL) when stdout cannot be written.
     pub fn exit_code(self) -> u8 {
         let n = match self {
+            Reason::Signal(Signal::Int) => return crate::exit::INTERRUPTED,
             Reason::Signal(s) => s.number(),
             Reason::ClosedStdout => return crate::exit::CLOSED_STDOUT,
             Reason::StdoutError => return crate::exit::LOCAL,
