@@ -8,7 +8,7 @@ pub mod capture;
 pub mod gather;
 pub mod json;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -231,6 +231,10 @@ impl Output {
         let mut result = Ok(());
         match self.mode {
             Mode::Json => {
+                let kept = stdout.bytes.len() + stderr.bytes.len();
+                let (stdout_truncated, stderr_truncated) = (stdout.truncated, stderr.truncated);
+                let (stdout_text, stdout_base64) = text_and_bytes(stdout.bytes);
+                let (stderr_text, stderr_base64) = text_and_bytes(stderr.bytes);
                 let last = commands.last();
                 let rec = HostRecord {
                     version: VERSION,
@@ -243,12 +247,12 @@ impl Output {
                         .signal
                         .clone()
                         .or_else(|| last.and_then(|c| c.signal.clone())),
-                    stdout: escape_invalid_utf8(&stdout.bytes).into_owned(),
-                    stderr: escape_invalid_utf8(&stderr.bytes).into_owned(),
-                    stdout_base64: exact_bytes(&stdout.bytes),
-                    stderr_base64: exact_bytes(&stderr.bytes),
-                    stdout_truncated: stdout.truncated,
-                    stderr_truncated: stderr.truncated,
+                    stdout: stdout_text,
+                    stderr: stderr_text,
+                    stdout_base64,
+                    stderr_base64,
+                    stdout_truncated,
+                    stderr_truncated,
                     start: r.start.as_secs_f64(),
                     duration: r.duration.as_secs_f64(),
                     error_kind: r.error_kind.clone(),
@@ -256,8 +260,8 @@ impl Output {
                     commands,
                 };
                 result = self.write_json(&rec);
-                self.budget
-                    .give_back(stdout.bytes.len() + stderr.bytes.len());
+                drop(rec);
+                self.budget.give_back(kept);
             }
             Mode::Gather => {
                 let dropped = self.state().gather.add(r.order, &r.label, stdout, stderr);
@@ -282,7 +286,7 @@ impl Output {
     fn write_json<T: serde::Serialize>(&self, rec: &T) -> io::Result<()> {
         let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.writer.sink(Stream::Stdout).write_all(&line)
+        self.writer.sink(Stream::Stdout).send(line)
     }
 
     /// Ends the run: removes the bar, prints the gathered blocks, the JSON
@@ -296,10 +300,10 @@ impl Output {
         if let Mode::Gather = self.mode {
             self.writer
                 .sink(Stream::Stdout)
-                .write_all(&state.gather.stdout())?;
+                .send(state.gather.stdout())?;
             self.writer
                 .sink(Stream::Stderr)
-                .write_all(&state.gather.stderr())?;
+                .send(state.gather.stderr())?;
         }
         if let Mode::Json = self.mode {
             let (ok, failed, unreachable) = state.summary.counts();
@@ -322,11 +326,19 @@ impl Output {
     }
 }
 
-/// The exact bytes, base64, when they are not UTF-8 (the text fields show them escaped).
-fn exact_bytes(bytes: &[u8]) -> Option<String> {
-    std::str::from_utf8(bytes)
-        .is_err()
-        .then(|| data_encoding::BASE64.encode(bytes))
+/// Output as JSON text (moved, not copied, when it is UTF-8), and its exact
+/// bytes in base64 when it is not (the text then shows them as `\xNN`).
+fn text_and_bytes(bytes: Vec<u8>) -> (String, Option<String>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            (
+                escape_invalid_utf8(&bytes).into_owned(),
+                Some(data_encoding::BASE64.encode(&bytes)),
+            )
+        }
+    }
 }
 
 fn create_dir(dir: &Path) -> io::Result<()> {

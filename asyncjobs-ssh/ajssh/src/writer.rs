@@ -77,8 +77,13 @@ pub struct Sink {
     stream: Stream,
 }
 
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+impl Sink {
+    /// Queues `record` as one write, without copying it (large JSON records, `-b` blocks).
+    pub fn send(&mut self, record: Vec<u8>) -> io::Result<()> {
+        self.push(record).map(drop)
+    }
+
+    fn push(&mut self, record: Vec<u8>) -> io::Result<usize> {
         let sh = &self.shared;
         let mut st = sh.state();
         loop {
@@ -90,10 +95,17 @@ impl Write for Sink {
             }
             st = sh.changed.wait(st).unwrap_or_else(|e| e.into_inner());
         }
-        st.bytes += buf.len();
-        st.queue.push_back((self.stream, buf.to_vec()));
+        let n = record.len();
+        st.bytes += n;
+        st.queue.push_back((self.stream, record));
         sh.changed.notify_all();
-        Ok(buf.len())
+        Ok(n)
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.push(buf.to_vec())
     }
 
     fn flush(&mut self) -> io::Result<()> {
