@@ -20,6 +20,9 @@ pub const KEEP_LIMIT: usize = 16 * 1024 * 1024;
 /// cut (and flagged) as at [`KEEP_LIMIT`]; `-d DIR` keeps everything.
 pub const TOTAL_KEEP_LIMIT: usize = 256 * 1024 * 1024;
 
+/// A kept output grows by at most this much at a time.
+const GROWTH: usize = 1024 * 1024;
+
 /// The bytes kept so far against [`TOTAL_KEEP_LIMIT`], shared by all hosts.
 #[derive(Debug, Clone)]
 pub struct Budget {
@@ -90,6 +93,13 @@ impl Kept {
         let granted = keep.budget.take(room);
         if line.len() > granted {
             self.truncated = true;
+        }
+        // grow by doubling up to GROWTH, then by steps of GROWTH: the memory
+        // held stays within GROWTH of what the budget granted
+        if self.bytes.capacity() - self.bytes.len() < granted {
+            let step = self.bytes.len().clamp(4096, GROWTH).max(granted);
+            let step = step.min(keep.limit.saturating_sub(self.bytes.len()).max(granted));
+            self.bytes.reserve_exact(step);
         }
         self.bytes.extend_from_slice(&line[..granted]);
     }
@@ -208,6 +218,25 @@ mod tests {
         );
         assert_eq!(out.contents_lossy(), "h:abcd\nh:efgh\n");
         assert_eq!(budget.used(), 8);
+    }
+
+    #[test]
+    fn kept_output_grows_in_steps_not_by_doubling() {
+        let keep = Keep {
+            limit: 10 * GROWTH,
+            budget: Budget::new(100 * GROWTH),
+        };
+        let mut k = Kept::default();
+        let line = vec![b'x'; 1000];
+        while k.bytes.len() + line.len() <= 5 * GROWTH + 500 {
+            k.push(&line, &keep);
+        }
+        assert!(
+            k.bytes.capacity() <= k.bytes.len() + GROWTH,
+            "{}",
+            k.bytes.capacity()
+        );
+        assert!(k.bytes.capacity() <= keep.limit);
     }
 
     #[test]
