@@ -1,11 +1,16 @@
-//! Errors: [`JobError`], what a job fails with, and [`SchedulerError`], what a run or a check reports.
+//! Errors: [`JobError`], what a job fails with, [`SchedulerError`], what a
+//! run, a check or an edit reports, and [`ErrorChain`] to print an error with
+//! its causes.
+//!
+//! Each message says what failed at its own level; the cause is the error's
+//! `source()`, never copied into the message, so a chain prints each cause once.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::listing::format_secs;
+use crate::text::format_secs;
 
 /// The error a job failed with (Python's "raised exception").
 ///
@@ -114,7 +119,11 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     base.rsplit("::").next().unwrap_or(base)
 }
 
-/// Why a run could not start, or how a critical scheduler failed.
+/// Why a run could not start, how a critical scheduler failed, or why an
+/// edit or a query was refused.
+///
+/// Messages name the scheduler and the job; causes are in
+/// [`source()`](std::error::Error::source) (print them with [`ErrorChain`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SchedulerError {
@@ -125,8 +134,10 @@ pub enum SchedulerError {
         /// Labels of the jobs on the cycle, the first one repeated at the end.
         jobs: Vec<String>,
     },
-    /// A job requires a job that belongs to another scheduler (a parent, a sibling,
-    /// a nested one). [`Scheduler::sanitize`](crate::Scheduler::sanitize) removes such requirements.
+    /// A job requires a job that is not in its scheduler: one of another
+    /// scheduler (a parent, a sibling, a nested one) or one
+    /// [removed](crate::Scheduler::remove) since.
+    /// [`Scheduler::sanitize`](crate::Scheduler::sanitize) drops such requirements.
     ForeignRequirement {
         /// Label of the scheduler holding the job.
         scheduler: String,
@@ -145,6 +156,22 @@ pub enum SchedulerError {
         /// Label of the job.
         job: String,
     },
+    /// [`Scheduler::handle`](crate::Scheduler::handle) asked for a result type
+    /// the job does not have.
+    WrongResultType {
+        /// Label of the scheduler.
+        scheduler: String,
+        /// Label of the job.
+        job: String,
+        /// The result type asked for.
+        asked: &'static str,
+    },
+    /// A nested scheduler cannot be reached: its parent is running it (or it is
+    /// already being edited, e.g. from inside its own edit).
+    NestedBusy {
+        /// Label of the nested scheduler.
+        scheduler: String,
+    },
     /// The scheduler has already been run; a scheduler runs once.
     AlreadyRun {
         /// Label of the scheduler.
@@ -152,8 +179,9 @@ pub enum SchedulerError {
     },
     /// [`Scheduler::run`](crate::Scheduler::run) was called from inside a tokio runtime; use `co_run().await` there.
     InsideRuntime,
-    /// The runtime for [`Scheduler::run`](crate::Scheduler::run) could not be built.
-    Runtime(String),
+    /// The runtime for [`Scheduler::run`](crate::Scheduler::run) could not be
+    /// built; the cause is the I/O error.
+    Runtime(Arc<std::io::Error>),
     /// A critical scheduler did not complete within its timeout.
     Timeout {
         /// Label of the scheduler.
@@ -161,7 +189,8 @@ pub enum SchedulerError {
         /// The timeout that expired.
         timeout: Duration,
     },
-    /// A critical job failed, so the critical scheduler holding it failed.
+    /// A critical job failed, so the critical scheduler holding it failed; the
+    /// cause (`source()`) is the job's own error.
     CriticalJobFailed {
         /// Label of the scheduler.
         scheduler: String,
@@ -170,6 +199,13 @@ pub enum SchedulerError {
         /// The job's own error, unchanged through nesting levels.
         error: JobError,
     },
+}
+
+impl SchedulerError {
+    /// [`SchedulerError::Runtime`] from the error of building a tokio runtime.
+    pub fn runtime(error: std::io::Error) -> Self {
+        SchedulerError::Runtime(Arc::new(error))
+    }
 }
 
 impl fmt::Display for SchedulerError {
@@ -185,6 +221,14 @@ impl fmt::Display for SchedulerError {
             SchedulerError::NoSuchRequirement { scheduler, job } => {
                 write!(f, "scheduler `{scheduler}`: job `{job}` has no such requirement")
             }
+            SchedulerError::WrongResultType { scheduler, job, asked } => write!(
+                f,
+                "scheduler `{scheduler}`: the result of job `{job}` is not of type `{asked}`"
+            ),
+            SchedulerError::NestedBusy { scheduler } => write!(
+                f,
+                "nested scheduler `{scheduler}` is in use (its parent is running it, or it is being edited)"
+            ),
             SchedulerError::ForeignRequirement { scheduler, job } => write!(
                 f,
                 "scheduler `{scheduler}`: job `{job}` requires a job of another scheduler \
@@ -196,12 +240,12 @@ impl fmt::Display for SchedulerError {
             SchedulerError::InsideRuntime => f.write_str(
                 "Scheduler::run() called from inside a tokio runtime; use `scheduler.co_run().await` there",
             ),
-            SchedulerError::Runtime(e) => write!(f, "cannot build a tokio runtime: {e}"),
+            SchedulerError::Runtime(_) => f.write_str("cannot build a tokio runtime"),
             SchedulerError::Timeout { scheduler, timeout } => {
                 write!(f, "critical scheduler `{scheduler}` TIMED OUT after {}s", format_secs(*timeout))
             }
-            SchedulerError::CriticalJobFailed { scheduler, job, error } => {
-                write!(f, "critical job `{job}` in scheduler `{scheduler}` failed: {error}")
+            SchedulerError::CriticalJobFailed { scheduler, job, .. } => {
+                write!(f, "critical job `{job}` in scheduler `{scheduler}` failed")
             }
         }
     }
@@ -211,7 +255,51 @@ impl std::error::Error for SchedulerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             SchedulerError::CriticalJobFailed { error, .. } => Some(error.as_error()),
+            SchedulerError::Runtime(error) => Some(&**error),
             _ => None,
         }
+    }
+}
+
+/// Shows an error and each of its causes once, joined by `: ` —
+/// `critical job `x` in scheduler `s` failed: connection refused` — the way
+/// `anyhow` shows a chain with `{:#}`. With `{:#}`, one cause per line, each
+/// after `caused by: `.
+///
+/// ```
+/// use asyncjobs_core::{ErrorChain, Job, Scheduler};
+///
+/// let mut s = Scheduler::new().label("s");
+/// s.add(Job::new(async { Err::<(), _>(std::io::Error::other("disk full")) }).label("save"));
+/// let e = s.run().unwrap_err();
+/// assert_eq!(e.to_string(), "critical job `save` in scheduler `s` failed");
+/// assert_eq!(ErrorChain(&e).to_string(), "critical job `save` in scheduler `s` failed: disk full");
+/// assert_eq!(
+///     format!("{:#}", ErrorChain(&e)),
+///     "critical job `save` in scheduler `s` failed\n  caused by: disk full"
+/// );
+/// ```
+#[derive(Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            if f.alternate() {
+                write!(f, "\n  caused by: {c}")?;
+            } else {
+                write!(f, ": {c}")?;
+            }
+            cause = c.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }

@@ -1,5 +1,6 @@
-//! A live feed of a run, for [`Scheduler::verbose`]: one line as each job
-//! starts, finishes or fails, and when the run ends, with the time elapsed.
+//! A live feed of a run, for [`Scheduler::verbose`](crate::Scheduler::verbose):
+//! one line as each job starts, finishes or fails, and when the run ends, with
+//! the time elapsed.
 //!
 //! ```text
 //! 000.000 STARTING 1 <Job `b1`>
@@ -10,9 +11,9 @@
 
 use std::io::Write;
 
-use crate::listing::job_text;
-use crate::scheduler::Record;
-use crate::Watch;
+use crate::graph::Graph;
+use crate::jobline::job_text;
+use crate::watch::Watch;
 
 /// Where the feed goes, and the listing ids of the jobs.
 pub(crate) struct Feedback<'a> {
@@ -27,14 +28,20 @@ pub(crate) struct Feedback<'a> {
 
 impl Feedback<'_> {
     /// `STARTING`, `DONE` or `RAISED` for job `i`.
-    pub fn job(&mut self, event: &str, i: u32, r: &Record) {
-        let error = r.cell.error();
+    pub fn job(&mut self, event: &str, i: u32, graph: &Graph) {
+        let r = graph.record(i);
         let result = if event == "DONE" {
-            r.result_text()
+            graph.result_text(i)
         } else {
             None
         };
-        let text = job_text(&r.kind(), &r.label(), r.critical, error, result.as_deref());
+        let text = job_text(
+            &r.kind(),
+            &r.label(),
+            r.critical(),
+            r.error(),
+            result.as_deref(),
+        );
         let id = self.ids.get(i as usize).copied().unwrap_or_default();
         // a feed that cannot be written must not stop the run
         let _ = writeln!(

@@ -1,11 +1,13 @@
 //! What a job looks like from the outside: its [`JobState`], and the typed
 //! [`JobHandle`] that [`Scheduler::add`](crate::Scheduler::add) hands back.
 
+use std::any::Any;
 use std::fmt::{self, Debug};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::JobError;
+use crate::text::default_text;
 
 /// Where a job is in its lifecycle: idle → scheduled → running → done.
 ///
@@ -39,11 +41,27 @@ impl JobState {
     }
 }
 
-/// Identity of an added job: its scheduler and its index there. `Copy`, untyped.
+/// Identity of an added job: its scheduler and its serial number there. `Copy`, untyped.
+///
+/// [`Scheduler::handle`](crate::Scheduler::handle) turns it back into a typed [`JobHandle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobRef {
-    pub(crate) scheduler: u32,
-    pub(crate) serial: u32,
+    scheduler: u32,
+    serial: u32,
+}
+
+impl JobRef {
+    pub(crate) fn new(scheduler: u32, serial: u32) -> Self {
+        JobRef { scheduler, serial }
+    }
+    /// Identity of the scheduler holding the job.
+    pub(crate) fn scheduler(self) -> u32 {
+        self.scheduler
+    }
+    /// The job's serial number in its scheduler (stable across removals).
+    pub(crate) fn serial(self) -> u32 {
+        self.serial
+    }
 }
 
 /// Per-job shared state: the part a handle can read while the scheduler owns the job.
@@ -65,6 +83,9 @@ impl<T> Cell<T> {
     pub(crate) fn result(&self) -> Option<&T> {
         self.outcome.get().and_then(|o| o.as_ref().ok())
     }
+    pub(crate) fn state(&self) -> JobState {
+        JobState::from_u8(self.state.load(Ordering::Acquire))
+    }
     pub(crate) fn set_outcome(&self, outcome: Result<T, JobError>) {
         let _ = self.outcome.set(outcome);
     }
@@ -75,12 +96,17 @@ pub(crate) trait ErasedCell: Send + Sync {
     fn state(&self) -> JobState;
     fn set_state(&self, state: JobState);
     fn error(&self) -> Option<&JobError>;
+    /// The result as listings show it by default (see [`default_text`]).
     fn result_text(&self) -> Option<String>;
+    /// The result, for a formatter that knows its type.
+    fn result_any(&self) -> Option<&dyn Any>;
+    /// The cell itself, to be downcast back to `Cell<T>` for a typed handle.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
-impl<T: Debug + Send + Sync> ErasedCell for Cell<T> {
+impl<T: Debug + Send + Sync + 'static> ErasedCell for Cell<T> {
     fn state(&self) -> JobState {
-        JobState::from_u8(self.state.load(Ordering::Acquire))
+        Cell::state(self)
     }
     fn set_state(&self, state: JobState) {
         self.state.store(state as u8, Ordering::Release)
@@ -89,10 +115,13 @@ impl<T: Debug + Send + Sync> ErasedCell for Cell<T> {
         self.outcome.get().and_then(|o| o.as_ref().err())
     }
     fn result_text(&self) -> Option<String> {
-        match self.outcome.get() {
-            Some(Ok(v)) => Some(format!("{v:?}")),
-            _ => None,
-        }
+        self.result().map(default_text)
+    }
+    fn result_any(&self) -> Option<&dyn Any> {
+        self.result().map(|v| v as &dyn Any)
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
     }
 }
 
@@ -109,8 +138,15 @@ impl<T: Debug + Send + Sync> ErasedCell for Cell<T> {
 /// assert!(h.is_done() && h.raised_exception().is_none());
 /// ```
 pub struct JobHandle<T> {
-    pub(crate) cell: Arc<Cell<T>>,
-    pub(crate) scheduler: u32,
+    cell: Arc<Cell<T>>,
+    scheduler: u32,
+}
+
+impl<T> JobHandle<T> {
+    /// The handle on `cell`, a job of scheduler `scheduler`.
+    pub(crate) fn new(cell: Arc<Cell<T>>, scheduler: u32) -> Self {
+        JobHandle { cell, scheduler }
+    }
 }
 
 impl<T> Clone for JobHandle<T> {
@@ -135,10 +171,7 @@ impl<T: Debug + Send + Sync> Debug for JobHandle<T> {
 impl<T: Debug + Send + Sync> JobHandle<T> {
     /// The job's identity, usable as a requirement.
     pub fn job_ref(&self) -> JobRef {
-        JobRef {
-            scheduler: self.scheduler,
-            serial: self.cell.serial,
-        }
+        JobRef::new(self.scheduler, self.cell.serial)
     }
     /// Where the job is in its lifecycle.
     pub fn state(&self) -> JobState {

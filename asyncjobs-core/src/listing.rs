@@ -7,11 +7,13 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use crate::handle::JobState;
+use crate::jobline::job_text;
+use crate::nested::with_nested;
 use crate::scheduler::Scheduler;
 use crate::snapshot::{JobView, Snapshot};
+use crate::text::id_width;
 
 /// Which glyphs a listing uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,19 +106,6 @@ impl Default for ListOptions {
     }
 }
 
-/// Seconds as Python prints a number: `0.25`, `3`, `1.5`.
-pub(crate) fn format_secs(d: Duration) -> String {
-    format!("{}", d.as_secs_f64())
-}
-
-pub(crate) fn id_width(total: usize) -> usize {
-    if total <= 9 {
-        1
-    } else {
-        ((total - 1).ilog10() + 1) as usize
-    }
-}
-
 fn ids(list: &[usize], w: usize) -> String {
     list.iter()
         .map(|i| format!("{i:0w$}"))
@@ -132,26 +121,6 @@ fn main_and_result(j: &JobView) -> String {
         None
     };
     job_text(&j.kind, &j.label, j.critical, j.error.as_ref(), result)
-}
-
-/// `<Kind `label`>` then `!! exception => Kind:message!!` or `[[ -> result]]`.
-pub(crate) fn job_text(
-    kind: &str,
-    label: &str,
-    critical: bool,
-    error: Option<&crate::JobError>,
-    result: Option<&str>,
-) -> String {
-    let mut s = format!("<{kind} `{label}`>");
-    if let Some(e) = error {
-        let tag = if critical { "CRIT. EXC." } else { "exception" };
-        // one line per job: a multi-line message is folded
-        let msg = e.to_string().replace('\n', " ");
-        let _ = write!(s, "!! {tag} => {}:{msg}!!", e.kind());
-    } else if let Some(r) = result {
-        let _ = write!(s, "[[ -> {r}]]");
-    }
-    s
 }
 
 impl Snapshot {
@@ -231,7 +200,8 @@ impl Scheduler {
     }
 
     /// A listing that works on any graph, cycles included: no ordering, ids by
-    /// position (`.1`, `.2`, `3.1` inside the nested scheduler at position 3).
+    /// position (`.1`, `.2`; `3.1` inside the nested scheduler at position 3,
+    /// `3.2.1` one level deeper), as asynciojobs' `list_safe()` numbers them.
     pub fn listing_safe(&self, opts: &ListOptions) -> String {
         let mut out = String::new();
         self.safe_into(&mut out, opts, "");
@@ -243,34 +213,39 @@ impl Scheduler {
         print!("{}", self.listing_safe(&ListOptions::default()));
     }
 
+    /// Lines of this level and of nested ones; `path` is the position of this
+    /// scheduler in its parents, dot-joined (`3.2` for the 2nd job of the 3rd),
+    /// empty at the top, as the reference numbers them (`.1`, `3.1`, `3.2.1`).
     fn safe_into(&self, out: &mut String, opts: &ListOptions, path: &str) {
+        let graph = self.graph();
         let id = |i: usize| format!("{path}.{}", i + 1);
-        for (i, r) in self.records.iter().enumerate() {
-            let state = r.cell.state();
-            if opts.silence_done_jobs && state == JobState::Done && r.body.nested().is_none() {
+        for (i, r) in graph.records().iter().enumerate() {
+            let state = r.state();
+            if opts.silence_done_jobs && state == JobState::Done && r.nested().is_none() {
                 continue;
             }
             let short = opts
                 .symbols
-                .short(r.critical, r.forever, state, r.cell.error().is_some());
+                .short(r.critical(), r.forever(), state, r.error().is_some());
             let _ = write!(out, "{short} {} <{} `{}`>", id(i), r.kind(), r.label());
-            let mut reqs: Vec<String> = r.requires.iter().map(|&q| id(q as usize)).collect();
-            reqs.extend(
-                self.foreign
-                    .iter()
-                    .filter(|(j, _)| *j as usize == i)
-                    .map(|_| "(other scheduler)".to_string()),
-            );
+            let mut reqs: Vec<String> = r.requires().iter().map(|&q| id(q as usize)).collect();
+            let foreign = graph.foreign_count(i as u32);
+            reqs.extend(std::iter::repeat_n(
+                "(other scheduler)".to_string(),
+                foreign,
+            ));
             if !reqs.is_empty() {
                 let _ = write!(out, " - requires {{{}}}", reqs.join(", "));
             }
             out.push('\n');
-            if let Some(slot) = r.body.nested() {
-                if let Some(inner) = slot.lock().get() {
-                    let sub = format!("{path}{}", i + 1);
-                    inner.safe_into(out, opts, &sub);
-                    let _ = writeln!(out, "--end-- {}", id(i));
-                }
+            let sub = if path.is_empty() {
+                (i + 1).to_string()
+            } else {
+                format!("{path}.{}", i + 1)
+            };
+            let listed = with_nested(r, |inner| inner.safe_into(out, opts, &sub));
+            if listed.is_some() {
+                let _ = writeln!(out, "--end-- {}", id(i));
             }
         }
     }

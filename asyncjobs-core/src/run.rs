@@ -1,28 +1,44 @@
-//! Running a scheduler: one task polls every job future itself (a ready queue
+//! The run engine: one task polls every job future itself (a ready queue
 //! beside a `FuturesUnordered`), so each job and each edge costs O(1) and a
-//! dependency step needs no cross-thread wake-up.
+//! dependency step needs no cross-thread wake-up. It knows the graph, not the
+//! scheduler: [`Scheduler::co_run`](crate::Scheduler::co_run) checks, then
+//! hands the graph and its plan to [`run_graph`].
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{JobError, SchedulerError};
+use crate::body::{RunFuture, Status};
+use crate::error::JobError;
 use crate::feedback::Feedback;
-use crate::graph::Plan;
-use crate::handle::{Cell, JobState};
-use crate::job::{Body, RunFuture, Status};
-use crate::scheduler::{NestedSlot, Outcome, Record, Scheduler};
+use crate::graph::Graph;
+use crate::handle::JobState;
+use crate::plan::Plan;
+use crate::text::format_secs;
 
 /// How a run ended.
-enum End {
+pub(crate) enum End {
     Fine,
     TimedOut,
+    /// The critical job at this index failed with this error.
     Critical(u32, JobError),
+}
+
+/// A timeout at least this long never expires: it is treated as no timeout,
+/// so that no deadline computation can overflow, whatever the `Duration`.
+pub(crate) const ENDLESS: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// The deadline `timeout` after now; `None` for no timeout, or one so long
+/// (see [`ENDLESS`]) that it cannot expire.
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout
+        .filter(|&t| t < ENDLESS)
+        .and_then(|t| Instant::now().checked_add(t))
 }
 
 /// Jobs completed inline in one poll before yielding to the runtime.
@@ -42,7 +58,7 @@ impl Future for Tagged {
 }
 
 struct Run<'a> {
-    records: &'a mut [Record],
+    graph: &'a mut Graph,
     plan: Plan,
     ready: VecDeque<u32>,
     running: FuturesUnordered<Tagged>,
@@ -59,9 +75,7 @@ impl Drop for Run<'_> {
     fn drop(&mut self) {
         // whatever is still in flight is cancelled by dropping it
         for t in self.running.iter() {
-            self.records[t.index as usize]
-                .cell
-                .set_state(JobState::Cancelled);
+            self.graph.record(t.index).set_state(JobState::Cancelled);
         }
     }
 }
@@ -69,16 +83,12 @@ impl Drop for Run<'_> {
 impl Run<'_> {
     fn start(&mut self, i: u32, cx: &mut Context<'_>) {
         if let Some(fb) = &mut self.feedback {
-            fb.job("STARTING", i, &self.records[i as usize]);
+            fb.job("STARTING", i, self.graph);
         }
-        let record = &mut self.records[i as usize];
-        record.cell.set_state(JobState::Running);
+        let record = &mut self.graph.records_mut()[i as usize];
+        record.set_state(JobState::Running);
         self.in_flight += 1;
-        let mut fut = match &mut record.body {
-            // a future runs once: what stays behind is a stand-in that allocates nothing
-            Body::Future { fut, .. } => std::mem::replace(fut, Box::pin(AlreadyRan)),
-            Body::Abstract(job) => job.start(),
-        };
+        let mut fut = record.start();
         // poll once here: a job that completes at once never touches the set
         match fut.as_mut().poll(cx) {
             Poll::Ready(status) => self.complete(i, status),
@@ -87,20 +97,25 @@ impl Run<'_> {
     }
 
     fn complete(&mut self, i: u32, status: Status) {
-        let record = &self.records[i as usize];
-        record.cell.set_state(JobState::Done);
+        let record = self.graph.record(i);
+        record.set_state(JobState::Done);
+        let (critical, forever) = (record.critical(), record.forever());
         self.in_flight -= 1;
         if let Some(fb) = &mut self.feedback {
-            fb.job(if status.is_err() { "RAISED" } else { "DONE" }, i, record);
+            fb.job(
+                if status.is_err() { "RAISED" } else { "DONE" },
+                i,
+                self.graph,
+            );
         }
         if let Err(e) = status {
-            if record.critical {
+            if critical {
                 self.end = Some(End::Critical(i, e));
                 return;
             }
         }
         // forever jobs do not count, but when there is nothing else, any completion ends the run
-        if !record.forever || self.remaining == 0 {
+        if !forever || self.remaining == 0 {
             self.remaining = self.remaining.saturating_sub(1);
             if self.remaining == 0 {
                 self.end = Some(End::Fine);
@@ -108,10 +123,7 @@ impl Run<'_> {
             }
         }
         let Run {
-            plan,
-            records,
-            ready,
-            ..
+            plan, graph, ready, ..
         } = self;
         let Plan {
             succ_off,
@@ -122,7 +134,7 @@ impl Run<'_> {
             let unmet = &mut indegree[s as usize];
             *unmet -= 1;
             if *unmet == 0 {
-                records[s as usize].cell.set_state(JobState::Scheduled);
+                graph.record(s).set_state(JobState::Scheduled);
                 ready.push_back(s);
             }
         }
@@ -181,159 +193,80 @@ impl Run<'_> {
     }
 }
 
-/// Left in place of a job's future once it started (a scheduler runs once).
-struct AlreadyRan;
-impl Future for AlreadyRan {
-    type Output = Status;
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Status> {
-        Poll::Ready(Err(JobError::msg("internal: job future already consumed")))
-    }
+/// What a run is given besides the graph and its plan.
+pub(crate) struct Settings<'a> {
+    /// Whole-run limit; see [`ENDLESS`] for very long ones.
+    pub timeout: Option<Duration>,
+    /// At most this many jobs at once; 0: no limit.
+    pub window: usize,
+    /// Where a verbose run's feed goes, and the scheduler's label it names.
+    pub feed: Option<(&'a mut (dyn std::io::Write + Send + 'static), String)>,
 }
 
-pub(crate) fn run_nested(slot: Arc<NestedSlot>, cell: Arc<Cell<bool>>) -> RunFuture {
-    Box::pin(async move {
-        let Some(mut sched) = slot.lease() else {
-            return crate::job::finish(
-                &cell,
-                Err(JobError::msg("nested scheduler is already running")),
-            );
-        };
-        let outcome = match sched.co_run().await {
-            Ok(fine) => Ok(fine),
-            // a critical job's error goes up unchanged
-            Err(SchedulerError::CriticalJobFailed { error, .. }) => Err(error),
-            Err(e @ SchedulerError::Timeout { .. }) => Err(JobError::with_kind("TimeoutError", e)),
-            Err(e) => Err(JobError::new(e)),
-        };
-        crate::job::finish(&cell, outcome)
-    })
-}
-
-impl Scheduler {
-    /// Runs the scheduler to completion on a runtime of its own (blocking).
-    ///
-    /// Returns `Ok(true)` iff every non-forever job completed within the timeout
-    /// and no critical job failed. Otherwise a non-critical scheduler returns
-    /// `Ok(false)` and a critical one (the default) returns the error: timeout, or
-    /// the critical job that failed with its error. Structural problems (cycle,
-    /// requirement on another scheduler's job, second run) are errors before any
-    /// job starts. Called from inside a tokio runtime, it returns
-    /// [`SchedulerError::InsideRuntime`]: use [`co_run`](Self::co_run) there.
-    pub fn run(&mut self) -> Result<bool, SchedulerError> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(SchedulerError::InsideRuntime);
-        }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| SchedulerError::Runtime(e.to_string()))?;
-        rt.block_on(self.co_run())
+/// Runs the jobs of `graph` in the order `plan` allows, until every
+/// non-forever job is done, a critical job fails, or the timeout expires;
+/// what is still running then is cancelled (dropped).
+pub(crate) async fn run_graph(graph: &mut Graph, plan: Plan, settings: Settings<'_>) -> End {
+    if graph.is_empty() {
+        return End::Fine;
     }
-
-    /// Runs the scheduler on the current tokio runtime; same result as [`run`](Self::run).
-    pub async fn co_run(&mut self) -> Result<bool, SchedulerError> {
-        if self.outcome != Outcome::NotRun {
-            return Err(SchedulerError::AlreadyRun {
-                scheduler: self.get_label(),
-            });
-        }
-        let plan = self.checked_plan()?;
-        self.outcome = Outcome::Running;
-        let end = self.run_jobs(plan).await;
-        let (outcome, result) = match end {
-            End::Fine => (Outcome::Fine, Ok(true)),
-            End::TimedOut => (
-                Outcome::TimedOut,
-                Err(SchedulerError::Timeout {
-                    scheduler: self.get_label(),
-                    timeout: self.timeout.unwrap_or_default(),
-                }),
-            ),
-            End::Critical(i, error) => (
-                Outcome::CriticalFailed,
-                Err(SchedulerError::CriticalJobFailed {
-                    scheduler: self.get_label(),
-                    job: self.records[i as usize].label(),
-                    error,
-                }),
-            ),
-        };
-        self.outcome = outcome;
-        match result {
-            Err(e) if self.as_job.critical => Err(e),
-            Err(_) => Ok(false),
-            Ok(fine) => Ok(fine),
+    let mut ready = VecDeque::new();
+    for (i, r) in graph.records().iter().enumerate() {
+        if plan.indegree[i] == 0 {
+            r.set_state(JobState::Scheduled);
+            ready.push_back(i as u32);
         }
     }
-
-    async fn run_jobs(&mut self, plan: Plan) -> End {
-        if self.records.is_empty() {
-            return End::Fine;
-        }
-        let mut ready = VecDeque::new();
-        for (i, r) in self.records.iter().enumerate() {
-            if plan.indegree[i] == 0 {
-                r.cell.set_state(JobState::Scheduled);
-                ready.push_back(i as u32);
+    let remaining = graph.records().iter().filter(|r| !r.forever()).count();
+    let deadline = deadline(settings.timeout).map(|d| Box::pin(tokio::time::sleep_until(d)));
+    // listing ids, only for a verbose run (they cost a sort)
+    let feedback = settings.feed.and_then(|(out, label)| {
+        let (ids, width) = graph.listing_ids().ok()?;
+        Some(Feedback {
+            out,
+            label,
+            ids,
+            width,
+            watch: crate::watch::Watch::new(),
+        })
+    });
+    let timeout = settings.timeout;
+    let mut run = Run {
+        graph,
+        plan,
+        ready,
+        running: FuturesUnordered::new(),
+        window: settings.window,
+        in_flight: 0,
+        remaining,
+        deadline,
+        end: None,
+        feedback,
+    };
+    let end = poll_fn(|cx| run.poll(cx)).await;
+    let cancelled = run.running.len();
+    if let Some(fb) = &mut run.feedback {
+        let what = match &end {
+            End::Fine if cancelled > 0 => {
+                format!("FINE, cancelling {cancelled} forever job(s)")
             }
-        }
-        let remaining = self.records.iter().filter(|r| !r.forever).count();
-        let deadline = self
-            .timeout
-            .map(|t| Box::pin(tokio::time::sleep_until(Instant::now() + t)));
-        // label and listing ids, only for a verbose run (the ids cost a sort)
-        let verbose = match self.feedback.is_some().then(|| self.listing_ids()) {
-            Some(Ok(ids)) => Some((self.get_label(), ids)),
-            _ => None,
+            End::Fine => "FINE".to_string(),
+            End::TimedOut => format!(
+                "TIMED OUT after {}s, cancelling {cancelled} running job(s)",
+                format_secs(timeout.unwrap_or_default())
+            ),
+            End::Critical(i, _) => format!(
+                "critical job {} raised an exception, cancelling {cancelled} running job(s)",
+                fb.ids.get(*i as usize).copied().unwrap_or_default()
+            ),
         };
-        let feedback = match (self.feedback.as_deref_mut(), verbose) {
-            (Some(out), Some((label, (ids, width)))) => Some(Feedback {
-                out,
-                label,
-                ids,
-                width,
-                watch: crate::Watch::new(),
-            }),
-            _ => None,
+        let event = if matches!(end, End::Fine) {
+            "FINISHED"
+        } else {
+            "ABORTING"
         };
-        let timeout = self.timeout;
-        let mut run = Run {
-            records: &mut self.records,
-            plan,
-            ready,
-            running: FuturesUnordered::new(),
-            window: self.jobs_window,
-            in_flight: 0,
-            remaining,
-            deadline,
-            end: None,
-            feedback,
-        };
-        let end = poll_fn(|cx| run.poll(cx)).await;
-        let cancelled = run.running.len();
-        if let Some(fb) = &mut run.feedback {
-            let what = match &end {
-                End::Fine if cancelled > 0 => {
-                    format!("FINE, cancelling {cancelled} forever job(s)")
-                }
-                End::Fine => "FINE".to_string(),
-                End::TimedOut => format!(
-                    "TIMED OUT after {}s, cancelling {cancelled} running job(s)",
-                    crate::listing::format_secs(timeout.unwrap_or_default())
-                ),
-                End::Critical(i, _) => format!(
-                    "critical job {} raised an exception, cancelling {cancelled} running job(s)",
-                    fb.ids.get(*i as usize).copied().unwrap_or_default()
-                ),
-            };
-            let event = if matches!(end, End::Fine) {
-                "FINISHED"
-            } else {
-                "ABORTING"
-            };
-            let message = format!("scheduler `{}`: {what}", fb.label);
-            fb.scheduler(event, &message);
-        }
-        end
+        let message = format!("scheduler `{}`: {what}", fb.label);
+        fb.scheduler(event, &message);
     }
+    end
 }

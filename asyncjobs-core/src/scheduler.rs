@@ -1,154 +1,28 @@
-//! [`Scheduler`]: holds jobs and their requirements, runs them, reports on them.
+//! [`Scheduler`]: a [`Graph`] of jobs plus the scheduler's own settings
+//! (label, timeout, window, critical, forever), its checks, its run and its
+//! shutdown, and what the last run came to. Its fields are private to this
+//! module: the modules above it (nesting, sequences, listings, graph queries
+//! and surgery) go through its methods and through [`Graph`]'s.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use futures::future::BoxFuture;
-use smallvec::SmallVec;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::body::Body;
 use crate::error::SchedulerError;
-use crate::handle::{Cell, ErasedCell, JobHandle, JobRef};
-use crate::job::{
-    label_from_type_name, Addable, AsJobRef, Body, JobOptions, NestedBody, Requirements,
-};
-use crate::listing::format_secs;
-
-static NEXT_UID: AtomicU32 = AtomicU32::new(1);
-
-/// Marks a removed job in index maps.
-const REMOVED: u32 = u32::MAX;
-
-/// One job as the scheduler keeps it.
-pub(crate) struct Record {
-    pub cell: Arc<dyn ErasedCell>,
-    pub body: Body,
-    /// Boxed twice so an unlabelled job pays one pointer, not a fat one.
-    #[allow(clippy::box_collection)]
-    pub label: Option<Box<String>>,
-    /// Indices of required jobs in this scheduler (duplicates allowed, harmless).
-    pub requires: SmallVec<[u32; 4]>,
-    pub critical: bool,
-    pub forever: bool,
-    /// Stable identity within the scheduler (indices shift when jobs are removed).
-    pub serial: u32,
-}
-
-impl Record {
-    pub fn label(&self) -> String {
-        if let Some(l) = &self.label {
-            return l.to_string();
-        }
-        match &self.body {
-            Body::Future { name, .. } => label_from_type_name(name()).to_string(),
-            Body::Abstract(j) => j.default_label(),
-        }
-    }
-    pub fn kind(&self) -> String {
-        match &self.body {
-            Body::Future { .. } => "Job".into(),
-            Body::Abstract(j) => j.kind(),
-        }
-    }
-    /// Number of jobs inside this job when it is a nested scheduler, at any depth.
-    pub fn nested_size(&self) -> usize {
-        let Some(slot) = self.body.nested() else {
-            return 0;
-        };
-        slot.lock().get().map_or(0, |inner| {
-            inner.records.iter().map(|r| 1 + r.nested_size()).sum()
-        })
-    }
-
-    /// The result as listings show it (the job kind may format it).
-    pub fn result_text(&self) -> Option<String> {
-        match &self.body {
-            Body::Abstract(j) => j.result_text(),
-            Body::Future { .. } => self.cell.result_text(),
-        }
-    }
-    pub fn details(&self) -> Option<String> {
-        match &self.body {
-            Body::Abstract(j) => j.details(),
-            _ => None,
-        }
-    }
-}
-
-/// Where a nested scheduler lives while its parent owns it; its run borrows it
-/// out and puts it back even when cancelled.
-pub(crate) struct NestedSlot(Mutex<Option<Box<Scheduler>>>);
-
-impl NestedSlot {
-    pub fn new(s: Scheduler) -> Self {
-        NestedSlot(Mutex::new(Some(Box::new(s))))
-    }
-    pub fn lock(&self) -> NestedGuard<'_> {
-        NestedGuard(self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-    pub fn take(&self) -> Option<Box<Scheduler>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-    /// Borrows the scheduler out until the lease is dropped (even by cancellation).
-    pub fn lease(self: &Arc<Self>) -> Option<Lease> {
-        self.take().map(|s| Lease {
-            slot: Arc::clone(self),
-            sched: Some(s),
-        })
-    }
-    pub fn put(&self, s: Box<Scheduler>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
-    }
-}
-
-/// A nested scheduler borrowed out of its slot; goes back on drop.
-pub(crate) struct Lease {
-    slot: Arc<NestedSlot>,
-    sched: Option<Box<Scheduler>>,
-}
-
-impl std::ops::Deref for Lease {
-    type Target = Scheduler;
-    fn deref(&self) -> &Scheduler {
-        self.sched
-            .as_deref()
-            .expect("a lease holds its scheduler until dropped")
-    }
-}
-impl std::ops::DerefMut for Lease {
-    fn deref_mut(&mut self) -> &mut Scheduler {
-        self.sched
-            .as_deref_mut()
-            .expect("a lease holds its scheduler until dropped")
-    }
-}
-impl Drop for Lease {
-    fn drop(&mut self) {
-        if let Some(mut s) = self.sched.take() {
-            if s.outcome == Outcome::Running {
-                s.outcome = Outcome::Cancelled;
-            }
-            self.slot.put(s);
-        }
-    }
-}
-
-/// Borrow of a nested scheduler (absent only while it is running).
-pub(crate) struct NestedGuard<'a>(MutexGuard<'a, Option<Box<Scheduler>>>);
-impl NestedGuard<'_> {
-    pub fn get(&self) -> Option<&Scheduler> {
-        self.0.as_deref()
-    }
-    pub(crate) fn label(&self) -> String {
-        self.get()
-            .map(Scheduler::get_label)
-            .unwrap_or_else(|| "Scheduler (running)".into())
-    }
-}
+use crate::graph::{Fault, Graph};
+use crate::handle::{Cell, JobHandle, JobRef, JobState};
+use crate::job::JobOptions;
+use crate::requirements::{AsJobRef, Requirements};
+use crate::run::{run_graph, End, Settings};
+use crate::shutdown::shutdown_all;
+use crate::text::format_secs;
 
 /// How the last run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Outcome {
+enum Outcome {
     #[default]
     NotRun,
     Running,
@@ -177,28 +51,18 @@ pub(crate) enum Outcome {
 /// assert_eq!(s.why(), "FINE");
 /// ```
 pub struct Scheduler {
-    pub(crate) uid: u32,
-    pub(crate) records: Vec<Record>,
-    /// Requirements on jobs of other schedulers: (job index, foreign job).
-    pub(crate) foreign: Vec<(u32, JobRef)>,
-    /// Shutdown hooks of future-based jobs, by job serial (rare, so kept aside).
-    pub(crate) shutdowns: Vec<(u32, BoxFuture<'static, ()>)>,
-    /// Serial of the next job added.
-    pub(crate) next_serial: u32,
-    /// Serial -> index, once jobs have been removed (before that, serial == index).
-    pub(crate) index_of: Option<Vec<u32>>,
-    /// The tree passed `check()` and has not changed since: the plan that check built,
-    /// which the run takes instead of checking and building it again.
-    pub(crate) checked: std::cell::Cell<Option<crate::graph::Plan>>,
-    pub(crate) label: Option<String>,
-    pub(crate) as_job: JobOptions,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) jobs_window: usize,
-    pub(crate) shutdown_timeout: Option<Duration>,
-    pub(crate) outcome: Outcome,
-    pub(crate) shut_down: bool,
+    graph: Graph,
+    label: Option<String>,
+    graph_label: Option<String>,
+    /// The scheduler as a job of its parent: critical, forever, requirements.
+    as_job: JobOptions,
+    timeout: Option<Duration>,
+    jobs_window: usize,
+    shutdown_timeout: Option<Duration>,
+    outcome: Outcome,
+    shut_down: bool,
     /// Where the live feed of a verbose run goes.
-    pub(crate) feedback: Option<Box<dyn std::io::Write + Send>>,
+    feedback: Option<Box<dyn std::io::Write + Send>>,
 }
 
 impl Default for Scheduler {
@@ -207,7 +71,7 @@ impl Default for Scheduler {
     }
 }
 
-impl std::fmt::Debug for Scheduler {
+impl Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Scheduler `{}` with {}", self.get_label(), self.stats())
     }
@@ -217,14 +81,9 @@ impl Scheduler {
     /// An empty, critical scheduler with no timeout and no window.
     pub fn new() -> Self {
         Scheduler {
-            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
-            records: Vec::new(),
-            foreign: Vec::new(),
-            shutdowns: Vec::new(),
-            next_serial: 0,
-            index_of: None,
-            checked: std::cell::Cell::new(None),
+            graph: Graph::new(),
             label: None,
+            graph_label: None,
             as_job: JobOptions::default(),
             timeout: None,
             jobs_window: 0,
@@ -239,13 +98,31 @@ impl Scheduler {
     pub fn get_label(&self) -> String {
         self.label
             .clone()
-            .unwrap_or_else(|| format!("Scheduler[{} jobs]", self.records.len()))
+            .unwrap_or_else(|| format!("Scheduler[{} jobs]", self.graph.len()))
     }
 
     /// Sets the label.
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.set_label(label);
         self
+    }
+
+    /// Sets the label of a scheduler already built (e.g. a nested one, through
+    /// [`SchedulerHandle::edit`](crate::SchedulerHandle::edit)).
+    pub fn set_label(&mut self, label: impl Into<String>) {
+        self.label = Some(label.into());
+    }
+
+    /// As a nested job, the label its parent's graph draws on its cluster
+    /// instead of `{id}: {label}`; see [`Job::graph_label`](crate::Job::graph_label).
+    pub fn graph_label(mut self, label: impl Into<String>) -> Self {
+        self.graph_label = Some(label.into());
+        self
+    }
+
+    /// The graph label, if one was given.
+    pub fn get_graph_label(&self) -> Option<&str> {
+        self.graph_label.as_deref()
     }
 
     /// Whether a failure (timeout or critical job failure) is an error rather than `Ok(false)`.
@@ -267,16 +144,28 @@ impl Scheduler {
         self
     }
 
-    /// A limit on the whole run's duration; when it expires, running jobs are cancelled.
+    /// A limit on the whole run's duration; when it expires, running jobs are
+    /// cancelled. Any `Duration` is accepted: one of a century or more
+    /// (`Duration::MAX` included) cannot expire and counts as no timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Sets or clears the timeout of a scheduler already built (see [`timeout`](Self::timeout)).
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
     }
 
     /// At most this many jobs run at once; 0 means no limit.
     pub fn jobs_window(mut self, window: usize) -> Self {
         self.jobs_window = window;
         self
+    }
+
+    /// Sets the jobs window of a scheduler already built (0: no limit).
+    pub fn set_jobs_window(&mut self, window: usize) {
+        self.jobs_window = window;
     }
 
     /// Prints a live feed of the run on stderr, as asynciojobs' verbose mode: a
@@ -303,7 +192,8 @@ impl Scheduler {
         self
     }
 
-    /// How long [`shutdown`](Self::shutdown) waits for the jobs' `co_shutdown` (default 1 s; `None`: no limit).
+    /// How long [`shutdown`](Self::shutdown) waits for the jobs' `co_shutdown`
+    /// (default 1 s; `None`, or a century or more: no limit).
     pub fn shutdown_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -326,21 +216,14 @@ impl Scheduler {
         self.jobs_window
     }
 
-    /// Adds a job, an [`AbstractJob`](crate::AbstractJob), a nested scheduler or a
-    /// [`Sequence`](crate::Sequence); returns its handle. The item is moved in, so a
-    /// job cannot belong to two schedulers.
-    pub fn add<A: Addable>(&mut self, item: A) -> A::Handle {
-        item.add_after(self, None).0
-    }
-
     /// Number of jobs directly in this scheduler (a nested scheduler counts as one).
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.graph.len()
     }
 
     /// True when there is no job.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.graph.is_empty()
     }
 
     /// Makes `job` require `reqs`, after both were added.
@@ -356,7 +239,7 @@ impl Scheduler {
         let mut refs = Vec::new();
         reqs.push_refs(&mut refs);
         for r in refs {
-            self.push_requirement(job, r);
+            self.graph.require(job, r);
         }
         Ok(())
     }
@@ -368,156 +251,113 @@ impl Scheduler {
         req: &impl AsJobRef,
     ) -> Result<(), SchedulerError> {
         let job = self.own(job.as_job_ref())?;
-        let req = req.as_job_ref();
-        self.checked.set(None);
-        let before = self.records[job as usize].requires.len() + self.foreign.len();
-        match self.resolve(req) {
-            Some(q) => self.records[job as usize].requires.retain(|i| *i != q),
-            None => self.foreign.retain(|&(j, r)| !(j == job && r == req)),
-        }
-        if before == self.records[job as usize].requires.len() + self.foreign.len() {
-            return Err(SchedulerError::NoSuchRequirement {
+        if self.graph.unrequire(job, req.as_job_ref()) {
+            Ok(())
+        } else {
+            Err(SchedulerError::NoSuchRequirement {
                 scheduler: self.get_label(),
-                job: self.records[job as usize].label(),
-            });
-        }
-        Ok(())
-    }
-
-    /// The current index of a job of this scheduler; `None` for other
-    /// schedulers' jobs and removed ones.
-    pub(crate) fn resolve(&self, r: JobRef) -> Option<u32> {
-        if r.scheduler != self.uid {
-            return None;
-        }
-        match &self.index_of {
-            None => ((r.serial as usize) < self.records.len()).then_some(r.serial),
-            Some(map) => map
-                .get(r.serial as usize)
-                .copied()
-                .filter(|&i| i != REMOVED),
+                job: self.graph.record(job).label(),
+            })
         }
     }
 
+    /// A typed handle on one of this scheduler's jobs, from its [`JobRef`]
+    /// (or any handle): e.g. for a job found by a graph query.
+    /// [`SchedulerError::WrongResultType`] when its result is not a `T`.
+    ///
+    /// ```
+    /// use asyncjobs_core::{Job, Scheduler};
+    /// let mut s = Scheduler::new();
+    /// let a = s.add(Job::ok(async { 1 }).label("a"));
+    /// s.add(Job::ok(async { "two" }).label("b").requires(&a));
+    /// let b = s.successors(&a)?[0];
+    /// assert!(s.handle::<u8>(&b).is_err());
+    /// let b = s.handle::<&str>(&b)?;
+    /// assert!(s.run()?);
+    /// assert_eq!(b.result(), Some(&"two"));
+    /// # Ok::<(), asyncjobs_core::SchedulerError>(())
+    /// ```
+    pub fn handle<T>(&self, job: &impl AsJobRef) -> Result<JobHandle<T>, SchedulerError>
+    where
+        T: Debug + Send + Sync + 'static,
+    {
+        let i = self.own(job.as_job_ref())?;
+        let record = self.graph.record(i);
+        match record.cell_any().downcast::<Cell<T>>() {
+            Ok(cell) => Ok(JobHandle::new(cell, self.graph.uid())),
+            Err(_) => Err(SchedulerError::WrongResultType {
+                scheduler: self.get_label(),
+                job: record.label(),
+                asked: std::any::type_name::<T>(),
+            }),
+        }
+    }
+
+    /// The jobs and their requirements, for the modules above this one.
+    pub(crate) fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph to change; [`Graph`]'s methods keep it consistent.
+    pub(crate) fn graph_mut(&mut self) -> &mut Graph {
+        &mut self.graph
+    }
+
+    /// The index of one of this scheduler's jobs, or [`SchedulerError::NotInScheduler`].
     pub(crate) fn own(&self, job: JobRef) -> Result<u32, SchedulerError> {
-        self.resolve(job)
+        self.graph
+            .resolve(job)
             .ok_or_else(|| SchedulerError::NotInScheduler {
                 scheduler: self.get_label(),
             })
     }
 
-    /// Records that job (an index here) requires `req`: an index here, or a
-    /// foreign requirement reported by `check()` and dropped by `sanitize()`.
-    pub(crate) fn push_requirement(&mut self, job: u32, req: JobRef) {
-        self.checked.set(None);
-        match self.resolve(req) {
-            Some(q) if q == job => {} // a job requiring itself is ignored, as in the reference
-            Some(q) => self.records[job as usize].requires.push(q),
-            None => self.foreign.push((job, req)),
-        }
-    }
-
-    pub(crate) fn job_ref_at(&self, index: usize) -> JobRef {
-        JobRef {
-            scheduler: self.uid,
-            serial: self.records[index].serial,
-        }
-    }
-
-    /// Adds a record built by `make` from the new job's cell.
-    pub(crate) fn push_record<T>(
+    /// Adds a job whose body `make` builds from its new cell; its handle.
+    pub(crate) fn push_job<T>(
         &mut self,
         opts: JobOptions,
         make: impl FnOnce(Arc<Cell<T>>) -> (Body, Option<BoxFuture<'static, ()>>),
     ) -> JobHandle<T>
     where
-        T: std::fmt::Debug + Send + Sync + 'static,
+        T: Debug + Send + Sync + 'static,
     {
-        let serial = self.next_serial;
-        self.next_serial += 1;
-        self.checked.set(None);
-        let index = self.records.len() as u32;
-        if let Some(map) = &mut self.index_of {
-            map.push(index);
-        }
-        let cell = Arc::new(Cell::new(serial));
+        let cell = Arc::new(Cell::new(self.graph.next_serial()));
         let (body, shutdown) = make(Arc::clone(&cell));
-        if let Some(hook) = shutdown {
-            self.shutdowns.push((serial, hook));
-        }
-        self.records.push(Record {
-            cell: cell.clone(),
-            body,
-            label: opts.label.map(Box::new),
-            requires: SmallVec::new(),
-            critical: opts.critical,
-            forever: opts.forever,
-            serial,
-        });
-        for r in opts.requires {
-            self.push_requirement(index, r);
-        }
-        JobHandle {
-            cell,
-            scheduler: self.uid,
+        self.graph.push(cell.clone(), body, shutdown, opts);
+        JobHandle::new(cell, self.graph.uid())
+    }
+
+    /// The options this scheduler is added to a parent with; its label stays
+    /// inside it (listings ask it), its critical and forever flags too (its run needs them).
+    pub(crate) fn take_job_options(&mut self) -> JobOptions {
+        JobOptions {
+            label: None,
+            graph_label: None,
+            critical: self.as_job.critical,
+            forever: self.as_job.forever,
+            requires: std::mem::take(&mut self.as_job.requires),
+            text: None,
         }
     }
 
-    /// Removes the jobs flagged in `gone`, dropping every requirement on them;
-    /// handles of the others stay valid (they name jobs by serial, not index).
-    pub(crate) fn remove_flagged(&mut self, gone: &[bool]) {
-        self.checked.set(None);
-        let mut new_index = vec![REMOVED; self.records.len()];
-        let mut next = 0u32;
-        for (i, g) in gone.iter().enumerate() {
-            if !g {
-                new_index[i] = next;
-                next += 1;
-            }
-        }
-        let removed: std::collections::HashSet<u32> = (0..gone.len())
-            .filter(|&i| gone[i])
-            .map(|i| self.records[i].serial)
-            .collect();
-        self.shutdowns
-            .retain(|(serial, _)| !removed.contains(serial));
-        let mut i = 0;
-        self.records.retain(|_| {
-            i += 1;
-            !gone[i - 1]
-        });
-        for r in &mut self.records {
-            r.requires.retain_mut(|q| {
-                *q = new_index[*q as usize];
-                *q != REMOVED
-            });
-        }
-        self.foreign.retain_mut(|(j, _)| {
-            *j = new_index[*j as usize];
-            *j != REMOVED
-        });
-        let map = self
-            .index_of
-            .get_or_insert_with(|| (0..gone.len() as u32).collect());
-        for slot in map.iter_mut() {
-            if *slot != REMOVED {
-                *slot = new_index[*slot as usize];
-            }
+    /// Called when a parent cancels this scheduler's run (its lease is dropped).
+    pub(crate) fn mark_cancelled_if_running(&mut self) {
+        if self.outcome == Outcome::Running {
+            self.outcome = Outcome::Cancelled;
         }
     }
 
     /// `"{done}D + {ongoing}R + {idle}I = {total}"`, as the reference's `stats()`.
     pub fn stats(&self) -> String {
-        use crate::handle::JobState::*;
         let (mut done, mut running) = (0, 0);
-        for r in &self.records {
-            match r.cell.state() {
-                Done => done += 1,
-                Running | Cancelled => running += 1,
-                Idle | Scheduled => {}
+        for r in self.graph.records() {
+            match r.state() {
+                JobState::Done => done += 1,
+                JobState::Running | JobState::Cancelled => running += 1,
+                JobState::Idle | JobState::Scheduled => {}
             }
         }
-        let total = self.records.len();
+        let total = self.graph.len();
         format!(
             "{done}D + {running}R + {}I = {total}",
             total - done - running
@@ -561,53 +401,184 @@ impl Scheduler {
     }
 
     /// Removes requirements on jobs that are not directly in this scheduler
-    /// (outsiders, jobs of nested schedulers), here and in nested schedulers.
-    /// Returns true when nothing had to be removed.
+    /// (outsiders, jobs of nested schedulers, removed jobs), here and in nested
+    /// schedulers. Returns true when nothing had to be removed.
     pub fn sanitize(&mut self) -> bool {
-        let mut clean = self.foreign.is_empty();
-        self.foreign.clear();
-        for r in &mut self.records {
-            if let Some(slot) = r.body.nested() {
-                if let Some(mut inner) = slot.lease() {
-                    clean &= inner.sanitize();
-                }
-            }
+        let mut clean = self.graph.drop_foreign();
+        for nested in self.graph.nested() {
+            clean &= nested.sanitize();
         }
         clean
     }
 
-    /// Calls `f` on every nested scheduler directly in this one.
-    pub(crate) fn for_each_nested(&self, mut f: impl FnMut(usize, &Scheduler)) {
-        for (i, r) in self.records.iter().enumerate() {
-            if let Some(slot) = r.body.nested() {
-                if let Some(inner) = slot.lock().get() {
-                    f(i, inner);
-                }
-            }
+    /// Checks the whole tree (this scheduler and nested ones): no cycle, no
+    /// requirement on a job of another scheduler. Errors name the jobs.
+    pub fn check(&self) -> Result<(), SchedulerError> {
+        self.graph.check().map_err(|f| self.fault(f))?;
+        self.graph.nested().try_for_each(|n| n.check())
+    }
+
+    /// True when neither this scheduler nor a nested one has a cycle (or an
+    /// unsanitized requirement, which would make the graph unrunnable too).
+    pub fn check_cycles(&self) -> bool {
+        self.check().is_ok()
+    }
+
+    /// The error a fault of this level's graph is reported as.
+    pub(crate) fn fault(&self, fault: Fault) -> SchedulerError {
+        match fault {
+            Fault::Foreign(job) => SchedulerError::ForeignRequirement {
+                scheduler: self.get_label(),
+                job: self.graph.record(job).label(),
+            },
+            Fault::Cycle(path) => SchedulerError::Cycle {
+                scheduler: self.get_label(),
+                jobs: path.iter().map(|&i| self.graph.record(i).label()).collect(),
+            },
         }
     }
-}
 
-impl Addable for Scheduler {
-    type Handle = JobHandle<bool>;
-    /// A nested scheduler is one job of its parent; its result is what its run returned.
-    fn add_after(
-        mut self,
-        s: &mut Scheduler,
-        prev: Option<JobRef>,
-    ) -> (JobHandle<bool>, Option<(JobRef, JobRef)>) {
-        let mut opts = std::mem::take(&mut self.as_job);
-        opts.requires.extend(prev);
-        // the label lives in the nested scheduler itself
-        opts.label = None;
-        let (critical, forever) = (opts.critical, opts.forever);
-        self.as_job.critical = critical;
-        self.as_job.forever = forever;
-        let slot = Arc::new(NestedSlot::new(self));
-        let h = s.push_record(opts, |cell| {
-            (Body::Abstract(Box::new(NestedBody { slot, cell })), None)
-        });
-        let r = h.job_ref();
-        (h, Some((r, r)))
+    /// Runs the scheduler to completion on a runtime of its own (blocking).
+    ///
+    /// Returns `Ok(true)` iff every non-forever job completed within the timeout
+    /// and no critical job failed. Otherwise a non-critical scheduler returns
+    /// `Ok(false)` and a critical one (the default) returns the error: timeout, or
+    /// the critical job that failed with its error. Structural problems (cycle,
+    /// requirement on another scheduler's job, second run) are errors before any
+    /// job starts. Called from inside a tokio runtime, it returns
+    /// [`SchedulerError::InsideRuntime`]: use [`co_run`](Self::co_run) there.
+    ///
+    /// Whatever it returns, the scheduler is left as the run left it: list it,
+    /// draw it and shut it down first, then propagate the outcome with `?`.
+    ///
+    /// ```
+    /// use asyncjobs_core::{ErrorChain, Job, JobError, Scheduler, SchedulerError};
+    ///
+    /// fn deploy() -> Result<bool, SchedulerError> {
+    ///     let mut s = Scheduler::new().label("deploy");
+    ///     let fetch = s.add(Job::ok(async { "v1.2" }).label("fetch"));
+    ///     s.add(Job::new(async { Err::<(), _>(JobError::msg("disk full")) })
+    ///         .label("install").requires(&fetch));
+    ///     let outcome = s.run(); // not `?` yet: list and shut down first
+    ///     s.list();              // states, results and errors, whatever happened
+    ///     s.shutdown()?;
+    ///     outcome                // now the caller gets it, `?` and all
+    /// }
+    ///
+    /// let e = deploy().unwrap_err();
+    /// assert_eq!(
+    ///     ErrorChain(&e).to_string(),
+    ///     "critical job `install` in scheduler `deploy` failed: disk full"
+    /// );
+    /// ```
+    pub fn run(&mut self) -> Result<bool, SchedulerError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(SchedulerError::InsideRuntime);
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(SchedulerError::runtime)?;
+        rt.block_on(self.co_run())
+    }
+
+    /// Runs the scheduler on the current tokio runtime; same result as
+    /// [`run`](Self::run), and the same idiom: list and shut down, then `?`.
+    ///
+    /// ```
+    /// # use asyncjobs_core::{Job, Scheduler, SchedulerError};
+    /// # async fn demo() -> Result<(), SchedulerError> {
+    /// let mut s = Scheduler::new();
+    /// s.add(Job::ok(async { 1 }));
+    /// let outcome = s.co_run().await;
+    /// s.list();
+    /// s.co_shutdown().await;
+    /// outcome?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn co_run(&mut self) -> Result<bool, SchedulerError> {
+        if self.outcome != Outcome::NotRun {
+            return Err(SchedulerError::AlreadyRun {
+                scheduler: self.get_label(),
+            });
+        }
+        self.check()?;
+        let plan = self.graph.take_checked_plan().map_err(|f| self.fault(f))?;
+        self.outcome = Outcome::Running;
+        let feed = match self.feedback.as_deref_mut() {
+            Some(out) => Some((
+                out,
+                self.label
+                    .clone()
+                    .unwrap_or_else(|| format!("Scheduler[{} jobs]", self.graph.len())),
+            )),
+            None => None,
+        };
+        let settings = Settings {
+            timeout: self.timeout,
+            window: self.jobs_window,
+            feed,
+        };
+        let end = run_graph(&mut self.graph, plan, settings).await;
+        let (outcome, result) = match end {
+            End::Fine => (Outcome::Fine, Ok(true)),
+            End::TimedOut => (
+                Outcome::TimedOut,
+                Err(SchedulerError::Timeout {
+                    scheduler: self.get_label(),
+                    timeout: self.timeout.unwrap_or_default(),
+                }),
+            ),
+            End::Critical(i, error) => (
+                Outcome::CriticalFailed,
+                Err(SchedulerError::CriticalJobFailed {
+                    scheduler: self.get_label(),
+                    job: self.graph.record(i).label(),
+                    error,
+                }),
+            ),
+        };
+        self.outcome = outcome;
+        match result {
+            Err(e) if self.as_job.critical => Err(e),
+            Err(_) => Ok(false),
+            Ok(fine) => Ok(fine),
+        }
+    }
+
+    /// Calls `co_shutdown` on every job, nested schedulers included, concurrently
+    /// and once per scheduler; never called by a run. Waits at most the
+    /// `shutdown_timeout` (1 s by default): true when every hook finished in time.
+    pub async fn co_shutdown(&mut self) -> bool {
+        if self.shut_down {
+            return true;
+        }
+        self.shut_down = true;
+        let mut hooks: Vec<BoxFuture<'_, bool>> = self
+            .graph
+            .take_shutdown_hooks()
+            .into_iter()
+            .map(|hook| hook.map(|()| true).boxed())
+            .collect();
+        hooks.extend(self.graph.records().iter().filter_map(|r| r.shutdown()));
+        shutdown_all(hooks, self.shutdown_timeout).await
+    }
+
+    /// Blocking [`co_shutdown`](Self::co_shutdown) on a runtime of its own;
+    /// [`SchedulerError::InsideRuntime`] when called from inside a runtime.
+    pub fn shutdown(&mut self) -> Result<bool, SchedulerError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(SchedulerError::InsideRuntime);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(SchedulerError::runtime)?;
+        Ok(rt.block_on(self.co_shutdown()))
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has been called.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{JobError, SchedulerError};
 use crate::handle::JobState;
+use crate::nested::with_nested;
 use crate::scheduler::Scheduler;
 
 /// A picture of a scheduler and its nested schedulers, jobs in listing
@@ -30,6 +31,9 @@ pub struct JobView {
     pub kind: String,
     /// The label.
     pub label: String,
+    /// The label graphs draw instead of `{id}: {label}`, if the job has one
+    /// ([`Job::graph_label`](crate::Job::graph_label)).
+    pub graph_label: Option<String>,
     /// Critical flag.
     pub critical: bool,
     /// Forever flag.
@@ -38,7 +42,9 @@ pub struct JobView {
     pub state: JobState,
     /// The error the job failed with.
     pub error: Option<JobError>,
-    /// The result, formatted with `Debug`, once done without error.
+    /// The result as listings show it, once done without error: a string as
+    /// its text, another type through `Debug` unless the job chose otherwise
+    /// ([`Job::display_result`](crate::Job::display_result)).
     pub result: Option<String>,
     /// Ids of the required jobs (same scheduler), ascending, no duplicates.
     pub requires: Vec<usize>,
@@ -56,6 +62,7 @@ impl JobView {
             id,
             kind: kind.into(),
             label: label.into(),
+            graph_label: None,
             critical: true,
             forever: false,
             state: JobState::Idle,
@@ -124,46 +131,30 @@ impl Scheduler {
         self.snapshot_from(&mut next)
     }
 
-    /// The listing id of each job of this level, by index, and the id width,
-    /// as the snapshot numbers them, without building the views.
-    pub(crate) fn listing_ids(&self) -> Result<(Vec<usize>, usize), SchedulerError> {
-        let mut ids = vec![0; self.records.len()];
-        let mut next = 1;
-        for i in self.listing_order()? {
-            ids[i as usize] = next;
-            next += 1 + self.records[i as usize].nested_size();
-        }
-        Ok((ids, crate::listing::id_width(next - 1)))
-    }
-
     fn snapshot_from(&self, next: &mut usize) -> Result<Snapshot, SchedulerError> {
-        let order = self.listing_order()?;
-        let mut ids = vec![0usize; self.records.len()];
+        let graph = self.graph();
+        let order = graph.listing_order().map_err(|f| self.fault(f))?;
+        let mut ids = vec![0usize; graph.len()];
         let mut jobs = Vec::with_capacity(order.len());
         for &i in &order {
-            let r = &self.records[i as usize];
+            let r = graph.record(i);
             ids[i as usize] = *next;
             let id = *next;
             *next += 1;
-            let nested = match r.body.nested().map(|slot| slot.lock()) {
-                Some(guard) => match guard.get() {
-                    Some(inner) => Some(inner.snapshot_from(next)?),
-                    None => None,
-                },
-                None => None,
-            };
-            let mut requires: Vec<usize> = r.requires.iter().map(|&q| ids[q as usize]).collect();
+            let nested = with_nested(r, |inner| inner.snapshot_from(next)).transpose()?;
+            let mut requires: Vec<usize> = r.requires().iter().map(|&q| ids[q as usize]).collect();
             requires.sort_unstable();
             requires.dedup();
             jobs.push(JobView {
                 id,
                 kind: r.kind(),
                 label: r.label(),
-                critical: r.critical,
-                forever: r.forever,
-                state: r.cell.state(),
-                error: r.cell.error().cloned(),
-                result: r.result_text(),
+                graph_label: r.graph_label(),
+                critical: r.critical(),
+                forever: r.forever(),
+                state: r.state(),
+                error: r.error().cloned(),
+                result: graph.result_text(i),
                 requires,
                 details: r.details(),
                 nested,

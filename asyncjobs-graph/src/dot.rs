@@ -183,10 +183,14 @@ impl Ctx<'_> {
         }
     }
 
-    /// `{id}: {label}`, then the details and, after a run, the error's first line.
+    /// `{id}: {label}`, then the details — or, as in the reference, the job's
+    /// graph label alone when it has one — and, after a run, the error's first line.
     fn label(&self, job: &JobView) -> String {
-        let mut text = format!("{}: {}", job.id, job.label);
-        if self.opts.details {
+        let mut text = match &job.graph_label {
+            Some(graph) => graph.clone(),
+            None => format!("{}: {}", job.id, job.label),
+        };
+        if self.opts.details && job.graph_label.is_none() {
             if let Some(details) = job
                 .details
                 .as_deref()

@@ -12,28 +12,32 @@ pub const INSTALL_GRAPHVIZ: &str = "install graphviz, which provides `dot`: \
 
 /// An error from a dot export or a graphviz rendering.
 ///
-/// Each message is complete, cause included (no `source()` chain to print).
+/// Each message says what failed; its cause, when there is one, is the
+/// error's `source()`, printed once by a chain printer
+/// ([`asyncjobs_core::ErrorChain`], or anyhow's `{:#}`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GraphError {
     /// The scheduler cannot be put in order (a cycle, or a requirement on a job
     /// of another scheduler), so it cannot be drawn.
-    #[error("cannot draw the scheduler, its jobs cannot be ordered: {0}")]
-    Unordered(SchedulerError),
+    #[error("cannot draw the scheduler, its jobs cannot be ordered")]
+    Unordered(#[from] SchedulerError),
     /// Reading a file failed.
-    #[error("cannot read {}: {error}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         error: std::io::Error,
     },
     /// Writing a file failed.
-    #[error("cannot write {}: {error}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         error: std::io::Error,
     },
     /// The graphviz program was not found.
@@ -43,11 +47,12 @@ pub enum GraphError {
         program: PathBuf,
     },
     /// The graphviz program could not be started or talked to.
-    #[error("cannot run graphviz `{}`: {error}", program.display())]
+    #[error("cannot run graphviz `{}`", program.display())]
     GraphvizIo {
         /// The program.
         program: PathBuf,
         /// The cause.
+        #[source]
         error: std::io::Error,
     },
     /// graphviz rejected its input.
@@ -68,10 +73,4 @@ pub enum GraphError {
         /// The time limit.
         timeout: Duration,
     },
-}
-
-impl From<SchedulerError> for GraphError {
-    fn from(e: SchedulerError) -> Self {
-        GraphError::Unordered(e)
-    }
 }

@@ -3,7 +3,8 @@
 //! Graphviz pictures of [`asyncjobs_core`] schedulers, in the reference
 //! (asynciojobs) style, plus outcome colours after a run.
 //!
-//! - one rounded box per job, labelled `{id}: {label}`; an edge from each
+//! - one rounded box per job, labelled `{id}: {label}` (or with the job's
+//!   graph label alone, when it has one: `Job::graph_label`); an edge from each
 //!   required job to the job that requires it;
 //! - critical jobs and schedulers have a thick red border, others a thin black one;
 //! - forever jobs and schedulers have a dashed border;

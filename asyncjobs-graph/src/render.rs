@@ -65,7 +65,7 @@ impl Graphviz {
         self
     }
 
-    /// Time limit of one rendering.
+    /// Time limit of one rendering; any `Duration` (`Duration::MAX`: no limit).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -136,7 +136,9 @@ impl Graphviz {
         });
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
-        let status = match wait_until(&mut child, Instant::now() + self.timeout).map_err(io)? {
+        // a time limit too far away to compute (Duration::MAX) is no limit
+        let deadline = Instant::now().checked_add(self.timeout);
+        let status = match wait_until(&mut child, deadline).map_err(io)? {
             Some(status) => status,
             None => {
                 // killing closes the pipes, so the threads below finish
@@ -191,16 +193,17 @@ fn collect(d: Drain) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// Waits for `child` until `deadline`; `None` when it is still running then.
+/// Waits for `child` until `deadline` (`None`: no limit); `None` when it is
+/// still running then.
 fn wait_until(
     child: &mut Child,
-    deadline: Instant,
+    deadline: Option<Instant>,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
-        if Instant::now() >= deadline {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(None);
         }
         std::thread::sleep(POLL);

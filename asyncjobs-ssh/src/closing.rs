@@ -67,7 +67,7 @@ pub fn close_all_blocking(scheduler: &Scheduler) -> Result<(), SchedulerError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| SchedulerError::Runtime(e.to_string()))?;
+        .map_err(SchedulerError::runtime)?;
     rt.block_on(close_all(scheduler));
     Ok(())
 }

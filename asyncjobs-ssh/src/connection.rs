@@ -1,25 +1,34 @@
 //! One SSH connection: its russh handle, host key verification, session
-//! channels (bounded like sshd's `MaxSessions`), tunnels for nodes behind it,
-//! and an explicit, waited-for close.
+//! channels (bounded like sshd's `MaxSessions`, to one for servers known to
+//! lose sessions opened concurrently, and lowered to what the server really
+//! allows when it refuses one), tunnels for nodes behind it, and an explicit,
+//! waited-for close.
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use std::collections::HashMap;
 
 use russh::client::{self, Handle, Msg};
 use russh::keys::{HashAlg, PublicKeyOrCertificate};
-use russh::{Channel, ChannelStream};
+use russh::{Channel, ChannelId, ChannelStream};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
 use crate::error::ConnectError;
 use crate::known_hosts::{self, HostKeyPolicy, Verdict};
+use crate::phase::{Phase, PhaseClock};
+use crate::proxy_command::ProxyProcess;
+use crate::server_id::{safe_concurrent_sessions, ServerIdStream};
 use crate::x11::X11Registry;
 
-/// How long `close` waits for the clean-up of cancelled commands, then for the session to end.
-const CLOSE_WAIT: Duration = Duration::from_secs(3);
+/// How long `close` waits for the clean-up of cancelled commands, then for the
+/// session to end; also how long an ending session waits for the server's close.
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(3);
 
 /// Host key checking for one connection attempt.
 #[derive(Clone)]
@@ -29,8 +38,12 @@ pub(crate) struct HostKeyCheck {
     /// The name in known_hosts (`host` or `[host]:port`).
     pub name: String,
     pub policy: HostKeyPolicy,
-    /// Files read, in order; accept-new appends to the first.
+    /// Files read, in order (the user's, then the global ones).
     pub files: Arc<Vec<PathBuf>>,
+    /// Where accept-new records a key (the first user file), if anywhere.
+    pub write_to: Option<PathBuf>,
+    /// Record keys under a hashed name (`HashKnownHosts`).
+    pub hash: bool,
 }
 
 impl HostKeyCheck {
@@ -66,12 +79,12 @@ impl HostKeyCheck {
                 line,
             }),
             Verdict::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
-                let Some(file) = self.files.first() else {
+                let Some(file) = &self.write_to else {
                     return Err(
                         self.protocol("accept-new needs a known_hosts file to write to".into())
                     );
                 };
-                known_hosts::append(file, &self.name, &key_type, &b64).map_err(|e| {
+                known_hosts::append(file, &self.name, &key_type, &b64, self.hash).map_err(|e| {
                     ConnectError::KnownHostsWrite {
                         target: self.target.clone(),
                         file: file.clone(),
@@ -128,8 +141,14 @@ impl From<russh::Error> for HandlerError {
     }
 }
 
+/// Channels whose close by the server someone waits for (see
+/// [`Connection::watch_close`]).
+type CloseWaiters = Arc<Mutex<HashMap<ChannelId, oneshot::Sender<()>>>>;
+
 pub(crate) struct ClientHandler {
     check: HostKeyCheck,
+    /// Told when the server closes a channel.
+    close_waiters: CloseWaiters,
     /// The commands forwarding X11 on this connection, for the `x11` channels the server opens.
     x11: Arc<X11Registry>,
     /// Dropped with the handler when the session task ends: tells `close` it is over.
@@ -150,6 +169,18 @@ impl client::Handler for ClientHandler {
         };
         self.check.verify(&key).map_err(HandlerError::HostKey)?;
         Ok(true)
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        let waiter = lock(&self.close_waiters).remove(&channel);
+        if let Some(tx) = waiter {
+            let _ = tx.send(());
+        }
+        Ok(())
     }
 
     /// An X client of a remote command: served if some command forwards X11,
@@ -178,9 +209,13 @@ impl client::Handler for ClientHandler {
 pub(crate) struct Settings {
     pub check: HostKeyCheck,
     pub keepalive: Option<Duration>,
+    /// Unanswered keepalives before the connection is considered dead.
+    pub keepalive_max: usize,
     pub max_sessions: usize,
     /// Key exchange algorithms to offer (extensions included); `None` for russh's defaults.
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// Reports the key exchange and authentication phases.
+    pub phases: PhaseClock,
 }
 
 /// An open, authenticated SSH connection.
@@ -188,10 +223,21 @@ pub(crate) struct Connection {
     handle: Handle<ClientHandler>,
     alive: watch::Receiver<()>,
     sessions: Arc<Semaphore>,
+    /// Permits `sessions` has in all (held or free): `max_sessions`, lowered
+    /// when the server turns out to allow fewer (see `open_session`).
+    session_limit: Mutex<usize>,
+    /// Session channels opened so far.
+    served: AtomicUsize,
+    /// A channel open failed in a way that says this connection takes no more
+    /// sessions (see `OpenFailure::worn_out`); the node replaces it.
+    worn_out: AtomicBool,
+    close_waiters: CloseWaiters,
     /// Clean-up tasks of cancelled commands: `close` lets them finish first.
     cleanups: TaskTracker,
     target: String,
     x11: Arc<X11Registry>,
+    /// The ProxyCommand the connection runs over, if any.
+    proxy: Option<ProxyProcess>,
 }
 
 impl Connection {
@@ -207,6 +253,7 @@ impl Connection {
         Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
     {
         let target = settings.check.target.clone();
+        let mut phases = settings.phases;
         let mut preferred = russh::Preferred {
             key: settings.check.preferred_key_algorithms().into(),
             ..Default::default()
@@ -218,16 +265,20 @@ impl Connection {
             preferred,
             nodelay: true,
             keepalive_interval: settings.keepalive,
-            keepalive_max: 3,
+            keepalive_max: settings.keepalive_max,
             ..Default::default()
         };
         let (tx, alive) = watch::channel(());
         let x11 = Arc::new(X11Registry::default());
+        let close_waiters = CloseWaiters::default();
         let handler = ClientHandler {
             check: settings.check,
+            close_waiters: Arc::clone(&close_waiters),
             x11: Arc::clone(&x11),
             _alive: tx,
         };
+        let stream = ServerIdStream::new(stream);
+        let server_id = stream.id();
         let handle = client::connect_stream(Arc::new(config), stream, handler)
             .await
             .map_err(|e| match e {
@@ -237,15 +288,36 @@ impl Connection {
                     message: russh_message(&e),
                 },
             })?;
+        phases.done(Phase::Kex);
         let handle = auth(handle).await?;
+        phases.done(Phase::Auth);
+        let server_id = server_id.get().map_or("", String::as_str);
+        let max_sessions = safe_concurrent_sessions(server_id)
+            .map_or(settings.max_sessions, |safe| {
+                safe.min(settings.max_sessions)
+            })
+            .max(1);
         Ok(Connection {
             handle,
             alive,
-            sessions: Arc::new(Semaphore::new(settings.max_sessions.max(1))),
+            sessions: Arc::new(Semaphore::new(max_sessions)),
+            session_limit: Mutex::new(max_sessions),
+            close_waiters,
+            served: AtomicUsize::new(0),
+            worn_out: AtomicBool::new(false),
             cleanups: TaskTracker::new(),
             target,
             x11,
+            proxy: None,
         })
+    }
+
+    /// Records the ProxyCommand this connection runs over: its stderr is
+    /// passed on from now on, and `close` waits until it has exited.
+    pub fn with_proxy(mut self, proxy: ProxyProcess) -> Connection {
+        proxy.connected();
+        self.proxy = Some(proxy);
+        self
     }
 
     /// The commands forwarding X11 on this connection.
@@ -255,23 +327,87 @@ impl Connection {
 
     /// True once the session is over (closed by us, by the server, or broken).
     pub fn is_closed(&self) -> bool {
-        self.handle.is_closed() || self.alive.has_changed().is_err()
+        self.worn_out.load(Ordering::Relaxed)
+            || self.handle.is_closed()
+            || self.alive.has_changed().is_err()
+    }
+
+    /// Session channels opened on this connection so far.
+    pub fn served(&self) -> usize {
+        self.served.load(Ordering::Relaxed)
     }
 
     /// Opens a session channel, waiting for a free slot under `max_sessions`.
-    pub async fn open_session(&self) -> Result<(Channel<Msg>, OwnedSemaphorePermit), String> {
-        let permit = Arc::clone(&self.sessions)
-            .acquire_owned()
-            .await
-            .map_err(|_| "the connection is closed".to_string())?;
-        let channel = self.handle.channel_open_session().await.map_err(|e| {
-            format!(
-                "cannot open a session channel on {}: {}",
-                self.target,
-                russh_message(&e)
-            )
-        })?;
-        Ok((channel, permit))
+    ///
+    /// Servers allow fewer sessions per connection than our default: sshd's
+    /// `MaxSessions` may be lower, tinysshd and some embedded servers allow one.
+    /// A refusal while other sessions of this connection are open (or being
+    /// opened) is read as that limit: the connection's own limit drops to what
+    /// was open, and the request waits for one of them to end and tries again.
+    /// A refusal with no other session open, after earlier sessions, marks the
+    /// connection worn out (the node then opens a new one); on a connection that
+    /// has served nothing, it is the server's final answer.
+    pub async fn open_session(&self) -> Result<(Channel<Msg>, OwnedSemaphorePermit), OpenFailure> {
+        loop {
+            let permit = Arc::clone(&self.sessions)
+                .acquire_owned()
+                .await
+                .map_err(|_| OpenFailure {
+                    message: "the connection is closed".into(),
+                    worn_out: true,
+                })?;
+            let others = self.sessions_held().saturating_sub(1);
+            match self.handle.channel_open_session().await {
+                Ok(channel) => {
+                    self.served.fetch_add(1, Ordering::Relaxed);
+                    return Ok((channel, permit));
+                }
+                Err(russh::Error::ChannelOpenFailure(_)) if others > 0 => {
+                    self.lower_session_limit(permit, others);
+                }
+                Err(e) => {
+                    let worn_out = match e {
+                        russh::Error::Disconnect | russh::Error::SendError => true,
+                        // Refused with none of ours open, after serving sessions:
+                        // tinysshd refuses while it winds down after its one
+                        // session, and keeps a channel whose subsystem it refused
+                        // even once closed. This connection takes no more sessions.
+                        russh::Error::ChannelOpenFailure(_) => self.served() > 0,
+                        _ => false,
+                    };
+                    if worn_out {
+                        self.worn_out.store(true, Ordering::Relaxed);
+                    }
+                    return Err(OpenFailure {
+                        message: format!(
+                            "cannot open a session channel on {}: {}",
+                            self.target,
+                            russh_message(&e)
+                        ),
+                        worn_out,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Permits held now: sessions open or being opened, ours included.
+    fn sessions_held(&self) -> usize {
+        let limit = *lock(&self.session_limit);
+        limit.saturating_sub(self.sessions.available_permits())
+    }
+
+    /// After a refusal with `open` other sessions: at most `open` (at least one)
+    /// from now on. Our permit is given up (forgotten, or released at limit 1).
+    fn lower_session_limit(&self, permit: OwnedSemaphorePermit, open: usize) {
+        let mut limit = lock(&self.session_limit);
+        if *limit <= 1 {
+            return; // dropping `permit` releases the only slot: wait for it
+        }
+        permit.forget();
+        *limit -= 1;
+        let excess = limit.saturating_sub(open.max(1));
+        *limit -= self.sessions.forget_permits(excess);
     }
 
     /// Opens a `direct-tcpip` tunnel to `host:port` as seen from this connection's host.
@@ -282,6 +418,20 @@ impl Connection {
             .await
             .map_err(|e| russh_message(&e))?;
         Ok(channel.into_stream())
+    }
+
+    /// Resolves when the server closes `channel` (an error if the connection
+    /// ends first). Call it while the channel is open; drop it to stop watching
+    /// with [`unwatch_close`](Self::unwatch_close).
+    pub fn watch_close(&self, channel: ChannelId) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.close_waiters).insert(channel, tx);
+        rx
+    }
+
+    /// Stops watching `channel` (see [`watch_close`](Self::watch_close)).
+    pub fn unwatch_close(&self, channel: ChannelId) {
+        lock(&self.close_waiters).remove(&channel);
     }
 
     /// Runs a clean-up task (stopping a cancelled command) that `close` will wait for.
@@ -297,10 +447,40 @@ impl Connection {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+        if let Some(p) = &self.proxy {
+            p.closing();
+        }
         let mut alive = self.alive.clone();
         let _ = tokio::time::timeout(CLOSE_WAIT, async { while alive.changed().await.is_ok() {} })
             .await;
+        if let Some(p) = &self.proxy {
+            p.wait_reaped().await;
+        }
     }
+}
+
+/// Why a session channel could not be opened.
+#[derive(Debug)]
+pub(crate) struct OpenFailure {
+    /// What failed, naming the host.
+    pub message: String,
+    /// This connection takes no more sessions: the server ended it, or refused
+    /// a channel with none of ours open after serving some. A new connection
+    /// may serve the request.
+    pub worn_out: bool,
+}
+
+/// A session channel just opened: its connection, the slot it holds, and
+/// when the command asked for it (its [`Phase::Channel`] starts there).
+pub(crate) struct Session {
+    pub conn: Arc<Connection>,
+    pub channel: Channel<Msg>,
+    pub permit: OwnedSemaphorePermit,
+    pub asked: std::time::Instant,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A russh error as a sentence (its Display is sometimes terse).

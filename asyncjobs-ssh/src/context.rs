@@ -4,13 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::OwnedSemaphorePermit;
-
 use crate::anynode::Node;
 use crate::error::SshError;
 use crate::exec::ExecOptions;
 use crate::formatter::Formatter;
 use crate::output::CommandOutput;
+use crate::session_stream::SessionStream;
 use crate::sftp::SftpSession;
 use crate::stdin::Stdin;
 use crate::x11::X11Forward;
@@ -37,10 +36,10 @@ pub struct CommandContext<'a> {
 }
 
 /// An SFTP session on a node's connection (it holds one of the connection's
-/// session slots until dropped). Derefs to [`SftpSession`].
+/// session slots until dropped and the server has closed its channel).
+/// Derefs to [`SftpSession`].
 pub struct Sftp {
     session: SftpSession,
-    _permit: OwnedSemaphorePermit,
 }
 
 impl std::ops::Deref for Sftp {
@@ -141,8 +140,8 @@ impl CommandContext<'_> {
     ) -> Result<CommandOutput, SshError> {
         match self.node {
             Node::Ssh(n) => {
-                let conn = n.connection().await?;
-                crate::exec::run_remote(&conn, self.host(), label, command_line, opts).await
+                let session = n.open_session(label).await?;
+                crate::exec::run_remote(session, self.host(), label, command_line, opts).await
             }
             Node::Local(_) => crate::local::run_local(self.host(), label, command_line, opts).await,
         }
@@ -157,22 +156,15 @@ impl CommandContext<'_> {
                 message: "SFTP needs an SSH node".into(),
             });
         };
-        let conn = n.connection().await?;
-        let (channel, permit) = conn
-            .open_session()
-            .await
-            .map_err(|message| SshError::Session {
-                host: self.host().into(),
-                command: label.into(),
-                message,
-            })?;
-        let session = crate::sftp::open_sftp_on_channel(channel)
+        let mut opened = n.open_session(label).await?;
+        crate::sftp::start_subsystem(&mut opened.channel)
             .await
             .map_err(|e| self.transfer(label, e))?;
-        Ok(Sftp {
-            session,
-            _permit: permit,
-        })
+        let stream = SessionStream::new(&opened.conn, opened.channel, opened.permit);
+        let session = crate::sftp::sftp_on_stream(stream)
+            .await
+            .map_err(|e| self.transfer(label, e))?;
+        Ok(Sftp { session })
     }
 
     /// Wraps an SFTP error for this node and command.

@@ -177,6 +177,22 @@ pub enum ConnectError {
         /// What is wrong with the list.
         source: KexError,
     },
+    /// The node's `ProxyCommand` could not be started, or exited before the
+    /// SSH session was set up.
+    #[error(
+        "cannot connect to {target} through ProxyCommand `{command}`: it {message}{}",
+        proxy_stderr(.stderr_tail)
+    )]
+    ProxyCommand {
+        /// `host:port`.
+        target: String,
+        /// The command line.
+        command: String,
+        /// What happened (`exited (exit status: 255) before ...`).
+        message: String,
+        /// The last lines of its stderr, escaped, ` / `-separated (may be empty).
+        stderr_tail: String,
+    },
     /// The gateway is up but refused or failed to open a tunnel to the node.
     #[error("gateway {gateway} could not open a tunnel to {target}: {message}")]
     Tunnel {
@@ -187,6 +203,14 @@ pub enum ConnectError {
         /// Why.
         message: String,
     },
+}
+
+fn proxy_stderr(tail: &str) -> String {
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("; its stderr ends with: {tail}")
+    }
 }
 
 fn tried_list(tried: &[String]) -> String {
@@ -244,6 +268,7 @@ impl ConnectError {
             ConnectError::Gateway { source, .. } => source.kind(),
             ConnectError::Tunnel { .. } => "TunnelError",
             ConnectError::Kex { .. } => "UnsupportedKex",
+            ConnectError::ProxyCommand { .. } => "ProxyCommandFailed",
         }
     }
 
@@ -256,6 +281,7 @@ impl ConnectError {
             | ConnectError::Timeout { .. }
             | ConnectError::Network { .. }
             | ConnectError::Protocol { .. }
+            | ConnectError::ProxyCommand { .. }
             | ConnectError::Tunnel { .. } => true,
             ConnectError::Gateway { source, .. } => source.is_unreachable(),
             _ => false,

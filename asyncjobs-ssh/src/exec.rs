@@ -17,13 +17,22 @@ use russh::client::Msg;
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Session};
 use crate::error::SshError;
 use crate::formatter::{Formatter, Stream};
 use crate::lines::LineSplitter;
 use crate::output::CommandOutput;
+use crate::phase::{Phase, PhaseClock};
 use crate::status::ExitStatus;
 use crate::stdin::{OpenStdin, Stdin, CHUNK};
+
+/// The instant `timeout` from now, or `None` when that is beyond what the
+/// clock can represent (`Duration::MAX`, `--timeout 1e19`): such a timeout
+/// never fires, as no timeout; it must not panic with "overflow when adding
+/// duration to instant".
+pub(crate) fn deadline_after(timeout: Duration) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(timeout)
+}
 
 /// Grace between `TERM` and `KILL` for a stopped command.
 const TERM_GRACE: Duration = Duration::from_secs(2);
@@ -131,7 +140,12 @@ fn emit(f: &dyn Formatter, host: &str, stream: Stream, line: &[u8], error: &mut 
     }
 }
 
-/// The signal name of an `exit-signal` message.
+/// Longest signal name kept from a server (real ones are a few letters).
+const MAX_SIGNAL_NAME: usize = 32;
+
+/// The signal name of an `exit-signal` message. A name the server made up is
+/// untrusted text: its control characters are escaped and it is cut to
+/// [`MAX_SIGNAL_NAME`] characters (`...` added).
 fn sig_name(sig: &Sig) -> String {
     match sig {
         Sig::ABRT => "ABRT",
@@ -146,7 +160,15 @@ fn sig_name(sig: &Sig) -> String {
         Sig::SEGV => "SEGV",
         Sig::TERM => "TERM",
         Sig::USR1 => "USR1",
-        Sig::Custom(name) => name.trim_start_matches("SIG"),
+        Sig::Custom(name) => {
+            let name = name.trim_start_matches("SIG");
+            let kept: String = name.chars().take(MAX_SIGNAL_NAME).collect();
+            let mut shown = crate::escape::escape_control(&kept).into_owned();
+            if kept.len() < name.len() {
+                shown.push_str("...");
+            }
+            return shown;
+        }
     }
     .to_string()
 }
@@ -207,9 +229,10 @@ async fn closed_within(rx: &mut ChannelReadHalf, grace: Duration) -> bool {
     tokio::time::timeout(grace, wait).await.is_ok()
 }
 
-/// Runs `command_line` on `conn` (through the remote user's shell, as `ssh host cmd` does).
+/// Runs `command_line` in the `opened` session (through the remote user's
+/// shell, as `ssh host cmd` does).
 pub(crate) async fn run_remote(
-    conn: &Arc<Connection>,
+    opened: Session,
     host: &str,
     label: &str,
     command_line: &str,
@@ -221,7 +244,15 @@ pub(crate) async fn run_remote(
         command: label.into(),
         message,
     };
-    let (channel, permit) = conn.open_session().await.map_err(session)?;
+    let Session {
+        conn,
+        channel,
+        permit,
+        asked,
+    } = opened;
+    let conn = &conn;
+    let mut phases = PhaseClock::start_at(opts.formatter.clone(), host, asked);
+    phases.done(Phase::Channel);
     let (rx, tx) = channel.split();
     let mut running = Running {
         rx: Some(rx),
@@ -257,7 +288,7 @@ pub(crate) async fn run_remote(
     })?;
 
     let mut sink = OutputSink::new(host, opts);
-    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = opts.timeout.and_then(deadline_after);
     let mut status: Option<ExitStatus> = None;
     let mut refused = false;
     let rx = running.rx.as_mut().expect("set above");
@@ -301,10 +332,13 @@ pub(crate) async fn run_remote(
             match msg {
                 Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
                 Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
+                Some(ChannelMsg::Success) => phases.done(Phase::Exec),
                 Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    phases.done(Phase::Exit);
                     status = Some(ExitStatus::Code(exit_status))
                 }
                 Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    phases.done(Phase::Exit);
                     status = Some(ExitStatus::Signal(sig_name(&signal_name)))
                 }
                 Some(ChannelMsg::Failure) if status.is_none() => {
@@ -446,8 +480,22 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_too_large_for_the_clock_is_no_deadline() {
+        assert!(deadline_after(Duration::MAX).is_none());
+        assert!(deadline_after(Duration::from_secs_f64(1e19)).is_none());
+        assert!(deadline_after(Duration::from_secs(5)).is_some());
+    }
+
+    #[test]
     fn signal_names_have_no_sig_prefix() {
         assert_eq!(sig_name(&Sig::TERM), "TERM");
         assert_eq!(sig_name(&Sig::Custom("SIGXCPU".into())), "XCPU");
+    }
+
+    #[test]
+    fn made_up_signal_names_are_escaped_and_cut() {
+        assert_eq!(sig_name(&Sig::Custom("KILL\x1b[2J".into())), "KILL\\x1b[2J");
+        let long = sig_name(&Sig::Custom("X".repeat(100_000)));
+        assert_eq!(long, format!("{}...", "X".repeat(MAX_SIGNAL_NAME)));
     }
 }

@@ -12,8 +12,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::escape::{escape_control, escape_invalid_utf8};
+use crate::phase::Phase;
 use crate::status::ExitStatus;
 
 /// Which output stream of a command a line comes from.
@@ -35,6 +37,13 @@ pub enum Event<'a> {
         user: &'a str,
         /// The gateway node, for a tunnelled connection.
         via: Option<&'a str>,
+    },
+    /// A connection is being opened through a local command (`ProxyCommand`).
+    ConnectingThroughCommand {
+        /// The login user.
+        user: &'a str,
+        /// The command line.
+        command: &'a str,
     },
     /// The connection is up and authenticated.
     Connected {
@@ -62,6 +71,15 @@ pub enum Event<'a> {
         /// How it ended.
         status: Option<&'a ExitStatus>,
     },
+    /// A step of opening the connection or of running a command completed
+    /// (see [`Phase`]), `took` after the previous one.
+    Phase {
+        /// Which step.
+        phase: Phase,
+        /// Time since the previous phase (or the start of the connection
+        /// attempt, or of the command).
+        took: Duration,
+    },
 }
 
 impl std::fmt::Display for Event<'_> {
@@ -75,6 +93,12 @@ impl std::fmt::Display for Event<'_> {
                 user,
                 via: Some(gw),
             } => write!(f, "{SEP} Connecting (tunnelled via {gw}) as {user}"),
+            Event::ConnectingThroughCommand { user, command } => {
+                write!(
+                    f,
+                    "{SEP} Connecting (through ProxyCommand `{command}`) as {user}"
+                )
+            }
             Event::Connected { user } => write!(f, "{SEP} Connected and authenticated as {user}"),
             Event::ConnectFailed { error, .. } => {
                 write!(f, "{SEP} Connection failed: {error}")
@@ -89,6 +113,11 @@ impl std::fmt::Display for Event<'_> {
                 command,
                 status: None,
             } => write!(f, "{SEP} Session ended for {command}"),
+            Event::Phase { phase, took } => write!(
+                f,
+                "{SEP} Phase {phase} took {:.3} ms",
+                took.as_secs_f64() * 1e3
+            ),
         }
     }
 }

@@ -6,6 +6,11 @@
 //! HMAC-SHA1) and a list of wildcard lines, and re-parsed only when its size
 //! or modification time changes behind our back. Keys are compared as their
 //! base64 blobs, so nothing but the matching line is ever decoded.
+//!
+//! Host names are compared as OpenSSH compares them: the name looked up is
+//! lower-cased first (plain entries match whatever their case, hashed ones
+//! are computed over the lower-cased name), and names are recorded in lower
+//! case.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -152,13 +157,18 @@ impl Parsed {
                 .push((hosts.split(',').map(str::to_string).collect(), idx));
         } else {
             for h in hosts.split(',') {
-                self.plain.entry(h.to_string()).or_default().push(idx);
+                self.plain
+                    .entry(h.to_ascii_lowercase())
+                    .or_default()
+                    .push(idx);
             }
         }
     }
 
-    /// Entries whose host part matches `name`.
+    /// Entries whose host part matches `name` (compared in lower case).
     fn matching(&self, name: &str) -> Vec<&Entry> {
+        let name = name.to_ascii_lowercase();
+        let name = name.as_str();
         let mut out: Vec<usize> = self.plain.get(name).cloned().unwrap_or_default();
         for (salt, hash, idx) in &self.hashed {
             if let Ok(mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(salt) {
@@ -318,9 +328,32 @@ pub(crate) fn known_key_types(files: &[PathBuf], name: &str) -> Vec<String> {
     types
 }
 
-/// Appends `name key_type key_b64` to `path` (accept-new), creating the file and
-/// its directory (mode 0700) if needed, and updates the cache in place.
-pub(crate) fn append(path: &Path, name: &str, key_type: &str, key_b64: &str) -> io::Result<()> {
+/// `|1|salt|hash` for `name` (OpenSSH's hashed host names), with a random salt.
+fn hashed_name(name: &str) -> io::Result<String> {
+    let mut salt = [0u8; 20];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut salt)?;
+    let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&salt)
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .chain_update(name.as_bytes());
+    Ok(format!(
+        "|1|{}|{}",
+        data_encoding::BASE64.encode(&salt),
+        data_encoding::BASE64.encode(&mac.finalize().into_bytes())
+    ))
+}
+
+/// Appends `name key_type key_b64` to `path` (accept-new), the name in lower
+/// case (hashed with `hash`), creating the file and its directory (mode
+/// 0700) if needed, and updates the cache in place.
+pub(crate) fn append(
+    path: &Path,
+    name: &str,
+    key_type: &str,
+    key_b64: &str,
+    hash: bool,
+) -> io::Result<()> {
+    let name = name.to_ascii_lowercase();
+    let name = if hash { hashed_name(&name)? } else { name };
     static APPEND: Mutex<()> = Mutex::new(());
     let _serial = lock(&APPEND);
     let parsed = parsed(path)?;
@@ -356,13 +389,16 @@ pub(crate) fn append(path: &Path, name: &str, key_type: &str, key_b64: &str) -> 
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     const K1: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIKey1";
     const K2: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIKey2";
 
-    fn hashed_name(name: &str, salt: &[u8]) -> String {
+    fn hashed_name_with(name: &str, salt: &[u8]) -> String {
         let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(salt)
             .unwrap()
             .chain_update(name.as_bytes());
@@ -408,7 +444,7 @@ mod tests {
             d.path(),
             &format!(
                 "{} ssh-ed25519 {K1}\n",
-                hashed_name("[127.0.0.9]:2222", b"0123456789abcdefghij")
+                hashed_name_with("[127.0.0.9]:2222", b"0123456789abcdefghij")
             ),
         );
         assert_eq!(
@@ -454,6 +490,55 @@ mod tests {
     }
 
     #[test]
+    fn host_names_match_whatever_their_case_as_in_openssh() {
+        let d = tempfile::tempdir().unwrap();
+        let f = write(
+            d.path(),
+            &format!(
+                "WEB.example.org ssh-ed25519 {K1}\n{} ssh-ed25519 {K2}\n",
+                hashed_name_with("db.example.org", b"0123456789abcdefghij")
+            ),
+        );
+        assert_eq!(
+            check(&f, "web.example.org", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known,
+            "a plain entry in capitals matches the lower-case name"
+        );
+        assert_eq!(
+            check(&f, "Web.Example.ORG", "ssh-ed25519", K1).unwrap(),
+            Verdict::Known,
+            "the name looked up is lower-cased"
+        );
+        assert_eq!(
+            check(&f, "DB.example.org", "ssh-ed25519", K2).unwrap(),
+            Verdict::Known,
+            "hashed entries are computed over the lower-cased name"
+        );
+    }
+
+    #[test]
+    fn names_are_recorded_in_lower_case_and_hashed_on_request() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("known_hosts");
+        append(&p, "[Web.Lan]:2222", "ssh-ed25519", K1, false).unwrap();
+        append(&p, "DB.lan", "ssh-ed25519", K2, true).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("[web.lan]:2222 ssh-ed25519 {K1}"));
+        assert!(
+            lines[1].starts_with("|1|") && !lines[1].contains("db.lan"),
+            "{text}"
+        );
+        assert_eq!(
+            check(std::slice::from_ref(&p), "db.lan", "ssh-ed25519", K2).unwrap(),
+            Verdict::Known
+        );
+        // and read back from the file by a fresh parse
+        let reparsed = Parsed::parse(&text);
+        assert_eq!(reparsed.matching("db.lan").len(), 1);
+    }
+
+    #[test]
     fn revoked_key_is_refused() {
         let d = tempfile::tempdir().unwrap();
         let f = write(
@@ -478,8 +563,8 @@ mod tests {
             check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
             Verdict::Unknown
         );
-        append(&p, "alpha", "ssh-ed25519", K1).unwrap();
-        append(&p, "[beta]:2200", "ssh-ed25519", K2).unwrap();
+        append(&p, "alpha", "ssh-ed25519", K1, false).unwrap();
+        append(&p, "[beta]:2200", "ssh-ed25519", K2, false).unwrap();
         assert_eq!(
             check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
             Verdict::Known

@@ -24,6 +24,9 @@
 //! * Output streams line by line through a [`Formatter`]: [`HostFormatter`]
 //!   (`host:line`, default), [`RawFormatter`], [`TimeHostFormatter`],
 //!   [`SubdirFormatter`] (one file per host).
+//! * Where the time goes: each step of a connection (TCP, key exchange,
+//!   authentication) and of a command (channel, exec, exit) is reported to the
+//!   formatter as an [`Event::Phase`] with its duration (see [`Phase`]).
 //! * Trust as OpenSSH: host keys checked against known_hosts (plain, hashed,
 //!   `[host]:port`), unknown hosts refused unless [`HostKeyPolicy::AcceptNew`],
 //!   changed keys always refused; ssh-agent, default or explicit keys; no
@@ -89,6 +92,7 @@ mod anynode;
 mod auth;
 mod closing;
 mod commands;
+pub mod config;
 mod connection;
 mod context;
 mod error;
@@ -102,10 +106,14 @@ mod lines;
 mod local;
 mod node;
 mod output;
+mod phase;
+mod proxy_command;
 mod quickack;
 mod quote;
 mod runtime;
+mod server_id;
 mod service;
+mod session_stream;
 pub mod sftp;
 mod status;
 mod stdin;
@@ -132,6 +140,7 @@ pub use node::{
     SshNode, SshNodeBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE, DEFAULT_MAX_SESSIONS,
 };
 pub use output::{CommandOutput, SshOutput};
+pub use phase::Phase;
 pub use quote::shell_quote;
 pub use service::{Service, ServiceError, SERVICE_TYPES};
 pub use status::ExitStatus;

@@ -159,7 +159,7 @@ pub(crate) async fn run_local(
         }
     };
     let mut sink = OutputSink::new(host, opts);
-    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = opts.timeout.and_then(crate::exec::deadline_after);
     let (mut buf_out, mut buf_err) = (vec![0u8; 32 * 1024], vec![0u8; 32 * 1024]);
     let pump = async {
         let mut feeding = std::pin::pin!(feeding);

@@ -10,11 +10,14 @@ use futures::future::{join_all, BoxFuture, FutureExt};
 use tokio::net::TcpStream;
 
 use crate::auth::{self, AuthConfig};
-use crate::connection::{Connection, HostKeyCheck, Settings};
-use crate::error::ConnectError;
+use crate::config::{AddressFamily, ConfigError, SshConfig};
+use crate::connection::{Connection, HostKeyCheck, Session, Settings};
+use crate::error::{ConnectError, SshError};
 use crate::formatter::{default_formatter, Event, Formatter};
 use crate::kex;
 use crate::known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
+use crate::phase::{Phase, PhaseClock};
+use crate::proxy_command;
 use crate::quickack::QuickAckStream;
 
 /// Default connect timeout (TCP, SSH handshake and authentication together), as apssh's.
@@ -76,8 +79,18 @@ struct NodeConfig {
     gateway: Option<SshNode>,
     connect_timeout: Duration,
     keepalive: Option<Duration>,
+    keepalive_max: usize,
     policy: HostKeyPolicy,
+    /// Every known_hosts file read: the user's, then the global ones.
     known_hosts: Arc<Vec<PathBuf>>,
+    /// Where accept-new records keys (the first user file).
+    known_hosts_write: Option<PathBuf>,
+    hash_known_hosts: bool,
+    /// The name looked up in known_hosts instead of `[host]:port`.
+    host_key_alias: Option<String>,
+    /// The local command the SSH stream goes through, instead of TCP.
+    proxy_command: Option<String>,
+    address_family: AddressFamily,
     max_sessions: usize,
     /// Key exchange preferences (OpenSSH names); `None` for the defaults.
     kex: Option<Arc<Vec<String>>>,
@@ -88,7 +101,9 @@ struct NodeConfig {
 pub struct SshNodeBuilder {
     cfg: NodeConfig,
     display: Option<String>,
-    known_hosts: Vec<PathBuf>,
+    /// The user's known_hosts files, if given (even none).
+    known_hosts: Option<Vec<PathBuf>>,
+    global_known_hosts: Vec<PathBuf>,
     formatter: Option<Arc<dyn Formatter>>,
 }
 
@@ -192,9 +207,16 @@ impl SshNodeBuilder {
         self
     }
     /// Keepalive interval (default 30 s; `None` disables). After 3 unanswered
-    /// keepalives the connection is considered dead.
+    /// keepalives (see [`keepalive_max`](Self::keepalive_max)) the connection
+    /// is considered dead.
     pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
         self.cfg.keepalive = interval;
+        self
+    }
+    /// Unanswered keepalives before the connection is considered dead
+    /// (default 3, as OpenSSH's `ServerAliveCountMax`).
+    pub fn keepalive_max(mut self, count: usize) -> Self {
+        self.cfg.keepalive_max = count;
         self
     }
     /// What to do with unknown host keys (default [`HostKeyPolicy::Strict`]).
@@ -202,11 +224,66 @@ impl SshNodeBuilder {
         self.cfg.policy = policy;
         self
     }
-    /// Adds a known_hosts file. When any is given, only these are read, and
-    /// accept-new writes to the first; otherwise `~/.ssh/known_hosts` and
+    /// Adds a known_hosts file. When any is given, only these are read (and
+    /// the [global ones](Self::global_known_hosts_files)), and accept-new
+    /// writes to the first; otherwise `~/.ssh/known_hosts` and
     /// `/etc/ssh/ssh_known_hosts`.
     pub fn known_hosts_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.known_hosts.push(path.into());
+        self.known_hosts
+            .get_or_insert_with(Vec::new)
+            .push(path.into());
+        self
+    }
+    /// Sets the user's known_hosts files (OpenSSH's `UserKnownHostsFile`):
+    /// read in order, accept-new writes to the first. Empty: none at all
+    /// (not the defaults), so no key can be recorded.
+    pub fn known_hosts_files<I, P>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<PathBuf>,
+    {
+        self.known_hosts = Some(paths.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets known_hosts files that are read after the user's but never
+    /// written (OpenSSH's `GlobalKnownHostsFile`). Default: none besides
+    /// `/etc/ssh/ssh_known_hosts`, which is read when no user file is given.
+    pub fn global_known_hosts_files<I, P>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<PathBuf>,
+    {
+        self.global_known_hosts = paths.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Records accepted keys under a hashed name (`|1|salt|hash`, OpenSSH's
+    /// `HashKnownHosts yes`) instead of the host name in clear. Default: no.
+    pub fn hash_known_hosts(mut self, hash: bool) -> Self {
+        self.cfg.hash_known_hosts = hash;
+        self
+    }
+    /// Looks the host key up (and records it) under `alias` instead of
+    /// `host` / `[host]:port` (OpenSSH's `HostKeyAlias`; lower-cased).
+    pub fn host_key_alias(mut self, alias: impl Into<String>) -> Self {
+        self.cfg.host_key_alias = Some(alias.into().to_ascii_lowercase());
+        self
+    }
+    /// Speaks SSH over the stdin and stdout of this local command instead
+    /// of a TCP connection (OpenSSH's `ProxyCommand`, e.g. `ssh -W
+    /// 10.0.0.12:22 bastion`). The command line is run as is, by the user's
+    /// shell (`$SHELL -c`, else `sh -c`); no `%` token is expanded here
+    /// ([`SshConfig`](crate::config::SshConfig) expands them). Its stderr is
+    /// shown as the node's stderr once connected, and put into the error if
+    /// the connection fails; it is ended when the connection closes. A
+    /// [gateway](Self::gateway) takes precedence.
+    pub fn proxy_command(mut self, command: impl Into<String>) -> Self {
+        self.cfg.proxy_command = Some(command.into());
+        self
+    }
+    /// Which addresses of the host name to connect to (OpenSSH's
+    /// `AddressFamily`; default: any).
+    pub fn address_family(mut self, family: AddressFamily) -> Self {
+        self.cfg.address_family = family;
         self
     }
     /// The name shown in output lines and errors (default: the host name, with
@@ -253,11 +330,11 @@ impl SshNodeBuilder {
                 format!("{}:{}", cfg.hostname, cfg.port)
             }
         });
-        cfg.known_hosts = Arc::new(if self.known_hosts.is_empty() {
-            default_known_hosts_files()
-        } else {
-            self.known_hosts
-        });
+        let user_files = self.known_hosts.unwrap_or_else(default_known_hosts_files);
+        cfg.known_hosts_write = user_files.first().cloned();
+        let mut files = user_files;
+        files.extend(self.global_known_hosts);
+        cfg.known_hosts = Arc::new(files);
         SshNode {
             inner: Arc::new(NodeInner {
                 cfg,
@@ -290,15 +367,57 @@ impl SshNode {
                 gateway: None,
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 keepalive: Some(DEFAULT_KEEPALIVE),
+                keepalive_max: 3,
                 policy: HostKeyPolicy::Strict,
                 known_hosts: Arc::new(Vec::new()),
+                known_hosts_write: None,
+                hash_known_hosts: false,
+                host_key_alias: None,
+                proxy_command: None,
+                address_family: AddressFamily::Any,
                 max_sessions: DEFAULT_MAX_SESSIONS,
                 kex: None,
             },
             display: None,
-            known_hosts: Vec::new(),
+            known_hosts: None,
+            global_known_hosts: Vec::new(),
             formatter: None,
         }
+    }
+
+    /// A node for `host` as `ssh host` would connect: `~/.ssh/config` then
+    /// `/etc/ssh/ssh_config` resolve its `HostName`, `Port`, `User`, keys,
+    /// jump hosts (`ProxyJump`, `ProxyCommand`), known_hosts files,
+    /// `HostKeyAlias`, `StrictHostKeyChecking`, timeouts, keepalives and key
+    /// exchanges (see [`config`](crate::config)).
+    ///
+    /// To resolve many hosts, load the config once with
+    /// [`SshConfig::load_default`](crate::config::SshConfig::load_default)
+    /// and call its [`node`](crate::config::SshConfig::node): jump host
+    /// connections are then shared.
+    ///
+    /// ```no_run
+    /// use asyncjobs_ssh::SshNode;
+    /// // `Host node01` in ~/.ssh/config gives the address, user, port, key...
+    /// let node = SshNode::from_ssh_config("node01")?;
+    /// # Ok::<(), asyncjobs_ssh::config::ConfigError>(())
+    /// ```
+    pub fn from_ssh_config(host: &str) -> Result<SshNode, ConfigError> {
+        SshConfig::load_default()?.node(host)
+    }
+
+    /// The builder of [`from_ssh_config`](Self::from_ssh_config), to set
+    /// more (formatter, display name, ...) on top of the config.
+    ///
+    /// ```no_run
+    /// use asyncjobs_ssh::SshNode;
+    /// let node = SshNode::builder_from_config("node01")?
+    ///     .display_name("n1")
+    ///     .build();
+    /// # Ok::<(), asyncjobs_ssh::config::ConfigError>(())
+    /// ```
+    pub fn builder_from_config(host: &str) -> Result<SshNodeBuilder, ConfigError> {
+        SshConfig::load_default()?.node_builder(host)
     }
 
     /// The host name or address.
@@ -329,9 +448,18 @@ impl SshNode {
     pub fn host_key_policy(&self) -> HostKeyPolicy {
         self.inner.cfg.policy
     }
-    /// The known_hosts files read (accept-new writes to the first).
+    /// The known_hosts files read, the user's then the global ones
+    /// (accept-new writes to the first user file).
     pub fn known_hosts_files(&self) -> &[PathBuf] {
         &self.inner.cfg.known_hosts
+    }
+    /// The name the host key is looked up under instead of the host, if any.
+    pub fn host_key_alias(&self) -> Option<&str> {
+        self.inner.cfg.host_key_alias.as_deref()
+    }
+    /// The local command the connection goes through, if any.
+    pub fn proxy_command(&self) -> Option<&str> {
+        self.inner.cfg.proxy_command.as_deref()
     }
     /// The key exchange preferences given to the builder, if any (else the defaults apply).
     pub fn kex_algorithms(&self) -> Option<&[String]> {
@@ -381,6 +509,38 @@ impl SshNode {
         self.connection().await.map(drop)
     }
 
+    /// A session channel on this node's connection, for command `label`.
+    ///
+    /// A server may stop serving a connection after some sessions: tinysshd
+    /// serves one session per connection, others close idle connections. Then
+    /// the node connects again and retries, as long as each connection given
+    /// up had served some session (so every retry follows someone's progress);
+    /// a refusal on a connection that has served none is an error.
+    pub(crate) async fn open_session(&self, label: &str) -> Result<Session, SshError> {
+        let asked = std::time::Instant::now();
+        loop {
+            let conn = self.connection().await?;
+            match conn.open_session().await {
+                Ok((channel, permit)) => {
+                    return Ok(Session {
+                        conn,
+                        channel,
+                        permit,
+                        asked,
+                    })
+                }
+                Err(f) if f.worn_out && conn.served() > 0 => continue,
+                Err(f) => {
+                    return Err(SshError::Session {
+                        host: self.display_name().into(),
+                        command: label.into(),
+                        message: f.message,
+                    })
+                }
+            }
+        }
+    }
+
     /// The shared connection, opened if needed; concurrent callers wait for one attempt.
     pub(crate) fn connection(&self) -> BoxFuture<'_, Result<Arc<Connection>, ConnectError>> {
         // boxed: a gateway's connection is opened from inside this one (recursion)
@@ -397,13 +557,17 @@ impl SshNode {
         *slot = None;
         let host = self.display_name();
         let via = self.gateway().map(|g| g.to_string());
-        let _ = self.inner.formatter.event(
-            host,
-            &Event::Connecting {
+        let event = match (&via, self.proxy_command()) {
+            (None, Some(command)) => Event::ConnectingThroughCommand {
+                user: self.user(),
+                command,
+            },
+            _ => Event::Connecting {
                 user: self.user(),
                 via: via.as_deref(),
             },
-        );
+        };
+        let _ = self.inner.formatter.event(host, &event);
         let node = self.clone();
         let timeout = self.inner.cfg.connect_timeout;
         let target = self.target();
@@ -450,6 +614,8 @@ impl SshNode {
     /// Transport, handshake and authentication (without the timeout).
     async fn open(&self) -> Result<Connection, ConnectError> {
         let cfg = &self.inner.cfg;
+        let phases =
+            PhaseClock::start(Some(Arc::clone(&self.inner.formatter)), self.display_name());
         let kex = match &cfg.kex {
             None => None,
             Some(names) => Some(kex::preferred(names).map_err(|source| ConnectError::Kex {
@@ -457,25 +623,37 @@ impl SshNode {
                 source,
             })?),
         };
-        let settings = Settings {
+        let mut settings = Settings {
             check: HostKeyCheck {
                 target: self.target(),
-                name: known_hosts_name(&cfg.hostname, cfg.port),
+                name: match &cfg.host_key_alias {
+                    Some(alias) => alias.clone(),
+                    None => known_hosts_name(&cfg.hostname, cfg.port),
+                },
                 policy: cfg.policy,
                 files: Arc::clone(&cfg.known_hosts),
+                write_to: cfg.known_hosts_write.clone(),
+                hash: cfg.hash_known_hosts,
             },
             keepalive: cfg.keepalive,
+            keepalive_max: cfg.keepalive_max,
             max_sessions: cfg.max_sessions,
             kex,
+            phases,
         };
         let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
         let auth = move |mut handle| async move {
             auth::authenticate(&mut handle, &user, &target, &auth_cfg).await?;
             Ok(handle)
         };
-        match &cfg.gateway {
-            None => Connection::handshake(self.tcp().await?, settings, auth).await,
-            Some(gw) => {
+        match (&cfg.gateway, &cfg.proxy_command) {
+            (None, None) => {
+                let stream = self.tcp().await?;
+                settings.phases.done(Phase::Tcp);
+                Connection::handshake(stream, settings, auth).await
+            }
+            (None, Some(command)) => self.through_command(command, settings, auth).await,
+            (Some(gw), _) => {
                 let gw_conn = gw.connection().await.map_err(|e| ConnectError::Gateway {
                     target: self.target(),
                     gateway: gw.to_string(),
@@ -491,7 +669,55 @@ impl SshNode {
                             gateway: gw.to_string(),
                             message,
                         })?;
+                settings.phases.done(Phase::Tcp);
                 Connection::handshake(stream, settings, auth).await
+            }
+        }
+    }
+
+    /// The handshake over a ProxyCommand's stdin and stdout; if it fails
+    /// and the command exited, the error says so with its stderr's last lines.
+    async fn through_command<F, Fut>(
+        &self,
+        command: &str,
+        mut settings: Settings,
+        auth: F,
+    ) -> Result<Connection, ConnectError>
+    where
+        F: FnOnce(russh::client::Handle<crate::connection::ClientHandler>) -> Fut,
+        Fut: std::future::Future<
+            Output = Result<russh::client::Handle<crate::connection::ClientHandler>, ConnectError>,
+        >,
+    {
+        let (stream, process) = proxy_command::spawn(
+            command,
+            self.display_name(),
+            Arc::clone(&self.inner.formatter),
+        )
+        .map_err(|e| ConnectError::ProxyCommand {
+            target: self.target(),
+            command: command.to_string(),
+            message: format!("cannot be started: {e}"),
+            stderr_tail: String::new(),
+        })?;
+        // the transport is the command's pipes: up as soon as it runs
+        settings.phases.done(Phase::Tcp);
+        match Connection::handshake(stream, settings, auth).await {
+            Ok(conn) => Ok(conn.with_proxy(process)),
+            Err(e) => {
+                let (status, stderr_tail) = process.outcome().await;
+                match (status, &e) {
+                    // it ended: the reason is there, whatever the handshake made of it
+                    (Some(status), ConnectError::Protocol { .. }) => {
+                        Err(ConnectError::ProxyCommand {
+                            target: self.target(),
+                            command: process.command().to_string(),
+                            message: format!("exited ({status}) before the SSH session was set up"),
+                            stderr_tail,
+                        })
+                    }
+                    _ => Err(e),
+                }
             }
         }
     }
@@ -505,6 +731,7 @@ impl SshNode {
                 host: cfg.hostname.clone(),
                 message: e.to_string(),
             })?
+            .filter(|a| cfg.address_family.allows(a))
             .collect();
         let mut last = ConnectError::Dns {
             host: cfg.hostname.clone(),

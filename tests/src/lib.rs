@@ -25,11 +25,13 @@
 
 mod addr;
 mod config;
+mod delay;
 mod dropbear;
 mod error;
 mod fanout;
 mod home_keys;
 mod host;
+pub mod hostile;
 mod keys;
 mod procfs;
 mod server;
@@ -39,6 +41,7 @@ mod tinysshd;
 mod user;
 
 pub use config::TestbedConfig;
+pub use delay::{Chunk, Delay, DelayProxy, FlowStats};
 pub use error::HarnessError;
 pub use host::Host;
 pub use keys::PASSPHRASE;

@@ -1,7 +1,7 @@
 //! Running tinysshd: host key directory and the socat wrapper.
 //!
 //! tinysshd is inetd-style (one process per connection on stdin/stdout), so each
-//! host is a `socat TCP-LISTEN:PORT,bind=IP,reuseaddr,fork EXEC:"tinysshd -v DIR"`
+//! host is a `socat TCP-LISTEN:PORT,bind=IP,reuseaddr,fork EXEC:"tinysshd -v DIR",nofork`
 //! listener. tinysshd has no SFTP subsystem unless given `-x sftp=...`; the
 //! harness leaves it out, so transfers to it fail (the case to test).
 
@@ -109,7 +109,7 @@ impl Launch for TinysshdLaunch {
         SshServer::Tinysshd
     }
 
-    /// `socat TCP-LISTEN:PORT,bind=IP,reuseaddr,fork EXEC:"tinysshd -v KEYS"`
+    /// `socat TCP-LISTEN:PORT,bind=IP,reuseaddr,fork EXEC:"tinysshd -v KEYS",nofork`
     /// (`TCP6-LISTEN` and `bind=[::1]` for IPv6); one host per process.
     fn command(&self, _index: usize, hosts: &[Host], _log: &Path) -> Result<Command, HarnessError> {
         let [host] = hosts else {
@@ -128,7 +128,12 @@ impl Launch for TinysshdLaunch {
         };
         let mut cmd = Command::new(SOCAT_PATH);
         cmd.arg(listen)
-            .arg(format!("EXEC:{TINYSSHD_PATH} -v {}", self.keys.display()));
+            // nofork: tinysshd gets the TCP socket itself (as from inetd), so it
+            // sees the real addresses (SSH_CONNECTION) and no relay runs between.
+            .arg(format!(
+                "EXEC:{TINYSSHD_PATH} -v {},nofork",
+                self.keys.display()
+            ));
         Ok(cmd)
     }
 }
@@ -168,7 +173,7 @@ mod tests {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect()
         };
-        let exec = "EXEC:/usr/sbin/tinysshd -v /tmp/asyncjobs-testbed-1-x/tinysshd-keys";
+        let exec = "EXEC:/usr/sbin/tinysshd -v /tmp/asyncjobs-testbed-1-x/tinysshd-keys,nofork";
         assert_eq!(
             args("127.1.2.3"),
             ["TCP-LISTEN:4000,bind=127.1.2.3,reuseaddr,fork", exec]

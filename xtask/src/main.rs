@@ -4,9 +4,11 @@
 //! - `cargo xtask test`  — installs what the tests need, then runs the whole test suite
 //! - `cargo xtask graph [FILE.dot|FILE.toml] [--svg] [--out DIR]` — renders graphs with graphviz
 //! - `cargo xtask bench scheduler|fanout` — benchmarks against the reference tools
+//! - `cargo xtask oracle` — records the Python reference's outputs for the core's oracle tests
 
 mod bench;
 mod graph;
+mod oracle;
 mod setup;
 
 use std::process::ExitCode;
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         "demo" => setup::demo(rest),
         "graph" => graph::main(rest),
         "bench" => bench::main(rest),
+        "oracle" => oracle::main(rest),
         "help" | "-h" | "--help" => {
             println!("{}", USAGE);
             Ok(())
@@ -44,4 +47,6 @@ tasks:
   graph [FILE] [--svg] [--out DIR]
                              render .dot (or scenario .toml) files to PNG with graphviz;
                              without FILE, render the README examples into docs/img
-  bench scheduler|fanout     benchmarks, side by side with the reference tools";
+  bench scheduler|fanout     benchmarks, side by side with the reference tools
+  oracle                     record what Python asynciojobs 0.21.3 prints for the
+                             core's oracle tests (asyncjobs-core/tests/oracle/*.txt)";

@@ -247,3 +247,90 @@ fn job_kinds_format_their_results_and_errors_stay_on_one_line() {
          2 ⚠ ★ ☓   <Job `multi`>!! CRIT. EXC. => Error:first line second line!!\n"
     );
 }
+
+#[test]
+fn list_safe_ids_of_nested_schedulers_keep_their_dots() {
+    // asynciojobs: `2.2.1` is the 1st job of the 2nd job of the 2nd job (never `22.1`)
+    let mut deepest = Scheduler::new().label("deepest");
+    deepest.add(Job::ok(async {}).label("z"));
+    let mut middle = Scheduler::new().label("middle");
+    middle.add(Job::ok(async {}).label("y"));
+    middle.add(deepest);
+    let mut top = Scheduler::new().label("top");
+    top.add(Job::ok(async {}).label("a"));
+    top.add(middle);
+    assert_eq!(
+        top.listing_safe(&opts(Symbols::Ascii)),
+        "!    >   .1 <Job `a`>\n\
+         !    >   .2 <Scheduler `middle`>\n\
+         !    >   2.1 <Job `y`>\n\
+         !    >   2.2 <Scheduler `deepest`>\n\
+         !    >   2.2.1 <Job `z`>\n\
+         --end-- 2.2\n\
+         --end-- .2\n"
+    );
+}
+
+#[test]
+fn results_show_strings_as_text_and_other_types_as_the_job_chose() {
+    let mut s = Scheduler::new();
+    s.add(Job::ok(async { String::from("duration=1") }).label("string"));
+    s.add(Job::ok(async { "static" }).label("str"));
+    s.add(Job::ok(async { 100.0 }).label("debug"));
+    s.add(Job::ok(async { 100.0 }).label("display").display_result());
+    s.add(
+        Job::ok(async { std::time::Duration::from_millis(1500) })
+            .label("custom")
+            .result_text(|d| format!("{}s", d.as_secs_f64())),
+    );
+    s.add(Job::ok(async { Some("x") }).label("option"));
+    assert!(s.run().unwrap());
+    assert_eq!(
+        s.listing(&opts(Symbols::Ascii)).unwrap(),
+        "1 ! :) x   <Job `string`>[[ -> duration=1]]\n\
+         2 ! :) x   <Job `str`>[[ -> static]]\n\
+         3 ! :) x   <Job `debug`>[[ -> 100.0]]\n\
+         4 ! :) x   <Job `display`>[[ -> 100]]\n\
+         5 ! :) x   <Job `custom`>[[ -> 1.5s]]\n\
+         6 ! :) x   <Job `option`>[[ -> Some(\"x\")]]\n"
+    );
+}
+
+#[test]
+fn a_graph_label_is_for_graphs_and_listings_keep_the_label() {
+    struct Probe;
+    #[asyncjobs_core::async_trait]
+    impl asyncjobs_core::AbstractJob for Probe {
+        type Output = ();
+        async fn co_run(&self) -> Result<(), JobError> {
+            Ok(())
+        }
+        fn default_graph_label(&self) -> Option<String> {
+            Some("probe\non two lines".into())
+        }
+    }
+    use asyncjobs_core::JobExt;
+    let mut s = Scheduler::new();
+    s.add(Job::ok(async {}).label("text").graph_label("picture"));
+    s.add(Probe.label("probe"));
+    s.add(Scheduler::new().label("nested").graph_label("cluster"));
+    let snap = s.snapshot().unwrap();
+    let views: Vec<(&str, Option<&str>)> = snap
+        .jobs
+        .iter()
+        .map(|j| (j.label.as_str(), j.graph_label.as_deref()))
+        .collect();
+    assert_eq!(
+        views,
+        [
+            ("text", Some("picture")),
+            ("probe", Some("probe\non two lines")),
+            ("nested", Some("cluster")),
+        ]
+    );
+    let text = s.listing(&opts(Symbols::Ascii)).unwrap();
+    assert!(
+        text.contains("<Job `text`>") && !text.contains("picture"),
+        "{text}"
+    );
+}

@@ -4,5 +4,6 @@
 
 mod graph_ops;
 mod listing_format;
+mod oracle;
 mod readme_examples;
 mod semantics;

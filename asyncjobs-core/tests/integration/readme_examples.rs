@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use asyncjobs_core::{Job, JobState, ListOptions, Scheduler, SchedulerError, Sequence, Symbols};
+use asyncjobs_core::{
+    ErrorChain, Job, JobState, ListOptions, Scheduler, SchedulerError, Sequence, Symbols,
+};
 use tokio::time::{sleep, Instant};
 
 /// Records `(event, virtual ms since start)` as jobs enter and leave.
@@ -306,8 +308,13 @@ async fn example_f_critical_scheduler_returns_the_failing_jobs_error() {
         }
         other => panic!("unexpected {other}"),
     }
+    // the job's error is the cause, printed once by the chain, not copied into the message
     assert_eq!(
         err.to_string(),
+        "critical job `boom` in scheduler `sf` failed"
+    );
+    assert_eq!(
+        ErrorChain(&err).to_string(),
         "critical job `boom` in scheduler `sf` failed: boom after 0.2s"
     );
 }

@@ -496,7 +496,7 @@ fn abstract_jobs_get_options_and_typed_results() {
     };
     assert_eq!(
         s.listing(&o).unwrap(),
-        "1   ☉ ☓   <Answer `answer`>[[ -> \"forty-two\"]]\n    computes the answer\n"
+        "1   ☉ ☓   <Answer `answer`>[[ -> forty-two]]\n    computes the answer\n"
     );
 }
 
@@ -560,4 +560,89 @@ async fn a_scheduler_runs_in_a_spawned_task() {
     let ok = tokio::spawn(async move { s.co_run().await }).await.unwrap();
     assert!(ok.unwrap());
     assert_eq!(h.result(), Some(&5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_of_any_duration_never_panics_and_a_huge_one_never_expires() {
+    for timeout in [
+        Duration::MAX,
+        Duration::from_secs_f64(1e19),
+        Duration::from_secs(u64::MAX / 2),
+        Duration::from_secs(200 * 365 * 24 * 3600),
+    ] {
+        let mut s = Scheduler::new()
+            .timeout(timeout)
+            .shutdown_timeout(Some(timeout));
+        let h = s.add(Job::ok(async { sleep(Duration::from_secs(3600)).await }));
+        assert!(s.co_run().await.unwrap(), "{timeout:?}");
+        assert!(h.is_done());
+        assert!(s.co_shutdown().await);
+        assert_eq!(s.why(), "FINE");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_but_finite_timeout_still_expires() {
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let mut s = Scheduler::new().critical(false).timeout(year);
+    s.add(Job::ok(std::future::pending::<()>()));
+    let t0 = Instant::now();
+    assert!(!s.co_run().await.unwrap());
+    assert_eq!(t0.elapsed(), year);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_critical_failure_the_scheduler_can_still_be_listed_drawn_and_shut_down() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let mut s = Scheduler::new().label("deploy");
+    let first = s.add(Job::ok(async { "fetched" }).label("fetch"));
+    s.add(Job::new(fail_after(10)).label("install").requires(&first));
+    s.add(Tracked {
+        shutdowns: Arc::clone(&n),
+        hook: Duration::ZERO,
+    });
+    let outcome = s.co_run().await;
+    // the idiom: list, draw and shut down whatever the outcome, then propagate it
+    let o = asyncjobs_core::ListOptions {
+        symbols: asyncjobs_core::Symbols::Ascii,
+        ..Default::default()
+    };
+    let listing = s.listing(&o).unwrap();
+    assert!(
+        listing.contains("<Job `fetch`>[[ -> fetched]]")
+            && listing.contains("<Job `install`>!! CRIT. EXC. => BoomError:boom!!"),
+        "{listing}"
+    );
+    assert_eq!(
+        s.snapshot().unwrap().why,
+        "a CRITICAL job has raised an exception"
+    );
+    assert!(s.co_shutdown().await);
+    assert_eq!(n.load(SeqCst), 1);
+    let e = outcome.unwrap_err();
+    assert_eq!(
+        asyncjobs_core::ErrorChain(&e).to_string(),
+        "critical job `install` in scheduler `deploy` failed: boom"
+    );
+}
+
+#[test]
+fn the_prelude_is_enough_for_a_script() {
+    use asyncjobs_core::prelude::*;
+    fn script() -> Result<bool, SchedulerError> {
+        let mut s = Scheduler::new();
+        let (a, b): (JobHandle<u8>, SchedulerHandle) = s
+            .add(
+                Sequence::new()
+                    .then(Job::ok(async { 1u8 }))
+                    .then(Scheduler::new()),
+            )
+            .into_handles();
+        b.edit(|inner| inner.add(Job::ok(async {}).label("late")))?;
+        let outcome = s.run();
+        s.shutdown()?;
+        assert_eq!(a.state(), JobState::Done);
+        outcome
+    }
+    assert!(script().unwrap());
 }

@@ -2,6 +2,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
+use asyncjobs_core::ErrorChain;
 use asyncjobs_graph::{dot_format_with, examples, DotOptions, Format, GraphError, Graphviz};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -55,8 +56,14 @@ fn a_missing_input_file_is_named() {
     let err = graphviz()
         .render_file(&missing, &tmp.path().join("x.png"), Format::Png)
         .unwrap_err();
+    // the message names the file; the I/O error is its cause, printed once by a chain
+    assert_eq!(
+        err.to_string(),
+        format!("cannot read {}", missing.display())
+    );
     assert!(
-        err.to_string()
+        ErrorChain(&err)
+            .to_string()
             .starts_with(&format!("cannot read {}: ", missing.display())),
         "{err}"
     );
@@ -101,4 +108,13 @@ fn a_stuck_renderer_is_killed_at_the_time_limit() {
     }
     assert!(matches!(err, GraphError::GraphvizTimeout { .. }), "{err:?}");
     assert!(err.to_string().contains("it was killed"), "{err}");
+}
+
+#[test]
+fn a_time_limit_of_any_duration_is_accepted() {
+    let png = graphviz()
+        .timeout(Duration::MAX)
+        .render("digraph { a -> b }", Format::Png)
+        .unwrap();
+    assert!(png.starts_with(PNG_SIGNATURE));
 }

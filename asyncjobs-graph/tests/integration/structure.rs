@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use asyncjobs_core::{Job, Scheduler, Sequence};
+use asyncjobs_core::{ErrorChain, Job, Scheduler, Sequence};
 use asyncjobs_graph::{dot_format, examples, export_as_dotfile, GraphError};
 
 fn job(label: &str) -> Job<impl asyncjobs_core::JobBody<Output = ()>> {
@@ -195,8 +195,10 @@ fn write_errors_name_the_path() {
     let path = tmp.path().join("no-such-dir").join("b.dot");
     let err = export_as_dotfile(&examples::example_b(), &path).unwrap_err();
     assert!(matches!(err, GraphError::Write { .. }), "{err:?}");
+    assert_eq!(err.to_string(), format!("cannot write {}", path.display()));
     assert!(
-        err.to_string()
+        ErrorChain(&err)
+            .to_string()
             .starts_with(&format!("cannot write {}: ", path.display())),
         "{err}"
     );
@@ -210,7 +212,11 @@ fn a_cycle_cannot_be_drawn() {
     s.add_requirement(&a, &b).unwrap();
     let err = dot_format(&s).unwrap_err();
     assert!(matches!(err, GraphError::Unordered(_)), "{err:?}");
-    let text = err.to_string();
+    assert_eq!(
+        err.to_string(),
+        "cannot draw the scheduler, its jobs cannot be ordered"
+    );
+    let text = ErrorChain(&err).to_string();
     assert!(
         text.starts_with("cannot draw the scheduler, its jobs cannot be ordered: "),
         "{text}"
@@ -229,9 +235,30 @@ fn a_requirement_across_schedulers_cannot_be_drawn() {
     inner.add(job("reaches out").requires(&outside));
     s.add(inner);
     let err = dot_format(&s).unwrap_err();
-    let text = err.to_string();
+    let text = ErrorChain(&err).to_string();
     assert!(
         text.contains("`reaches out` requires a job of another scheduler"),
         "{text}"
     );
+}
+
+#[test]
+fn a_graph_label_replaces_the_id_and_label_as_in_the_reference() {
+    let mut s = Scheduler::new();
+    let a = s.add(job("a").graph_label("fetch\nsources"));
+    s.add(job("b").requires(&a).critical(false));
+    let mut sub = Scheduler::new().label("sub").graph_label("the sub");
+    sub.add(job("inner"));
+    s.add(sub.requires(&a));
+    let dot = dot_format(&s).unwrap();
+    assert_has(
+        &dot,
+        &[
+            r#"1 [style="rounded", label="fetch\nsources", shape="box""#,
+            r#"label="2: b""#,
+            r#"label="the sub""#,
+            r#"label="4: inner""#,
+        ],
+    );
+    crate::common::graphviz_svg(&dot);
 }

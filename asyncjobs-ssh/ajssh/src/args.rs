@@ -89,6 +89,11 @@ pub struct Cli {
     #[arg(short = 'n', long, help_heading = "Targets")]
     pub dry_run: bool,
 
+    /// Print the ssh config of each target as resolved (`ssh -G`'s format:
+    /// the keywords ajssh acts on) and exit; with -F, -l, -p, -J.
+    #[arg(short = 'G', long = "print-config", help_heading = "Targets")]
+    pub print_config: bool,
+
     #[command(flatten)]
     pub connect: ConnectOpts,
 
@@ -179,7 +184,7 @@ pub struct ConnectOpts {
 pub struct KexList(pub Vec<String>);
 
 fn parse_kex(s: &str) -> Result<KexList, String> {
-    let list = crate::sshconfig::kex_list(s);
+    let list = asyncjobs_ssh::config::kex_list(s);
     asyncjobs_ssh::check_kex_algorithms(&list).map_err(|e| e.to_string())?;
     Ok(KexList(list))
 }
@@ -221,6 +226,50 @@ pub struct RunOpts {
     /// Local directory for --pull: one subdirectory per host.
     #[arg(long, value_name = "LOCALDIR", requires = "pull")]
     pub into: Option<PathBuf>,
+
+    /// Most bytes accepted per file pulled: `500M`, `4G` (K, M, G, T are
+    /// powers of 1024), or `none` (default 1G). A larger file fails its host
+    /// and leaves nothing behind.
+    #[arg(long, value_name = "SIZE", requires = "pull", value_parser = parse_size)]
+    pub max_file_size: Option<MaxFileSize>,
+}
+
+/// A checked `--max-file-size`: the cap in bytes, `None` for no cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxFileSize(pub Option<u64>);
+
+fn parse_size(s: &str) -> Result<MaxFileSize, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(MaxFileSize(None));
+    }
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => {
+            return Err(format!(
+                "`{s}`: expected a size such as 500M, 4G or 1048576, or `none`"
+            ))
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a size such as 500M, 4G or 1048576, or `none`"))?;
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}`: too large (more than 16E)"))?;
+    if bytes == 0 {
+        return Err(format!(
+            "`{s}`: must be at least 1 byte (`none` for no cap)"
+        ));
+    }
+    Ok(MaxFileSize(Some(bytes)))
 }
 
 /// Where the output goes.
@@ -396,8 +445,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             .collect();
     } else if cli.sub.is_none() && !cli.words.is_empty() {
         let r = &cli.run;
-        let needs_no_command =
-            cli.list_targets || r.script.is_some() || !r.push.is_empty() || !r.pull.is_empty();
+        let needs_no_command = cli.list_targets
+            || cli.print_config
+            || r.script.is_some()
+            || !r.push.is_empty()
+            || !r.pull.is_empty();
         let keep = if verbatim {
             0
         } else if needs_no_command {
@@ -480,6 +532,18 @@ mod tests {
     }
 
     #[test]
+    fn max_file_size_takes_binary_units_or_none() {
+        let c = p("h --pull /f --into out --max-file-size 4G");
+        assert_eq!(c.run.max_file_size, Some(MaxFileSize(Some(4 << 30))));
+        assert_eq!(parse_size("512k"), Ok(MaxFileSize(Some(512 << 10))));
+        assert_eq!(parse_size("10"), Ok(MaxFileSize(Some(10))));
+        assert_eq!(parse_size("none"), Ok(MaxFileSize(None)));
+        for bad in ["0", "1.5G", "G", "-1", "20000000T", "4 G", "4GB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn push_and_pull_take_several_paths() {
         let c = p("h1 h2 --push a b --to /tmp/ --pull /etc/hostname --into out");
         assert_eq!(c.run.push, [PathBuf::from("a"), PathBuf::from("b")]);
@@ -487,6 +551,15 @@ mod tests {
         assert_eq!(c.run.pull, ["/etc/hostname"]);
         assert_eq!(c.words, ["h1", "h2"]);
         assert!(c.command.is_empty());
+    }
+
+    #[test]
+    fn print_config_takes_every_word_as_a_target() {
+        let c = p("-G -F cfg -l bob -p 2222 web db");
+        assert!(c.print_config);
+        assert_eq!(c.words, ["web", "db"]);
+        assert_eq!(c.connect.user.as_deref(), Some("bob"));
+        assert_eq!(c.connect.port, Some(2222));
     }
 
     #[test]

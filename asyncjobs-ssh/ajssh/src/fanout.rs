@@ -73,6 +73,20 @@ pub fn collect(cli: &Cli) -> Result<(Vec<Target>, Vec<Target>), TargetError> {
     Ok((all, excludes))
 }
 
+/// `ajssh -G`: the resolved ssh config of each target, as `ssh -G` prints it.
+pub fn print_config(cli: &Cli) -> Result<u8, Fail> {
+    let (all, _) = collect(cli).map_err(usage)?;
+    if all.is_empty() {
+        return Err(usage("-G needs a target"));
+    }
+    let text = crate::hosts::print_config(&cli.connect, &all).map_err(usage)?;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(local)?;
+    Ok(exit::OK)
+}
+
 /// Runs the fan-out described by `cli`; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8, Fail> {
     let (all, excludes) = collect(&cli).map_err(usage)?;
@@ -158,7 +172,9 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
     stop::watch_signals(&stop).map_err(|e| local(format!("cannot watch signals: {e}")))?;
     rt.block_on(async {
         tokio::select! {
-            r = sched.co_run() => { r.map_err(|e| local(format!("scheduler: {e}")))?; }
+            r = sched.co_run() => {
+                r.map_err(|e| local(format!("scheduler: {}", asyncjobs_core::ErrorChain(&e))))?;
+            }
             _ = stop.wait() => {}
         };
         // the hosts' jobs are dropped with the scheduler: that stops their

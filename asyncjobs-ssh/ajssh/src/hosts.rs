@@ -1,19 +1,24 @@
-//! From targets to SSH nodes: merges what the target says, the command-line
-//! options and `~/.ssh/config` (in that order of precedence, as OpenSSH),
-//! gives every host a unique display name, and builds the nodes — lazily,
-//! one host at a time, so ten thousand targets cost ten thousand small
-//! [`HostSpec`]s, not ten thousand connections. Gateways are shared: one
-//! node (one connection) per distinct jump chain.
+//! From targets to SSH nodes: what the target says, then the command-line
+//! options, then the ssh config (resolved by the library's
+//! [`asyncjobs_ssh::config`], as OpenSSH resolves it: Host and Match blocks,
+//! ProxyJump chains, ProxyCommand, HostKeyAlias...), in that order of
+//! precedence; gives every host a unique display name, and builds the nodes
+//! — lazily, one host at a time, so ten thousand targets cost ten thousand
+//! small [`HostSpec`]s, not ten thousand connections. Gateways are shared:
+//! one node (one connection) per distinct jump chain.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use asyncjobs_ssh::config::{
+    ConfigError, ConfigSource, ConfigWarning, HostConfig, JumpHop, Overrides, SshConfig,
+    StrictHostKeyChecking,
+};
 use asyncjobs_ssh::{Formatter, HostKeyPolicy, PassphrasePrompt, SshNode};
 
 use crate::args::ConnectOpts;
-use crate::sshconfig::{Config, ConfigError, ConfigSource};
 use crate::targets::{parse_hop, Hop, Target, TargetError, Via};
 
 /// Default connect timeout of `ajssh` (shorter than the library's 30 s:
@@ -25,41 +30,57 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Endpoint {
     /// The name as given (an ssh_config alias, or the host name).
     pub alias: String,
-    /// The name or address to connect to (`HostName`, else the alias).
-    pub hostname: String,
-    /// Login user.
-    pub user: String,
-    /// Port.
-    pub port: u16,
     /// True when the port was given by the target or `-p` (not by ssh_config):
     /// labels then show it.
     pub port_given: bool,
-    /// Key files; empty for the library's default (agent, ~/.ssh/id_*).
-    pub identities: Vec<PathBuf>,
-    /// Also use the agent besides `identities` (keys that come from ssh_config).
-    pub agent_too: bool,
-    /// known_hosts files; empty for the default ones.
-    pub known_hosts: Vec<PathBuf>,
-    /// Host key policy.
-    pub policy: HostKeyPolicy,
+    /// What the config resolved, with the command-line options applied.
+    pub config: HostConfig,
+    /// Key files given on the command line (or by a scenario): only these are tried.
+    pub identities: Option<Vec<PathBuf>>,
+    /// Host key policy, when an option overrides StrictHostKeyChecking.
+    pub policy: Option<HostKeyPolicy>,
     /// Connect timeout.
     pub connect_timeout: Duration,
-    /// Key exchange algorithms to offer, in order; `None` for the library's defaults.
-    pub kex: Option<Vec<String>>,
 }
 
 impl Endpoint {
+    /// The name or address connected to.
+    pub fn hostname(&self) -> &str {
+        &self.config.hostname
+    }
+
+    /// The login user.
+    pub fn user(&self) -> &str {
+        &self.config.user
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.config.port
+    }
+
+    /// The host key policy in effect.
+    pub fn host_key_policy(&self) -> HostKeyPolicy {
+        self.policy
+            .unwrap_or_else(|| self.config.strict_host_key_checking.policy())
+    }
+
+    /// Only these key files (no agent, no key from the config).
+    pub fn set_identities(&mut self, files: Vec<PathBuf>) {
+        self.identities = Some(files);
+    }
+
     /// `user@hostname[:port]` (`[v6]:port` for IPv6).
     pub fn address(&self) -> String {
-        let host = if self.hostname.contains(':') {
-            format!("[{}]", self.hostname)
+        let host = if self.hostname().contains(':') {
+            format!("[{}]", self.hostname())
         } else {
-            self.hostname.clone()
+            self.hostname().to_string()
         };
-        if self.port == 22 {
-            format!("{}@{host}", self.user)
+        if self.port() == 22 {
+            format!("{}@{host}", self.user())
         } else {
-            format!("{}@{host}:{}", self.user, self.port)
+            format!("{}@{host}:{}", self.user(), self.port())
         }
     }
 }
@@ -103,7 +124,7 @@ pub enum HostsError {
     /// Bad `-J` or ProxyJump.
     #[error(transparent)]
     Target(#[from] TargetError),
-    /// Bad config file.
+    /// Bad config file, or a host the config cannot resolve.
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
@@ -111,18 +132,13 @@ pub enum HostsError {
 /// What the options say, merged with the config for each host.
 pub struct Resolver {
     opts: ConnectOpts,
-    jump: Option<Vec<Hop>>,
-    config: Config,
+    jump: Option<Vec<JumpHop>>,
+    config: SshConfig,
+    /// Warnings already printed (file, line).
+    warned: Mutex<HashSet<(PathBuf, usize)>>,
 }
 
-fn local_user() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "root".into())
-}
-
-/// `-J` / ProxyJump hops: `[user@]host[:port]` (also `ssh://...`), comma separated.
+/// `-J` hops: `[user@]host[:port]` (also `ssh://...`), comma separated.
 pub fn parse_jump(text: &str) -> Result<Vec<Hop>, TargetError> {
     text.split(',')
         .map(str::trim)
@@ -131,134 +147,164 @@ pub fn parse_jump(text: &str) -> Result<Vec<Hop>, TargetError> {
         .collect()
 }
 
+fn jump_hop(h: &Hop) -> JumpHop {
+    JumpHop {
+        user: h.user.clone(),
+        host: h.host.clone(),
+        port: h.port,
+    }
+}
+
+/// `ajssh -G`: each target's configuration in `ssh -G`'s format; warnings on stderr.
+pub fn print_config(opts: &ConnectOpts, targets: &[Target]) -> Result<String, HostsError> {
+    let r = Resolver::new(opts)?;
+    let mut out = String::new();
+    for t in targets {
+        let ov = r.overrides(t);
+        let hc = r.config.resolve_with(&t.hop.host, &ov)?;
+        r.warn(&t.hop.host, &hc.warnings);
+        out.push_str(&hc.ssh_g());
+    }
+    Ok(out)
+}
+
 impl Resolver {
     /// Reads the config and checks `-J`.
     pub fn new(opts: &ConnectOpts) -> Result<Resolver, HostsError> {
-        let jump = opts.jump.as_deref().map(parse_jump).transpose()?;
-        let config = Config::load(&ConfigSource::from_arg(opts.config.as_deref()))?;
-        Ok(Resolver {
-            opts: opts.clone(),
-            jump,
-            config,
-        })
+        let jump = match opts.jump.as_deref() {
+            // as `ssh -J none`: no ProxyJump from the config
+            Some(j) if j.eq_ignore_ascii_case("none") => Some(Vec::new()),
+            Some(j) => Some(parse_jump(j)?.iter().map(jump_hop).collect()),
+            None => None,
+        };
+        let config = SshConfig::load(&ConfigSource::from_arg(opts.config.as_deref()))?;
+        Ok(Resolver::with_config(opts, config, jump))
     }
 
-    /// A resolver with a given config (tests).
-    #[cfg(test)]
-    pub fn with_config(opts: &ConnectOpts, config: Config) -> Resolver {
-        let jump = opts.jump.as_deref().map(|j| parse_jump(j).unwrap());
+    fn with_config(opts: &ConnectOpts, config: SshConfig, jump: Option<Vec<JumpHop>>) -> Resolver {
         Resolver {
             opts: opts.clone(),
             jump,
             config,
+            warned: Mutex::new(HashSet::new()),
         }
     }
 
-    /// Resolves one hop: target values, then options, then config, then defaults.
-    pub fn endpoint(&self, hop: &Hop) -> Endpoint {
-        self.endpoint_or(hop, None)
+    /// Prints each warning once (the first host it applies to is named).
+    fn warn(&self, host: &str, warnings: &[ConfigWarning]) {
+        let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+        for w in warnings {
+            if warned.insert((w.path.clone(), w.line)) {
+                eprintln!("ajssh: warning: {w} (for {host})");
+            }
+        }
     }
 
-    /// [`endpoint`](Self::endpoint), with `fallback_user` instead of the local
-    /// user when nothing names one (apssh's YAML nodes log in as root).
-    pub fn endpoint_or(&self, hop: &Hop, fallback_user: Option<&str>) -> Endpoint {
-        self.resolve_hop(hop, fallback_user, self.opts.port)
+    /// What the target and the options say before the config is read.
+    fn overrides(&self, t: &Target) -> Overrides {
+        let o = &self.opts;
+        let mut ov = Overrides::new();
+        ov.user = t.hop.user.clone().or_else(|| o.user.clone());
+        ov.port = t.hop.port.or(o.port);
+        ov.gateway_user = o.user.clone();
+        match &t.via {
+            Via::Gateways(hops) => ov.proxy_jump = Some(hops.iter().map(jump_hop).collect()),
+            Via::Direct => ov = ov.direct(),
+            Via::Default => ov.proxy_jump = self.jump.clone(),
+        }
+        ov
     }
 
-    /// A jump host: as a host, but `-p` is the targets' port, not the gateways'
-    /// (as in OpenSSH); `-u`, `-i` and the host key options do apply (as in apssh).
-    fn gateway_endpoint(&self, hop: &Hop) -> Endpoint {
-        self.resolve_hop(hop, None, None)
+    /// The command-line options that override the config, on one hop.
+    fn endpoint(&self, alias: &str, port_given: bool, mut config: HostConfig) -> Endpoint {
+        let o = &self.opts;
+        if !o.known_hosts.is_empty() {
+            config.user_known_hosts_files = o.known_hosts.clone();
+            config.global_known_hosts_files = Vec::new();
+        }
+        if o.accept_new_host_keys {
+            config.strict_host_key_checking = StrictHostKeyChecking::AcceptNew;
+        }
+        if let Some(k) = &o.kex {
+            config.kex_algorithms = Some(k.0.clone());
+        }
+        Endpoint {
+            alias: alias.to_string(),
+            port_given,
+            connect_timeout: o
+                .connect_timeout
+                .or(config.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            identities: (!o.identities.is_empty()).then(|| o.identities.clone()),
+            policy: o
+                .insecure_accept_any_host_key
+                .then_some(HostKeyPolicy::AcceptAny),
+            config,
+        }
     }
 
-    fn resolve_hop(
+    /// A target and its gateways: target values, then options, then config, then defaults.
+    fn route(
+        &self,
+        t: &Target,
+        fallback_user: Option<&str>,
+    ) -> Result<(Endpoint, Vec<Endpoint>), HostsError> {
+        let ov = self.overrides(t);
+        let route = self.config.route(&t.hop.host, &ov)?;
+        for h in route.hops() {
+            self.warn(&h.host, &h.warnings);
+        }
+        let mut hops = route.into_hops();
+        let mut target = hops.pop().ok_or_else(|| ConfigError::Host {
+            host: t.hop.host.clone(),
+            message: "no route".into(),
+        })?;
+        if let Some(u) = fallback_user {
+            if ov.user.is_none() && target.user_is_local_default() {
+                target.user = u.to_string();
+            }
+        }
+        let gateways = hops
+            .into_iter()
+            .map(|g| {
+                let alias = g.host.clone();
+                self.endpoint(&alias, false, g)
+            })
+            .collect();
+        let port_given = ov.port.is_some();
+        Ok((self.endpoint(&t.hop.host, port_given, target), gateways))
+    }
+
+    /// One host (a scenario node): with `fallback_user` instead of the
+    /// local user when nothing names one (apssh's YAML nodes log in as root),
+    /// and its gateways from `-J` or the config.
+    pub fn endpoint_or(
         &self,
         hop: &Hop,
         fallback_user: Option<&str>,
-        port_opt: Option<u16>,
-    ) -> Endpoint {
-        let cfg = self.config.query(&hop.host);
-        let o = &self.opts;
-        let (identities, agent_too) = if !o.identities.is_empty() {
-            (o.identities.clone(), false)
-        } else {
-            // OpenSSH skips IdentityFile entries that do not exist, and still asks the agent
-            let files: Vec<PathBuf> = cfg
-                .identity_files
-                .iter()
-                .filter(|p| p.exists())
-                .cloned()
-                .collect();
-            let any = !files.is_empty();
-            (files, any)
-        };
-        let policy = if o.insecure_accept_any_host_key {
-            HostKeyPolicy::AcceptAny
-        } else if o.accept_new_host_keys {
-            HostKeyPolicy::AcceptNew
-        } else {
-            match cfg.strict_host_key_checking.as_deref() {
-                // "no" would also accept changed keys in OpenSSH: we never do that silently
-                Some("no" | "off" | "accept-new") => HostKeyPolicy::AcceptNew,
-                _ => HostKeyPolicy::Strict,
-            }
-        };
-        Endpoint {
-            alias: hop.host.clone(),
-            hostname: cfg.host_name.clone().unwrap_or_else(|| hop.host.clone()),
-            user: hop
-                .user
-                .clone()
-                .or_else(|| o.user.clone())
-                .or(cfg.user.clone())
-                .or_else(|| fallback_user.map(str::to_string))
-                .unwrap_or_else(local_user),
-            port: hop.port.or(port_opt).or(cfg.port).unwrap_or(22),
-            port_given: hop.port.or(port_opt).is_some(),
-            identities,
-            agent_too,
-            known_hosts: if o.known_hosts.is_empty() {
-                cfg.known_hosts_files.clone()
-            } else {
-                o.known_hosts.clone()
+    ) -> Result<(Endpoint, Vec<Endpoint>), HostsError> {
+        self.route(
+            &Target {
+                hop: hop.clone(),
+                via: Via::Default,
             },
-            policy,
-            connect_timeout: o
-                .connect_timeout
-                .or(cfg.connect_timeout)
-                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            kex: o.kex.as_ref().map(|k| k.0.clone()).or(cfg.kex_algorithms),
-        }
-    }
-
-    /// The gateways of a target: its own, or none (`None->`), or `-J`, or ProxyJump.
-    pub fn gateways(&self, t: &Target) -> Result<Vec<Endpoint>, TargetError> {
-        let hops = match &t.via {
-            Via::Gateways(h) => h.clone(),
-            Via::Direct => Vec::new(),
-            Via::Default => match &self.jump {
-                Some(j) => j.clone(),
-                None => match self.config.query(&t.hop.host).proxy_jump {
-                    Some(list) => parse_jump(&list.join(","))?,
-                    None => Vec::new(),
-                },
-            },
-        };
-        Ok(hops.iter().map(|h| self.gateway_endpoint(h)).collect())
+            fallback_user,
+        )
     }
 
     /// Resolves all targets and gives them unique labels. Targets that
     /// resolve to the same destination (user, host, port and jump hosts:
     /// `h`, `h:22` and `me@h` when `me` is the login user) run once: the
     /// later ones are returned as duplicates, `(target, same as)`.
-    pub fn resolve(&self, targets: &[Target]) -> Result<Resolved, TargetError> {
+    pub fn resolve(&self, targets: &[Target]) -> Result<Resolved, HostsError> {
         let mut specs = Vec::with_capacity(targets.len());
         let mut seen: HashMap<String, String> = HashMap::new();
         let mut duplicates = Vec::new();
         for t in targets {
+            let (endpoint, gateways) = self.route(t, None)?;
             let spec = HostSpec {
-                endpoint: self.endpoint(&t.hop),
-                gateways: self.gateways(t)?,
+                endpoint,
+                gateways,
                 label: String::new(),
             };
             match seen.entry(spec.target()) {
@@ -285,10 +331,10 @@ fn label(specs: &mut [HostSpec]) {
         } else {
             s.endpoint.alias.clone()
         };
-        if s.endpoint.port == 22 || !s.endpoint.port_given {
+        if s.endpoint.port() == 22 || !s.endpoint.port_given {
             host
         } else {
-            format!("{host}:{}", s.endpoint.port)
+            format!("{host}:{}", s.endpoint.port())
         }
     };
     let count = |labels: &[String]| {
@@ -302,7 +348,7 @@ fn label(specs: &mut [HostSpec]) {
     let dup = count(&labels);
     for (l, s) in labels.iter_mut().zip(specs.iter()) {
         if dup[l.as_str()] > 1 {
-            *l = format!("{}@{l}", s.endpoint.user);
+            *l = format!("{}@{l}", s.endpoint.user());
         }
     }
     let dup = count(&labels);
@@ -341,27 +387,23 @@ impl NodeFactory {
 
     /// A node for `e`, shown as `display`, behind `gateway`.
     pub fn build(&self, e: &Endpoint, display: &str, gateway: Option<&SshNode>) -> SshNode {
-        let mut b = SshNode::builder(&e.hostname)
-            .port(e.port)
-            .user(&e.user)
+        let mut config = e.config.clone();
+        if e.identities.is_some() {
+            // only the given files: none from the config, no agent
+            config.identity_files = Vec::new();
+            config.use_agent = false;
+        }
+        let mut b = config
+            .node_builder()
             .connect_timeout(e.connect_timeout)
-            .host_key_policy(e.policy)
+            .host_key_policy(e.host_key_policy())
             .display_name(display)
             .formatter(Arc::clone(&self.events));
-        for i in &e.identities {
+        for i in e.identities.iter().flatten() {
             b = b.identity(i);
-        }
-        if e.agent_too {
-            b = b.agent(true);
-        }
-        for k in &e.known_hosts {
-            b = b.known_hosts_file(k);
         }
         if let Some(g) = gateway {
             b = b.gateway(g);
-        }
-        if let Some(kex) = &e.kex {
-            b = b.kex_algorithms(kex.iter().cloned());
         }
         if let Some(p) = &self.prompt {
             b = b.passphrase_prompt(Arc::clone(p));
@@ -374,14 +416,7 @@ impl NodeFactory {
         let mut gateway: Option<SshNode> = None;
         let mut chain = String::new();
         for g in &spec.gateways {
-            chain.push_str(&format!(
-                "{}|{:?}|{:?}|{:?}|{:?}->",
-                g.address(),
-                g.identities,
-                g.known_hosts,
-                g.policy,
-                g.kex
-            ));
+            chain.push_str(&format!("{g:?}->"));
             let mut cache = self.gateways.lock().unwrap_or_else(|e| e.into_inner());
             let node = cache
                 .entry(chain.clone())
@@ -411,7 +446,7 @@ impl NodeFactory {
 mod tests {
     use super::*;
     use crate::targets::parse_word;
-    use std::path::Path;
+    use asyncjobs_ssh::config::Proxy;
 
     fn opts() -> ConnectOpts {
         ConnectOpts {
@@ -420,9 +455,20 @@ mod tests {
         }
     }
 
+    const CONFIG: &str =
+        "Host web\n  HostName 10.0.0.5\n  User deploy\n  Port 2200\n  ProxyJump jumper\n\
+                          Host jumper\n  HostName 10.0.0.1\n  User gw\n";
+
+    fn resolver_with(o: &ConnectOpts, text: &str) -> Resolver {
+        let jump = o
+            .jump
+            .as_deref()
+            .map(|j| parse_jump(j).unwrap().iter().map(jump_hop).collect());
+        Resolver::with_config(o, SshConfig::from_text(text).unwrap(), jump)
+    }
+
     fn resolver(o: &ConnectOpts) -> Resolver {
-        let cfg = "Host web\n  HostName 10.0.0.5\n  User deploy\n  Port 2200\n  ProxyJump jumper\nHost jumper\n  HostName 10.0.0.1\n  User gw\n";
-        Resolver::with_config(o, Config::from_text(cfg, Path::new("/home/alice")))
+        resolver_with(o, CONFIG)
     }
 
     fn specs(r: &Resolver, word: &str) -> Vec<HostSpec> {
@@ -457,12 +503,16 @@ mod tests {
         );
     }
 
+    fn me() -> String {
+        SshConfig::none().resolve("x").unwrap().user
+    }
+
     #[test]
     fn config_fills_what_target_and_options_do_not_say() {
         let s = &specs(&resolver(&opts()), "web")[0];
-        assert_eq!(s.endpoint.hostname, "10.0.0.5");
-        assert_eq!(s.endpoint.user, "deploy");
-        assert_eq!(s.endpoint.port, 2200);
+        assert_eq!(s.endpoint.hostname(), "10.0.0.5");
+        assert_eq!(s.endpoint.user(), "deploy");
+        assert_eq!(s.endpoint.port(), 2200);
         assert_eq!(s.label, "web", "the port comes with the alias");
         assert_eq!(s.target(), "gw@10.0.0.1->deploy@10.0.0.5:2200");
     }
@@ -475,8 +525,8 @@ mod tests {
             ..opts()
         };
         let r = resolver(&o);
-        assert_eq!(specs(&r, "web")[0].endpoint.user, "opt");
-        assert_eq!(specs(&r, "web")[0].endpoint.port, 2022);
+        assert_eq!(specs(&r, "web")[0].endpoint.user(), "opt");
+        assert_eq!(specs(&r, "web")[0].endpoint.port(), 2022);
         assert_eq!(
             specs(&r, "me@web:23")[0].endpoint.address(),
             "me@10.0.0.5:23"
@@ -491,7 +541,7 @@ mod tests {
             ..opts()
         });
         let s = &specs(&r, "h")[0];
-        assert_eq!((s.endpoint.port, s.gateways[0].port), (2022, 22));
+        assert_eq!((s.endpoint.port(), s.gateways[0].port()), (2022, 22));
     }
 
     #[test]
@@ -504,10 +554,22 @@ mod tests {
         let s = &specs(&r, "web")[0];
         assert_eq!(
             s.gateways.iter().map(Endpoint::address).collect::<Vec<_>>(),
-            ["a@j1:2", &format!("{}@j2", local_user())]
+            ["a@j1:2", &format!("{}@j2", me())]
         );
         assert!(specs(&r, "None->web")[0].gateways.is_empty());
         assert_eq!(specs(&r, "x@own->web")[0].gateways[0].address(), "x@own");
+    }
+
+    #[test]
+    fn jump_hosts_are_resolved_through_the_config_too() {
+        let r = resolver(&ConnectOpts {
+            jump: Some("jumper".into()),
+            ..opts()
+        });
+        assert_eq!(
+            specs(&r, "h")[0].target(),
+            format!("gw@10.0.0.1->{}@h", me())
+        );
     }
 
     #[test]
@@ -516,39 +578,60 @@ mod tests {
             accept_new_host_keys: true,
             ..opts()
         });
-        assert_eq!(specs(&r, "h")[0].endpoint.policy, HostKeyPolicy::AcceptNew);
+        assert_eq!(
+            specs(&r, "h")[0].endpoint.host_key_policy(),
+            HostKeyPolicy::AcceptNew
+        );
         let r = resolver(&ConnectOpts {
             insecure_accept_any_host_key: true,
             ..opts()
         });
-        assert_eq!(specs(&r, "h")[0].endpoint.policy, HostKeyPolicy::AcceptAny);
         assert_eq!(
-            specs(&resolver(&opts()), "h")[0].endpoint.policy,
+            specs(&r, "h")[0].endpoint.host_key_policy(),
+            HostKeyPolicy::AcceptAny
+        );
+        assert_eq!(
+            specs(&resolver(&opts()), "h")[0].endpoint.host_key_policy(),
             HostKeyPolicy::Strict
+        );
+    }
+
+    #[test]
+    fn a_match_block_does_not_relax_host_keys_of_the_host_block_before_it() {
+        let cfg = "Host 127.0.0.*\n  Port 2222\nMatch host some-other-vm\n  \
+                   StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n";
+        let s = &specs(&resolver_with(&opts(), cfg), "127.0.0.5")[0];
+        assert_eq!(s.endpoint.host_key_policy(), HostKeyPolicy::Strict);
+        assert_ne!(
+            s.endpoint.config.user_known_hosts_files,
+            [PathBuf::from("/dev/null")]
         );
     }
 
     #[test]
     fn kex_option_beats_config_and_applies_to_gateways() {
         let cfg = "Host web\n  KexAlgorithms ^ecdh-sha2-nistp384\n  ProxyJump jumper\n";
-        let r = Resolver::with_config(&opts(), Config::from_text(cfg, Path::new("/home/alice")));
+        let r = resolver_with(&opts(), cfg);
         let s = &specs(&r, "web,other");
-        assert_eq!(s[0].endpoint.kex.as_ref().unwrap()[0], "ecdh-sha2-nistp384");
         assert_eq!(
-            s[0].gateways[0].kex, None,
+            s[0].endpoint.config.kex_algorithms.as_ref().unwrap()[0],
+            "ecdh-sha2-nistp384"
+        );
+        assert_eq!(
+            s[0].gateways[0].config.kex_algorithms, None,
             "the jump host's own config says nothing"
         );
-        assert_eq!(s[1].endpoint.kex, None);
+        assert_eq!(s[1].endpoint.config.kex_algorithms, None);
 
         let kex = crate::args::KexList(vec!["ecdh-sha2-nistp256".into()]);
         let o = ConnectOpts {
             kex: Some(kex.clone()),
             ..opts()
         };
-        let r = Resolver::with_config(&o, Config::from_text(cfg, Path::new("/home/alice")));
+        let r = resolver_with(&o, cfg);
         let s = &specs(&r, "web")[0];
-        assert_eq!(s.endpoint.kex.as_ref(), Some(&kex.0));
-        assert_eq!(s.gateways[0].kex.as_ref(), Some(&kex.0));
+        assert_eq!(s.endpoint.config.kex_algorithms.as_ref(), Some(&kex.0));
+        assert_eq!(s.gateways[0].config.kex_algorithms.as_ref(), Some(&kex.0));
         let node = NodeFactory::new(asyncjobs_ssh::default_formatter()).node(s);
         assert_eq!(node.kex_algorithms(), Some(&kex.0[..]));
         assert_eq!(node.gateway().unwrap().kex_algorithms(), Some(&kex.0[..]));
@@ -566,7 +649,7 @@ mod tests {
             .into_iter()
             .map(|s| s.label)
             .collect();
-        let me = local_user();
+        let me = me();
         assert_eq!(labels, [format!("{me}@g1->u@h"), format!("{me}@g2->u@h")]);
     }
 
@@ -584,5 +667,23 @@ mod tests {
         let (a, b) = (f.node(&s[0]), f.node(&s[2]));
         assert!(a.gateway().unwrap().same_node(b.gateway().unwrap()));
         assert!(f.node(&s[1]).gateway().is_none());
+    }
+
+    #[test]
+    fn command_line_keys_replace_the_configs_and_proxy_commands_are_kept() {
+        let cfg = "Host pc\n  ProxyCommand socat - TCP:%h:%p\n  IdentityFile /etc/hostname\n";
+        let o = ConnectOpts {
+            identities: vec![PathBuf::from("/nonexistent/key")],
+            ..opts()
+        };
+        let s = &specs(&resolver_with(&o, cfg), "pc")[0];
+        assert_eq!(
+            s.endpoint.config.proxy,
+            Proxy::Command("socat - TCP:pc:22".into())
+        );
+        let node = NodeFactory::new(asyncjobs_ssh::default_formatter()).node(s);
+        assert_eq!(node.proxy_command(), Some("socat - TCP:pc:22"));
+        assert!(format!("{node:?}").contains("/nonexistent/key"), "{node:?}");
+        assert!(!format!("{node:?}").contains("/etc/hostname"), "{node:?}");
     }
 }

@@ -15,7 +15,6 @@ mod output;
 mod passphrase;
 mod progress;
 mod scenario;
-mod sshconfig;
 mod steps;
 mod stop;
 mod summary;
@@ -38,6 +37,7 @@ fn main() -> ExitCode {
         Some(Sub::Scenario(ScenarioCmd::Run(r))) => scenario::run(&r),
         Some(Sub::Scenario(ScenarioCmd::Dot(d))) => scenario::dot(&d),
         Some(Sub::Scenario(ScenarioCmd::Check(c))) => scenario::check(&c),
+        None if cli.print_config => fanout::print_config(&cli),
         None => fanout::run(cli),
     };
     match result {

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use asyncjobs_core::{ListOptions, Scheduler};
+use asyncjobs_core::{ErrorChain, ListOptions, Scheduler};
 use asyncjobs_graph::DotOptions;
 use asyncjobs_ssh::{Formatter, HostFormatter};
 
@@ -114,7 +114,7 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         .map_err(|e| Fail::local(format!("cannot watch signals: {e}")))?;
     let outcome = rt.block_on(async {
         let outcome = tokio::select! {
-            r = s.co_run() => r.map_err(|e| e.to_string()),
+            r = s.co_run() => r.map_err(|e| ErrorChain(&e).to_string()),
             _ = stop.wait() => Err(INTERRUPTED.to_string()),
         };
         // closes every connection, hosts before their gateways
@@ -132,7 +132,7 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
     out.flush().map_err(Fail::local)?;
     if let Some(path) = &r.dot {
         let msg = asyncjobs_graph::export_as_dotfile_with(&s, path, &DotOptions::outcomes())
-            .map_err(Fail::local)?;
+            .map_err(|e| Fail::local(ErrorChain(&e)))?;
         eprintln!("ajssh: {msg}");
     }
     match outcome {
@@ -154,7 +154,7 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
 /// `scenario dot`: writes the graph (no connection is made).
 pub fn dot(d: &ScenarioDot) -> Result<u8, Fail> {
     let s = build(&d.file, &ConnectOpts::default())?;
-    let text = asyncjobs_graph::dot_format(&s).map_err(Fail::usage)?;
+    let text = asyncjobs_graph::dot_format(&s).map_err(|e| Fail::usage(ErrorChain(&e)))?;
     match d.output.as_deref() {
         Some(p) if p == Path::new("-") => {
             std::io::stdout()

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use asyncjobs_ssh::sftp::DEFAULT_MAX_FILE_SIZE;
 use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand, Stdin};
 
 use crate::args::RunOpts;
@@ -34,6 +35,8 @@ pub enum Step {
         remote: Vec<String>,
         /// Local parent directory.
         into: PathBuf,
+        /// Most bytes per file (`None`: no cap).
+        max_file_size: Option<u64>,
     },
 }
 
@@ -69,6 +72,9 @@ pub fn from_options(run: &RunOpts, command: &[String]) -> Result<Vec<Step>, Stri
         steps.push(Step::Pull {
             remote: run.pull.clone(),
             into: into.clone(),
+            max_file_size: run
+                .max_file_size
+                .map_or(Some(DEFAULT_MAX_FILE_SIZE), |m| m.0),
         });
     }
     if steps.is_empty() {
@@ -101,8 +107,19 @@ impl Step {
                     None => p,
                 })
             }
-            (Step::Pull { remote, into }, t) => {
+            (
+                Step::Pull {
+                    remote,
+                    into,
+                    max_file_size,
+                },
+                t,
+            ) => {
                 let p = Pull::new(remote.clone(), host_dir(into, label));
+                let p = match max_file_size {
+                    Some(bytes) => p.max_file_size(*bytes),
+                    None => p.unlimited_file_size(),
+                };
                 Arc::new(match t {
                     Some(t) => p.timeout(t),
                     None => p,
@@ -127,7 +144,7 @@ impl Step {
             Step::Run(line) => format!("run {line}"),
             Step::Script { path, args } if args.is_empty() => format!("script {}", path.display()),
             Step::Script { path, args } => format!("script {} {args}", path.display()),
-            Step::Pull { remote, into } => {
+            Step::Pull { remote, into, .. } => {
                 format!("pull {} into {}/HOST/", remote.join(" "), into.display())
             }
         }
@@ -178,7 +195,8 @@ mod tests {
                 Step::Run("echo hi".into()),
                 Step::Pull {
                     remote: vec!["/etc/hostname".into()],
-                    into: "out".into()
+                    into: "out".into(),
+                    max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
                 },
             ]
         );

@@ -4,11 +4,17 @@ use std::time::Duration;
 
 use russh::{client, Channel, ChannelMsg};
 use russh_sftp::client::{Config, SftpSession};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::SftpError;
 
 /// How long the server may take to accept or refuse the subsystem request.
 const SUBSYSTEM_REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the subsystem was refused, with where each server gets its SFTP server.
+const REFUSED: &str = "the server refused the sftp subsystem: it has no SFTP server \
+    (OpenSSH: `Subsystem sftp` in sshd_config; Dropbear: an sftp-server program, \
+    e.g. package openssh-sftp-server; tinysshd: `-x sftp=PATH`)";
 
 /// Seconds one SFTP request may stay unanswered before the session gives up;
 /// generous because up to 4 MiB may be queued ahead of it on a slow link.
@@ -48,6 +54,13 @@ pub async fn open_sftp<H: client::Handler>(
 pub async fn open_sftp_on_channel(
     mut channel: Channel<client::Msg>,
 ) -> Result<SftpSession, SftpError> {
+    start_subsystem(&mut channel).await?;
+    sftp_on_stream(channel.into_stream()).await
+}
+
+/// Requests the `sftp` subsystem on `channel` and waits for the server's
+/// answer; on a refusal the channel is closed.
+pub(crate) async fn start_subsystem(channel: &mut Channel<client::Msg>) -> Result<(), SftpError> {
     channel
         .request_subsystem(true, "sftp")
         .await
@@ -58,9 +71,7 @@ pub async fn open_sftp_on_channel(
         loop {
             match channel.wait().await {
                 Some(ChannelMsg::Success) => return Ok(()),
-                Some(ChannelMsg::Failure) => {
-                    return Err("the server refused the sftp subsystem".to_owned())
-                }
+                Some(ChannelMsg::Failure) => return Err(REFUSED.to_owned()),
                 Some(ChannelMsg::Close) | Some(ChannelMsg::Eof) | None => {
                     return Err("the channel closed before the subsystem started".to_owned())
                 }
@@ -69,17 +80,28 @@ pub async fn open_sftp_on_channel(
         }
     })
     .await;
-    match verdict {
-        Ok(Ok(())) => {}
-        Ok(Err(reason)) => return Err(unavailable(reason)),
-        Err(_) => {
-            return Err(unavailable(format!(
-                "no reply to the subsystem request within {}s",
-                SUBSYSTEM_REPLY_TIMEOUT.as_secs()
-            )))
-        }
-    }
-    SftpSession::new_with_config(channel.into_stream(), config())
+    let reason = match verdict {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(reason)) => reason,
+        Err(_) => format!(
+            "no reply to the subsystem request within {}s",
+            SUBSYSTEM_REPLY_TIMEOUT.as_secs()
+        ),
+    };
+    // Dropping a channel does not close it: the server would keep counting
+    // it against its session limit (sshd's MaxSessions, tinysshd's one).
+    let _ = channel.close().await;
+    Err(unavailable(reason))
+}
+
+/// The SFTP version handshake on a stream whose subsystem has started.
+pub(crate) async fn sftp_on_stream<S>(stream: S) -> Result<SftpSession, SftpError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // listings bounded on the way in (see `guard`)
+    let stream = super::guard::ListingGuard::new(stream);
+    SftpSession::new_with_config(stream, config())
         .await
         .map_err(|e| {
             unavailable(format!(

@@ -26,7 +26,7 @@ fn title(t: &str) {
 fn show(s: &Scheduler, ok: Result<bool, asyncjobs_core::SchedulerError>) {
     match ok {
         Ok(b) => println!("run() -> {b}"),
-        Err(e) => println!("run() -> error: {e}"),
+        Err(e) => println!("run() -> error: {}", asyncjobs_core::ErrorChain(&e)),
     }
     print!(
         "{}",

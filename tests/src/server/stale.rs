@@ -105,7 +105,7 @@ mod tests {
         let expected = Some((PathBuf::from("/tmp/asyncjobs-testbed-77-Zz"), 77));
         let dropbear = "/usr/sbin/dropbear -F -E -s -r /tmp/asyncjobs-testbed-77-Zz/dropbear_host_key -p 127.1.2.3:4000";
         assert_eq!(leaked_dir(dropbear, tmp), expected);
-        let socat = "/usr/bin/socat TCP-LISTEN:4000,bind=127.1.2.3,reuseaddr,fork EXEC:/usr/sbin/tinysshd -v /tmp/asyncjobs-testbed-77-Zz/tinysshd-keys";
+        let socat = "/usr/bin/socat TCP-LISTEN:4000,bind=127.1.2.3,reuseaddr,fork EXEC:/usr/sbin/tinysshd -v /tmp/asyncjobs-testbed-77-Zz/tinysshd-keys,nofork";
         assert_eq!(leaked_dir(socat, tmp), expected);
         let tinysshd = "/usr/sbin/tinysshd -v /tmp/asyncjobs-testbed-77-Zz/tinysshd-keys";
         assert_eq!(leaked_dir(tinysshd, tmp), expected);

@@ -3,12 +3,12 @@
 //! pieces (capped child processes, machine description, BENCHMARKS.md
 //! sections) live here so every benchmark reports the same way.
 
-mod capped;
-mod checkout;
+pub(crate) mod capped;
+pub(crate) mod checkout;
 mod fanout;
 mod machine;
 mod markdown;
-mod pip;
+pub(crate) mod pip;
 mod scheduler;
 mod table;
 mod verdict;

@@ -11,7 +11,7 @@ use asyncjobs_ssh::{
 
 use super::plan::{CommandDef, GroupDef, Item, NodeDef, Plan};
 use crate::hosts::{HostSpec, NodeFactory, Resolver};
-use crate::targets::{Hop, Target, Via};
+use crate::targets::Hop;
 
 /// Builds the nodes and the scheduler of a checked plan.
 pub fn scheduler(
@@ -23,7 +23,7 @@ pub fn scheduler(
         .with_prompt(crate::passphrase::CliPrompt::new(None, None));
     let mut nodes: HashMap<String, Node> = HashMap::new();
     for n in &plan.nodes {
-        build_node(n, plan, resolver, &factory, &formatter, &mut nodes);
+        build_node(n, plan, resolver, &factory, &formatter, &mut nodes)?;
     }
     let mut s = Scheduler::new()
         .critical(plan.critical)
@@ -46,51 +46,45 @@ fn build_node(
     factory: &NodeFactory,
     formatter: &Arc<dyn Formatter>,
     nodes: &mut HashMap<String, Node>,
-) {
+) -> Result<(), String> {
     if nodes.contains_key(&n.id.name) {
-        return;
+        return Ok(());
     }
     if n.local {
         let local = LocalNode::new()
             .with_name(n.id.name.clone())
             .with_formatter(Arc::clone(formatter));
         nodes.insert(n.id.name.clone(), Node::Local(local));
-        return;
+        return Ok(());
     }
     let hop = Hop {
         user: n.user.clone(),
         host: n.host.clone().unwrap_or_default(),
         port: n.port,
     };
-    let mut endpoint = resolver.endpoint_or(&hop, plan.default_user.as_deref());
+    // no gateway in the file: -J or the ssh_config's ProxyJump, as for fan-outs
+    let (mut endpoint, gateways) = resolver
+        .endpoint_or(&hop, plan.default_user.as_deref())
+        .map_err(|e| format!("node `{}`: {e}", n.id.name))?;
     if !n.identities.is_empty() {
-        endpoint.identities = n.identities.clone();
-        endpoint.agent_too = false;
+        endpoint.set_identities(n.identities.clone());
     }
     let node = match &n.gateway {
         Some(gw) => {
             if let Some(def) = plan.nodes.iter().find(|d| d.id.name == gw.name) {
-                build_node(def, plan, resolver, factory, formatter, nodes);
+                build_node(def, plan, resolver, factory, formatter, nodes)?;
             }
             let gateway = nodes.get(&gw.name).and_then(Node::as_ssh).cloned();
             factory.build(&endpoint, &n.id.name, gateway.as_ref())
         }
-        None => {
-            // no gateway in the file: -J or the ssh_config's ProxyJump, as for fan-outs
-            let gateways = resolver
-                .gateways(&Target {
-                    hop: hop.clone(),
-                    via: Via::Default,
-                })
-                .unwrap_or_default();
-            factory.node(&HostSpec {
-                endpoint,
-                gateways,
-                label: n.id.name.clone(),
-            })
-        }
+        None => factory.node(&HostSpec {
+            endpoint,
+            gateways,
+            label: n.id.name.clone(),
+        }),
     };
     nodes.insert(n.id.name.clone(), Node::Ssh(node));
+    Ok(())
 }
 
 fn fill(s: &mut Scheduler, items: &[Item], nodes: &HashMap<String, Node>) -> Result<(), String> {
