@@ -24,6 +24,7 @@ use crate::lines::LineSplitter;
 use crate::output::CommandOutput;
 use crate::phase::{Phase, PhaseClock};
 use crate::status::ExitStatus;
+use crate::stdin::{OpenStdin, Stdin, CHUNK};
 
 /// The instant `timeout` from now, or `None` when that is beyond what the
 /// clock can represent (`Duration::MAX`, `--timeout 1e19`): such a timeout
@@ -47,6 +48,8 @@ pub(crate) struct ExecOptions {
     pub capture_limit: usize,
     /// Forward X11 for the command (remote); on a local node, its `DISPLAY`.
     pub x11: Option<crate::x11::X11Forward>,
+    /// What the command reads on its standard input.
+    pub stdin: Stdin,
 }
 
 /// Collects one command's output: lines to the formatter, bytes to the capture.
@@ -86,6 +89,24 @@ impl<'a> OutputSink<'a> {
             self.split[i].push(bytes, &mut |line| {
                 emit(f.as_ref(), host, stream, line, error)
             });
+        }
+    }
+
+    /// True once a line could not be written: the command is then stopped
+    /// (its output has nowhere to go) and the job fails with the write error.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The write error, as the job's error.
+    pub fn output_error(&mut self, host: &str, label: &str) -> SshError {
+        SshError::Output {
+            host: host.into(),
+            command: label.into(),
+            message: self
+                .error
+                .take()
+                .map_or_else(|| "write error".into(), |e| e.to_string()),
         }
     }
 
@@ -252,6 +273,11 @@ pub(crate) async fn run_remote(
         }
         _ => None,
     };
+    let input = opts.stdin.open().map_err(|message| SshError::Input {
+        host: host.into(),
+        command: label.into(),
+        message,
+    })?;
     running.started = true; // from here on, a cancelled run must stop the command
     let tx = running.tx.as_ref().expect("set above");
     tx.exec(true, command_line).await.map_err(|e| {
@@ -266,41 +292,68 @@ pub(crate) async fn run_remote(
     let mut status: Option<ExitStatus> = None;
     let mut refused = false;
     let rx = running.rx.as_mut().expect("set above");
-    loop {
-        let msg = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, rx.wait()).await {
-                Ok(m) => m,
-                Err(_) => {
-                    // dropping `running` (not done) stops the command
-                    return Err(SshError::CommandTimeout {
-                        host: host.into(),
-                        command: label.into(),
-                        after: opts.timeout.unwrap_or_default(),
-                    });
+    {
+        // the input is written while the output is read: a command may write
+        // before it has read everything; if it exits without reading it all,
+        // the feeding is dropped with the loop
+        let feeding = feed(tx, input);
+        tokio::pin!(feeding);
+        let mut fed = false;
+        loop {
+            let next = async {
+                match deadline {
+                    Some(d) => tokio::time::timeout_at(d, rx.wait()).await.ok(),
+                    None => Some(rx.wait().await),
                 }
-            },
-            None => rx.wait().await,
-        };
-        match msg {
-            Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
-            Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
-            Some(ChannelMsg::Success) => phases.done(Phase::Exec),
-            Some(ChannelMsg::ExitStatus { exit_status }) => {
-                phases.done(Phase::Exit);
-                status = Some(ExitStatus::Code(exit_status))
+            };
+            let msg = tokio::select! {
+                r = &mut feeding, if !fed => {
+                    fed = true;
+                    match r {
+                        Ok(()) => continue,
+                        // dropping `running` stops the command
+                        Err(e) => return Err(SshError::Input {
+                            host: host.into(),
+                            command: label.into(),
+                            message: format!("cannot read the input file: {e}"),
+                        }),
+                    }
+                }
+                m = next => m,
+            };
+            let Some(msg) = msg else {
+                // dropping `running` (not done) stops the command
+                return Err(SshError::CommandTimeout {
+                    host: host.into(),
+                    command: label.into(),
+                    after: opts.timeout.unwrap_or_default(),
+                });
+            };
+            match msg {
+                Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
+                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
+                Some(ChannelMsg::Success) => phases.done(Phase::Exec),
+                Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    phases.done(Phase::Exit);
+                    status = Some(ExitStatus::Code(exit_status))
+                }
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    phases.done(Phase::Exit);
+                    status = Some(ExitStatus::Signal(sig_name(&signal_name)))
+                }
+                Some(ChannelMsg::Failure) if status.is_none() => {
+                    refused = true;
+                    break;
+                }
+                Some(ChannelMsg::Close) | None => break,
+                Some(_) => {}
             }
-            Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                phases.done(Phase::Exit);
-                status = Some(ExitStatus::Signal(sig_name(&signal_name)))
+            if sink.failed() {
+                // the output has nowhere to go: dropping `running` stops the command
+                return Err(sink.output_error(host, label));
             }
-            Some(ChannelMsg::Failure) if status.is_none() => {
-                refused = true;
-                break;
-            }
-            Some(ChannelMsg::Close) | None => break,
-            Some(_) => {}
         }
-    }
+    } // the feeding (which borrows the channel) ends here
     running.done = true;
     if refused {
         if let Some(tx) = running.tx.take() {
@@ -325,6 +378,35 @@ pub(crate) async fn run_remote(
         truncated,
         duration: start.elapsed(),
     })
+}
+
+/// Writes the command's input, then end-of-file. A channel error ends the
+/// feeding quietly (the command exited or closed its input: not an error);
+/// a local read error is returned: the command must not run on half its input.
+async fn feed(tx: &ChannelWriteHalf<Msg>, input: OpenStdin) -> Result<(), std::io::Error> {
+    match input {
+        OpenStdin::Null => {}
+        OpenStdin::Bytes(bytes) => {
+            if tx.data(&bytes[..]).await.is_err() {
+                return Ok(());
+            }
+        }
+        OpenStdin::File(file) => {
+            let mut file = tokio::fs::File::from_std(file);
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = tokio::io::AsyncReadExt::read(&mut file, &mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                if tx.data(&buf[..n]).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let _ = tx.eof().await;
+    Ok(())
 }
 
 /// Runs `command_line` on `conn` in the background, output ignored, bounded in
@@ -361,6 +443,7 @@ mod tests {
             timeout: None,
             capture_limit: limit,
             x11: None,
+            stdin: Stdin::Null,
         }
     }
 

@@ -201,6 +201,12 @@ pub struct RunOpts {
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<Duration>,
 
+    /// Send ajssh's standard input to the command on every host (read once,
+    /// replayed to each; past 16 MiB it is spooled to a temporary file).
+    /// Without -I, remote commands read end-of-file at once (as `ssh -n`).
+    #[arg(short = 'I', long = "send-input")]
+    pub send_input: bool,
+
     /// Upload this local script and run it; the command words are its arguments.
     #[arg(short = 's', long, value_name = "SCRIPT")]
     pub script: Option<PathBuf>,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asyncjobs_ssh::sftp::DEFAULT_MAX_FILE_SIZE;
-use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand};
+use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand, Stdin};
 
 use crate::args::RunOpts;
 
@@ -91,8 +91,14 @@ fn check_local(path: &Path, what: &str) -> Result<(), String> {
 }
 
 impl Step {
-    /// The command for the host labelled `label`, with `timeout` if any.
-    pub fn command(&self, label: &str, timeout: Option<Duration>) -> Arc<dyn SshCommand> {
+    /// The command for the host labelled `label`, with `timeout` if any; a
+    /// command or script reads `stdin`.
+    pub fn command(
+        &self,
+        label: &str,
+        timeout: Option<Duration>,
+        stdin: &Stdin,
+    ) -> Arc<dyn SshCommand> {
         match (self, timeout) {
             (Step::Push { local, remote }, t) => {
                 let p = Push::new(local.clone(), remote.clone());
@@ -120,9 +126,9 @@ impl Step {
                 })
             }
             // shell commands get the job's timeout from the library
-            (Step::Run(line), _) => Arc::new(Run::new(line.clone())),
+            (Step::Run(line), _) => Arc::new(Run::new(line.clone()).stdin(stdin.clone())),
             (Step::Script { path, args }, _) => {
-                let s = RunScript::new(path.clone());
+                let s = RunScript::new(path.clone()).stdin(stdin.clone());
                 Arc::new(if args.is_empty() { s } else { s.raw_arg(args) })
             }
         }
@@ -145,9 +151,12 @@ impl Step {
     }
 }
 
-/// `into/label/` (a trailing `/`: the destination is a directory, created).
+/// `into/label/` (a trailing `/`: the destination is a directory, created),
+/// always inside `into` whatever the label (`..`, `/`, empty: see
+/// [`escape_file_name`](asyncjobs_ssh::escape::escape_file_name)).
 fn host_dir(into: &Path, label: &str) -> PathBuf {
-    let mut s = into.join(label.replace('/', "_")).into_os_string();
+    let name = asyncjobs_ssh::escape::escape_file_name(label);
+    let mut s = into.join(name.as_ref()).into_os_string();
     s.push("/");
     PathBuf::from(s)
 }
@@ -192,9 +201,26 @@ mod tests {
             ]
         );
         assert_eq!(
-            steps[2].command("web:2222", None).label(),
+            steps[2].command("web:2222", None, &Stdin::Null).label(),
             "Pull: /etc/hostname into out/web:2222/"
         );
+    }
+
+    #[test]
+    fn pull_directories_stay_inside_into_whatever_the_host_name() {
+        for (label, dir) in [
+            ("..", "out/%2E%2E/"),
+            ("", "out/%/"),
+            ("a/../../b", "out/a%2F..%2F..%2Fb/"),
+            ("/etc", "out/%2Fetc/"),
+            ("web:2222", "out/web:2222/"),
+        ] {
+            assert_eq!(
+                host_dir(Path::new("out"), label),
+                PathBuf::from(dir),
+                "{label:?}"
+            );
+        }
     }
 
     #[test]

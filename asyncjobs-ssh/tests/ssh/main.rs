@@ -13,6 +13,7 @@ mod cancellation_stops_remote_commands;
 mod captured_variables;
 mod close_all_nodes;
 mod command_failures;
+mod command_input;
 mod connect_errors;
 mod connections_are_shared_and_closed;
 mod formatters;
