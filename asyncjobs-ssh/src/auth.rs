@@ -1,21 +1,43 @@
-//! Authentication as OpenSSH users expect, without ever prompting.
+//! Authentication as OpenSSH users expect.
 //!
 //! Explicit identity files if any were given (and only those); otherwise the
 //! ssh-agent when `SSH_AUTH_SOCK` is set, then the default key files
 //! `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` that exist. Decoded private keys
 //! are cached per process (keyed by path and modification time): a fan-out
 //! over N hosts decodes (and decrypts) each key once, not N times.
+//!
+//! An encrypted key without a passphrase is skipped, unless the node has a
+//! [`PassphrasePrompt`]: then it is asked for once per key file for the
+//! whole process (prompts are serialised; hosts needing the same key wait
+//! for the one prompt, and a refusal is remembered), at most three times if
+//! the passphrase is wrong. Connect timeouts do not run while a prompt waits
+//! for its answer ([`prompt_time`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use russh::client::Handle;
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg};
 use russh::{MethodKind, MethodSet};
 
 use crate::error::ConnectError;
+
+/// Asks for the passphrase of an encrypted private key: on a terminal, with
+/// `SSH_ASKPASS`, from a secret store... Set on a node with
+/// [`SshNodeBuilder::passphrase_prompt`](crate::SshNodeBuilder::passphrase_prompt).
+///
+/// Called from a blocking thread, at most once at a time in the process,
+/// and once per key file unless the answer was wrong (`retry` is then true;
+/// three attempts at most). Return `Err` with the reason when no passphrase
+/// can be had (no terminal, the user cancelled): it is remembered for the
+/// key, so other hosts do not ask again, and the connection fails with
+/// [`ConnectError::KeyUnreadable`] carrying the reason.
+pub trait PassphrasePrompt: Send + Sync + 'static {
+    /// The passphrase of the private key file `key`.
+    fn passphrase(&self, key: &Path, retry: bool) -> Result<String, String>;
+}
 
 /// Where keys come from, as configured on a node.
 #[derive(Clone, Default)]
@@ -26,6 +48,8 @@ pub(crate) struct AuthConfig {
     pub passphrase: Option<String>,
     /// `None`: use the agent when there are no explicit files and `SSH_AUTH_SOCK` is set.
     pub agent: Option<bool>,
+    /// Asks for the passphrases of encrypted keys.
+    pub prompt: Option<Arc<dyn PassphrasePrompt>>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -39,6 +63,7 @@ impl std::fmt::Debug for AuthConfig {
         f.debug_struct("AuthConfig")
             .field("identities", &files)
             .field("agent", &self.agent)
+            .field("prompt", &self.prompt.is_some())
             .finish()
     }
 }
@@ -114,11 +139,15 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
     let mut tried: Vec<String> = Vec::new();
     let mut encrypted: Option<PathBuf> = None;
     let mut unreadable: Option<(PathBuf, String)> = None;
+    let mut prompt_failed: Option<(PathBuf, String)> = None;
     let mut rsa_hash: Option<Option<HashAlg>> = None;
 
     let explicit = !cfg.identities.is_empty();
     let use_agent = cfg.agent.unwrap_or(!explicit) && std::env::var_os("SSH_AUTH_SOCK").is_some();
-    if use_agent {
+    if use_agent && std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| s.is_empty()) {
+        // as OpenSSH: an empty value means no agent, but say so
+        tried.push("no ssh-agent (SSH_AUTH_SOCK is set to '': no agent there)".into());
+    } else if use_agent {
         match try_agent(handle, user, &mut tried).await {
             Ok(true) => return Ok(()),
             Ok(false) => {}
@@ -139,6 +168,17 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
         let pass = own_pass.as_deref().or(cfg.passphrase.as_deref());
         let key = match load_key(&path, pass).await {
             Ok(k) => k,
+            Err(LoadError::Encrypted) if cfg.prompt.is_some() => {
+                let prompt = cfg.prompt.as_ref().expect("checked");
+                match ask(prompt, &path).await {
+                    Ok(k) => k,
+                    Err(m) => {
+                        tried.push(format!("key {} skipped ({m})", path.display()));
+                        prompt_failed.get_or_insert((path, m));
+                        continue;
+                    }
+                }
+            }
             Err(LoadError::Encrypted) => {
                 tried.push(format!(
                     "key {} skipped (encrypted, no passphrase)",
@@ -185,6 +225,9 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
             }
         }
     }
+    if let Some((path, message)) = prompt_failed {
+        return Err(ConnectError::KeyUnreadable { path, message });
+    }
     if let Some(path) = encrypted {
         return Err(ConnectError::KeyEncrypted { path });
     }
@@ -198,6 +241,126 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
     })
 }
 
+/// What is wrong with `SSH_AUTH_SOCK` when the agent cannot be reached.
+fn agent_unusable(sock: &Path, e: &russh::keys::Error) -> String {
+    let why = match std::fs::metadata(sock) {
+        Err(m) if m.kind() == std::io::ErrorKind::NotFound => "no such file".to_string(),
+        Ok(m) if !std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()) => {
+            "not a socket".to_string()
+        }
+        _ => match e {
+            russh::keys::Error::IO(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "connection refused: the agent is gone, the socket is stale".to_string()
+            }
+            russh::keys::Error::IO(io) => io.to_string(),
+            other => other.to_string(),
+        },
+    };
+    format!(
+        "no ssh-agent (SSH_AUTH_SOCK points to {}: no agent there ({why}))",
+        crate::escape::escape_control(&sock.display().to_string())
+    )
+}
+
+type Declined = HashMap<(usize, PathBuf), String>;
+
+/// Prompts are serialised process-wide; refusals are remembered per prompt and key.
+fn prompts() -> &'static tokio::sync::Mutex<Declined> {
+    static PROMPTS: OnceLock<tokio::sync::Mutex<Declined>> = OnceLock::new();
+    PROMPTS.get_or_init(Default::default)
+}
+
+/// Asks for `path`'s passphrase (once for all hosts) and decrypts the key.
+async fn ask(prompt: &Arc<dyn PassphrasePrompt>, path: &Path) -> Result<Arc<PrivateKey>, String> {
+    let _paused = PromptPause::start();
+    let mut declined = prompts().lock().await;
+    // another host may have been given the passphrase while we waited
+    if let Ok(k) = load_key(path, None).await {
+        return Ok(k);
+    }
+    let id = (
+        Arc::as_ptr(prompt) as *const () as usize,
+        path.to_path_buf(),
+    );
+    if let Some(reason) = declined.get(&id) {
+        return Err(reason.clone());
+    }
+    const ATTEMPTS: usize = 3;
+    for attempt in 0..ATTEMPTS {
+        let (p, file) = (Arc::clone(prompt), path.to_path_buf());
+        let answer = tokio::task::spawn_blocking(move || p.passphrase(&file, attempt > 0))
+            .await
+            .unwrap_or_else(|e| Err(format!("the passphrase prompt failed: {e}")));
+        let pass = match answer {
+            Ok(pass) => pass,
+            Err(reason) => {
+                declined.insert(id, reason.clone());
+                return Err(reason);
+            }
+        };
+        match load_key(path, Some(&pass)).await {
+            Ok(k) => return Ok(k),
+            Err(LoadError::Encrypted) | Err(LoadError::Other(_)) => continue,
+        }
+    }
+    let reason = format!("wrong passphrase ({ATTEMPTS} attempts)");
+    declined.insert(id, reason.clone());
+    Err(reason)
+}
+
+/// Time spent waiting for passphrase prompts, in the whole process.
+struct PromptClock {
+    active: usize,
+    since: Instant,
+    total: Duration,
+}
+
+fn prompt_clock() -> &'static Mutex<PromptClock> {
+    static CLOCK: OnceLock<Mutex<PromptClock>> = OnceLock::new();
+    CLOCK.get_or_init(|| {
+        Mutex::new(PromptClock {
+            active: 0,
+            since: Instant::now(),
+            total: Duration::ZERO,
+        })
+    })
+}
+
+/// Counts the time until dropped as prompt time.
+struct PromptPause;
+
+impl PromptPause {
+    fn start() -> PromptPause {
+        let mut c = prompt_clock().lock().unwrap_or_else(|e| e.into_inner());
+        if c.active == 0 {
+            c.since = Instant::now();
+        }
+        c.active += 1;
+        PromptPause
+    }
+}
+
+impl Drop for PromptPause {
+    fn drop(&mut self) {
+        let mut c = prompt_clock().lock().unwrap_or_else(|e| e.into_inner());
+        c.active = c.active.saturating_sub(1);
+        if c.active == 0 {
+            c.total = c.total.saturating_add(c.since.elapsed());
+        }
+    }
+}
+
+/// Time spent in passphrase prompts so far in this process, and whether one
+/// is waiting now: connect timeouts leave that time out (a human is typing).
+pub(crate) fn prompt_time() -> (Duration, bool) {
+    let c = prompt_clock().lock().unwrap_or_else(|e| e.into_inner());
+    if c.active > 0 {
+        (c.total.saturating_add(c.since.elapsed()), true)
+    } else {
+        (c.total, false)
+    }
+}
+
 fn allows_publickey(methods: &MethodSet) -> bool {
     methods.is_empty() || methods.iter().any(|m| matches!(m, MethodKind::PublicKey))
 }
@@ -208,10 +371,11 @@ async fn try_agent<H: russh::client::Handler>(
     user: &str,
     tried: &mut Vec<String>,
 ) -> Result<bool, russh::Error> {
-    let mut agent = match russh::keys::agent::client::AgentClient::connect_env().await {
+    let sock = std::env::var_os("SSH_AUTH_SOCK").unwrap_or_default();
+    let mut agent = match russh::keys::agent::client::AgentClient::connect_uds(&sock).await {
         Ok(a) => a,
         Err(e) => {
-            tried.push(format!("ssh-agent unusable ({e})"));
+            tried.push(agent_unusable(Path::new(&sock), &e));
             return Ok(false);
         }
     };

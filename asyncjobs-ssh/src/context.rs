@@ -11,7 +11,19 @@ use crate::formatter::Formatter;
 use crate::output::CommandOutput;
 use crate::session_stream::SessionStream;
 use crate::sftp::SftpSession;
+use crate::stdin::Stdin;
 use crate::x11::X11Forward;
+
+/// How a shell command runs, besides its command line.
+#[derive(Clone, Copy)]
+pub(crate) struct ShellSpec<'a> {
+    /// Overrides the job's command timeout.
+    pub timeout: Option<Duration>,
+    /// Forward X11 for it.
+    pub x11: Option<&'a X11Forward>,
+    /// Its standard input.
+    pub stdin: &'a Stdin,
+}
 
 /// Handed to [`SshCommand::run`](crate::SshCommand::run): the node to run on
 /// and the job's settings, with the two primitives every command is built
@@ -59,28 +71,47 @@ impl CommandContext<'_> {
     /// `sh -c`), streaming its output through the formatter and capturing it.
     /// `timeout` overrides the job's default. The exit status is returned, not
     /// judged: the job decides what is a failure.
+    /// The command reads end-of-file on its standard input at once
+    /// ([`shell_with_stdin`](Self::shell_with_stdin) gives it input).
     pub async fn shell(
         &self,
         label: &str,
         command_line: &str,
         timeout: Option<Duration>,
     ) -> Result<CommandOutput, SshError> {
-        self.shell_x11(label, command_line, timeout, None).await
+        self.shell_with_stdin(label, command_line, timeout, &Stdin::Null)
+            .await
     }
 
-    /// [`shell`](Self::shell), with X11 forwarding when `x11` is given.
-    pub(crate) async fn shell_x11(
+    /// [`shell`](Self::shell), the command reading `stdin` on its standard input.
+    pub async fn shell_with_stdin(
         &self,
         label: &str,
         command_line: &str,
         timeout: Option<Duration>,
-        x11: Option<&X11Forward>,
+        stdin: &Stdin,
+    ) -> Result<CommandOutput, SshError> {
+        let spec = ShellSpec {
+            timeout,
+            x11: None,
+            stdin,
+        };
+        self.shell_with(label, command_line, spec).await
+    }
+
+    /// [`shell`](Self::shell), with X11 forwarding and input as `spec` says.
+    pub(crate) async fn shell_with(
+        &self,
+        label: &str,
+        command_line: &str,
+        spec: ShellSpec<'_>,
     ) -> Result<CommandOutput, SshError> {
         let opts = ExecOptions {
             formatter: Some(Arc::clone(&self.formatter)),
-            timeout: timeout.or(self.timeout),
+            timeout: spec.timeout.or(self.timeout),
             capture_limit: self.capture_limit,
-            x11: x11.cloned(),
+            x11: spec.x11.cloned(),
+            stdin: spec.stdin.clone(),
         };
         self.exec(label, command_line, &opts).await
     }
@@ -96,6 +127,7 @@ impl CommandContext<'_> {
             timeout: self.timeout,
             capture_limit: 64 * 1024,
             x11: None,
+            stdin: Stdin::Null,
         };
         self.exec(label, command_line, &opts).await
     }

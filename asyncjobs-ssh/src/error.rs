@@ -361,6 +361,17 @@ pub enum SshError {
         /// What went wrong.
         message: String,
     },
+    /// The input given to a command ([`Run::stdin_file`](crate::Run::stdin_file))
+    /// cannot be read; the command did not start, or was stopped.
+    #[error("input of `{command}` on {host}: {message}")]
+    Input {
+        /// The node.
+        host: String,
+        /// The command's label.
+        command: String,
+        /// What went wrong, naming the file.
+        message: String,
+    },
     /// The command cannot run on this kind of node.
     #[error("`{command}` cannot run on {host}: {message}")]
     Unsupported {
@@ -392,6 +403,7 @@ impl SshError {
             SshError::Transfer { .. } => "TransferError",
             SshError::Output { .. } => "OutputError",
             SshError::Local { .. } => "LocalError",
+            SshError::Input { .. } => "InputError",
             SshError::Unsupported { .. } => "Unsupported",
         }
     }

@@ -107,6 +107,45 @@ fn decode(bytes: &[u8], controls: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `name` (a host name: user-given or remote-controlled) as one file name
+/// that stays inside the directory it is joined to: never empty, `.` or
+/// `..`, no `/`, no NUL or other control character. Those (and `%`) are
+/// written `%XX` (each byte of their UTF-8), the empty name `%`. Other
+/// names are unchanged, and different names give different file names.
+/// For the per-host files of `-d`, `-m` and `--pull --into`.
+///
+/// ```
+/// use asyncjobs_ssh::escape::escape_file_name;
+/// assert_eq!(escape_file_name("web-01:2222"), "web-01:2222");
+/// assert_eq!(escape_file_name(".."), "%2E%2E");
+/// assert_eq!(escape_file_name("a/../b"), "a%2F..%2Fb");
+/// assert_eq!(escape_file_name(""), "%");
+/// ```
+pub fn escape_file_name(name: &str) -> Cow<'_, str> {
+    let special = |c: char| c == '/' || c == '%' || c.is_control();
+    match name {
+        "" => return Cow::Borrowed("%"),
+        "." => return Cow::Borrowed("%2E"),
+        ".." => return Cow::Borrowed("%2E%2E"),
+        _ => {}
+    }
+    if !name.chars().any(special) {
+        return Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if special(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +188,47 @@ mod tests {
         // controls are kept in output lines, escaped in messages
         assert_eq!(escape_invalid_utf8(b"\x1b[31m\xff"), "\x1b[31m\\xff");
         assert_eq!(escape_bytes(b"\x1b[31m\xff"), "\\x1b[31m\\xff");
+    }
+
+    #[test]
+    fn file_names_stay_in_their_directory_and_do_not_collide() {
+        let names = [
+            "",
+            ".",
+            "..",
+            "/",
+            "a/b",
+            "../x",
+            "%",
+            "%2E",
+            "%2E%2E",
+            "a\0b",
+            "a\nb",
+            "\x1b[2J",
+            "h:22",
+            "u@h",
+            "[::1]:2222",
+            "fe80::1%eth0",
+            "...",
+            ".h",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for n in names {
+            let f = escape_file_name(n).into_owned();
+            assert!(!f.is_empty() && f != "." && f != "..", "{n:?} -> {f:?}");
+            assert!(
+                !f.contains('/') && !f.chars().any(char::is_control),
+                "{n:?} -> {f:?}"
+            );
+            let p = std::path::Path::new("/d").join(&f);
+            assert_eq!(
+                p.parent(),
+                Some(std::path::Path::new("/d")),
+                "{n:?} -> {f:?}"
+            );
+            assert!(seen.insert(f.clone()), "{n:?} collides as {f:?}");
+        }
+        assert_eq!(escape_file_name("..."), "...");
     }
 
     #[test]

@@ -24,6 +24,15 @@ use crate::lines::LineSplitter;
 use crate::output::CommandOutput;
 use crate::phase::{Phase, PhaseClock};
 use crate::status::ExitStatus;
+use crate::stdin::{OpenStdin, Stdin, CHUNK};
+
+/// The instant `timeout` from now, or `None` when that is beyond what the
+/// clock can represent (`Duration::MAX`, `--timeout 1e19`): such a timeout
+/// never fires, as no timeout; it must not panic with "overflow when adding
+/// duration to instant".
+pub(crate) fn deadline_after(timeout: Duration) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(timeout)
+}
 
 /// Grace between `TERM` and `KILL` for a stopped command.
 const TERM_GRACE: Duration = Duration::from_secs(2);
@@ -39,6 +48,8 @@ pub(crate) struct ExecOptions {
     pub capture_limit: usize,
     /// Forward X11 for the command (remote); on a local node, its `DISPLAY`.
     pub x11: Option<crate::x11::X11Forward>,
+    /// What the command reads on its standard input.
+    pub stdin: Stdin,
 }
 
 /// Collects one command's output: lines to the formatter, bytes to the capture.
@@ -81,6 +92,24 @@ impl<'a> OutputSink<'a> {
         }
     }
 
+    /// True once a line could not be written: the command is then stopped
+    /// (its output has nowhere to go) and the job fails with the write error.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The write error, as the job's error.
+    pub fn output_error(&mut self, host: &str, label: &str) -> SshError {
+        SshError::Output {
+            host: host.into(),
+            command: label.into(),
+            message: self
+                .error
+                .take()
+                .map_or_else(|| "write error".into(), |e| e.to_string()),
+        }
+    }
+
     /// Flushes partial lines; returns (stdout, stderr, truncated) or the first write error.
     pub fn finish(mut self) -> Result<(String, String, bool), io::Error> {
         if let Some(f) = &self.opts.formatter {
@@ -111,7 +140,12 @@ fn emit(f: &dyn Formatter, host: &str, stream: Stream, line: &[u8], error: &mut 
     }
 }
 
-/// The signal name of an `exit-signal` message.
+/// Longest signal name kept from a server (real ones are a few letters).
+const MAX_SIGNAL_NAME: usize = 32;
+
+/// The signal name of an `exit-signal` message. A name the server made up is
+/// untrusted text: its control characters are escaped and it is cut to
+/// [`MAX_SIGNAL_NAME`] characters (`...` added).
 fn sig_name(sig: &Sig) -> String {
     match sig {
         Sig::ABRT => "ABRT",
@@ -126,7 +160,15 @@ fn sig_name(sig: &Sig) -> String {
         Sig::SEGV => "SEGV",
         Sig::TERM => "TERM",
         Sig::USR1 => "USR1",
-        Sig::Custom(name) => name.trim_start_matches("SIG"),
+        Sig::Custom(name) => {
+            let name = name.trim_start_matches("SIG");
+            let kept: String = name.chars().take(MAX_SIGNAL_NAME).collect();
+            let mut shown = crate::escape::escape_control(&kept).into_owned();
+            if kept.len() < name.len() {
+                shown.push_str("...");
+            }
+            return shown;
+        }
     }
     .to_string()
 }
@@ -231,6 +273,11 @@ pub(crate) async fn run_remote(
         }
         _ => None,
     };
+    let input = opts.stdin.open().map_err(|message| SshError::Input {
+        host: host.into(),
+        command: label.into(),
+        message,
+    })?;
     running.started = true; // from here on, a cancelled run must stop the command
     let tx = running.tx.as_ref().expect("set above");
     tx.exec(true, command_line).await.map_err(|e| {
@@ -241,45 +288,72 @@ pub(crate) async fn run_remote(
     })?;
 
     let mut sink = OutputSink::new(host, opts);
-    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = opts.timeout.and_then(deadline_after);
     let mut status: Option<ExitStatus> = None;
     let mut refused = false;
     let rx = running.rx.as_mut().expect("set above");
-    loop {
-        let msg = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, rx.wait()).await {
-                Ok(m) => m,
-                Err(_) => {
-                    // dropping `running` (not done) stops the command
-                    return Err(SshError::CommandTimeout {
-                        host: host.into(),
-                        command: label.into(),
-                        after: opts.timeout.unwrap_or_default(),
-                    });
+    {
+        // the input is written while the output is read: a command may write
+        // before it has read everything; if it exits without reading it all,
+        // the feeding is dropped with the loop
+        let feeding = feed(tx, input);
+        tokio::pin!(feeding);
+        let mut fed = false;
+        loop {
+            let next = async {
+                match deadline {
+                    Some(d) => tokio::time::timeout_at(d, rx.wait()).await.ok(),
+                    None => Some(rx.wait().await),
                 }
-            },
-            None => rx.wait().await,
-        };
-        match msg {
-            Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
-            Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
-            Some(ChannelMsg::Success) => phases.done(Phase::Exec),
-            Some(ChannelMsg::ExitStatus { exit_status }) => {
-                phases.done(Phase::Exit);
-                status = Some(ExitStatus::Code(exit_status))
+            };
+            let msg = tokio::select! {
+                r = &mut feeding, if !fed => {
+                    fed = true;
+                    match r {
+                        Ok(()) => continue,
+                        // dropping `running` stops the command
+                        Err(e) => return Err(SshError::Input {
+                            host: host.into(),
+                            command: label.into(),
+                            message: format!("cannot read the input file: {e}"),
+                        }),
+                    }
+                }
+                m = next => m,
+            };
+            let Some(msg) = msg else {
+                // dropping `running` (not done) stops the command
+                return Err(SshError::CommandTimeout {
+                    host: host.into(),
+                    command: label.into(),
+                    after: opts.timeout.unwrap_or_default(),
+                });
+            };
+            match msg {
+                Some(ChannelMsg::Data { data }) => sink.data(Stream::Stdout, &data),
+                Some(ChannelMsg::ExtendedData { data, ext: 1 }) => sink.data(Stream::Stderr, &data),
+                Some(ChannelMsg::Success) => phases.done(Phase::Exec),
+                Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    phases.done(Phase::Exit);
+                    status = Some(ExitStatus::Code(exit_status))
+                }
+                Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                    phases.done(Phase::Exit);
+                    status = Some(ExitStatus::Signal(sig_name(&signal_name)))
+                }
+                Some(ChannelMsg::Failure) if status.is_none() => {
+                    refused = true;
+                    break;
+                }
+                Some(ChannelMsg::Close) | None => break,
+                Some(_) => {}
             }
-            Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                phases.done(Phase::Exit);
-                status = Some(ExitStatus::Signal(sig_name(&signal_name)))
+            if sink.failed() {
+                // the output has nowhere to go: dropping `running` stops the command
+                return Err(sink.output_error(host, label));
             }
-            Some(ChannelMsg::Failure) if status.is_none() => {
-                refused = true;
-                break;
-            }
-            Some(ChannelMsg::Close) | None => break,
-            Some(_) => {}
         }
-    }
+    } // the feeding (which borrows the channel) ends here
     running.done = true;
     if refused {
         if let Some(tx) = running.tx.take() {
@@ -304,6 +378,35 @@ pub(crate) async fn run_remote(
         truncated,
         duration: start.elapsed(),
     })
+}
+
+/// Writes the command's input, then end-of-file. A channel error ends the
+/// feeding quietly (the command exited or closed its input: not an error);
+/// a local read error is returned: the command must not run on half its input.
+async fn feed(tx: &ChannelWriteHalf<Msg>, input: OpenStdin) -> Result<(), std::io::Error> {
+    match input {
+        OpenStdin::Null => {}
+        OpenStdin::Bytes(bytes) => {
+            if tx.data(&bytes[..]).await.is_err() {
+                return Ok(());
+            }
+        }
+        OpenStdin::File(file) => {
+            let mut file = tokio::fs::File::from_std(file);
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = tokio::io::AsyncReadExt::read(&mut file, &mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                if tx.data(&buf[..n]).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let _ = tx.eof().await;
+    Ok(())
 }
 
 /// Runs `command_line` on `conn` in the background, output ignored, bounded in
@@ -340,6 +443,7 @@ mod tests {
             timeout: None,
             capture_limit: limit,
             x11: None,
+            stdin: Stdin::Null,
         }
     }
 
@@ -376,8 +480,22 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_too_large_for_the_clock_is_no_deadline() {
+        assert!(deadline_after(Duration::MAX).is_none());
+        assert!(deadline_after(Duration::from_secs_f64(1e19)).is_none());
+        assert!(deadline_after(Duration::from_secs(5)).is_some());
+    }
+
+    #[test]
     fn signal_names_have_no_sig_prefix() {
         assert_eq!(sig_name(&Sig::TERM), "TERM");
         assert_eq!(sig_name(&Sig::Custom("SIGXCPU".into())), "XCPU");
+    }
+
+    #[test]
+    fn made_up_signal_names_are_escaped_and_cut() {
+        assert_eq!(sig_name(&Sig::Custom("KILL\x1b[2J".into())), "KILL\\x1b[2J");
+        let long = sig_name(&Sig::Custom("X".repeat(100_000)));
+        assert_eq!(long, format!("{}...", "X".repeat(MAX_SIGNAL_NAME)));
     }
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::escape::{escape_control, escape_invalid_utf8};
 use crate::phase::Phase;
 use crate::status::ExitStatus;
 
@@ -53,6 +54,8 @@ pub enum Event<'a> {
     ConnectFailed {
         /// Why, as the error displays it.
         error: &'a str,
+        /// The error itself (a program may word it its own way).
+        cause: &'a crate::error::ConnectError,
     },
     /// The connection was closed.
     Closed,
@@ -97,7 +100,9 @@ impl std::fmt::Display for Event<'_> {
                 )
             }
             Event::Connected { user } => write!(f, "{SEP} Connected and authenticated as {user}"),
-            Event::ConnectFailed { error } => write!(f, "{SEP} Connection failed: {error}"),
+            Event::ConnectFailed { error, .. } => {
+                write!(f, "{SEP} Connection failed: {error}")
+            }
             Event::Closed => write!(f, "{SEP} Connection closed"),
             Event::CommandStart { command } => write!(f, "{SEP} Session started for {command}"),
             Event::CommandEnd {
@@ -122,8 +127,10 @@ impl std::fmt::Display for Event<'_> {
 /// `line` gets the bytes of one line including its `\n` (the last line of a
 /// stream may lack it). Implementations must be cheap and must not block for
 /// long: they are called from the task that reads the command's output. An
-/// error makes the job fail once its command is over (output is never dropped
-/// silently).
+/// error from `line` stops the command (its output has nowhere to go, as when
+/// `ssh`'s stdout is a closed pipe) and fails the job with
+/// [`SshError::Output`](crate::SshError::Output): output is never dropped
+/// silently.
 pub trait Formatter: Send + Sync + 'static {
     /// One line of output of a command on `host`.
     fn line(&self, host: &str, stream: Stream, line: &[u8]) -> io::Result<()>;
@@ -233,10 +240,12 @@ fn record(layout: Layout, host: &str, line: &[u8]) -> Vec<u8> {
         rec.push(b':');
     }
     if !matches!(layout, Layout::Raw) {
-        rec.extend_from_slice(host.as_bytes());
+        rec.extend_from_slice(escape_control(host).as_bytes());
         rec.push(b':');
-        // prefixed lines show text; invalid UTF-8 is replaced, never dropped
-        rec.extend_from_slice(String::from_utf8_lossy(line).as_bytes());
+        // prefixed lines show text as the command wrote it (colours
+        // included, as ssh shows them), except bytes that are not UTF-8:
+        // shown as `\xNN`, never dropped nor replaced
+        rec.extend_from_slice(escape_invalid_utf8(line).as_bytes());
         if !line.ends_with(b"\n") {
             rec.push(b'\n');
         }
@@ -255,7 +264,8 @@ impl Terminal {
         if !self.verbose {
             return Ok(());
         }
-        let mut text = event.to_string();
+        // our message, quoting remote-controlled text (exit-signal names, errors)
+        let mut text = escape_control(&event.to_string()).into_owned();
         text.push('\n');
         // events are always prefixed, even in raw mode: they are not command output
         let layout = if let Layout::Raw = self.layout {
@@ -383,11 +393,13 @@ impl SubdirFormatter {
         &self.dir
     }
 
-    /// The file that receives `host`'s lines of `stream`.
+    /// The file that receives `host`'s lines of `stream`: always inside the
+    /// directory, whatever the host's name (see
+    /// [`escape_file_name`](crate::escape::escape_file_name)).
     pub fn path_for(&self, host: &str, stream: Stream) -> PathBuf {
-        let name = host.replace('/', "_");
+        let name = crate::escape::escape_file_name(host);
         match stream {
-            Stream::Stdout => self.dir.join(name),
+            Stream::Stdout => self.dir.join(name.as_ref()),
             Stream::Stderr => self.dir.join(format!("{name}.err")),
         }
     }
@@ -464,11 +476,41 @@ mod tests {
     }
 
     #[test]
-    fn host_formatter_shows_invalid_utf8_lossily() {
+    fn host_formatter_shows_invalid_utf8_escaped_not_replaced() {
         let out = SharedBuffer::new();
         let f = HostFormatter::with_writers(out.clone(), io::sink());
-        f.line("h", Stream::Stdout, b"a\xffb\n").unwrap();
-        assert_eq!(out.contents_lossy(), "h:a\u{fffd}b\n");
+        f.line("h", Stream::Stdout, b"a\xffb\xc3\n").unwrap();
+        f.line("h", Stream::Stdout, b"\x1b[1mbold\x1b[0m\n")
+            .unwrap();
+        assert_eq!(
+            out.contents(),
+            b"h:a\\xffb\\xc3\nh:\x1b[1mbold\x1b[0m\n".to_vec(),
+            "colours pass as ssh shows them"
+        );
+        let time = TimeHostFormatter::with_writers(out.clone(), io::sink());
+        time.line("h", Stream::Stdout, b"\xfe\n").unwrap();
+        assert!(out.contents_lossy().ends_with(":h:\\xfe\n"));
+    }
+
+    #[test]
+    fn events_and_host_names_never_carry_control_characters() {
+        let err = SharedBuffer::new();
+        let f = HostFormatter::with_writers(io::sink(), err.clone()).verbose(true);
+        let status = ExitStatus::Signal("KILL\x1b]0;pwned\x07".into());
+        f.event(
+            "h\x1b[2J",
+            &Event::CommandEnd {
+                command: "c",
+                status: Some(&status),
+            },
+        )
+        .unwrap();
+        let text = err.contents_lossy();
+        assert!(!text.trim_end().chars().any(char::is_control), "{text:?}");
+        assert!(
+            text.contains("h\\x1b[2J:") && text.contains("KILL\\x1b]0;pwned\\x07"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -389,6 +389,9 @@ pub(crate) fn append(
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

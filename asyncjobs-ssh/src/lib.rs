@@ -18,6 +18,9 @@
 //!   [`SshOutput`] result (listings show the statuses: `0, 0, 3`). Commands
 //!   can forward X11 ([`Run::x11`]); [`Service`] gives the commands that run
 //!   a transient systemd service.
+//! * Commands read end-of-file on their standard input at once, as with
+//!   `ssh -n`, unless given input: [`Run::stdin`] (bytes, shared by clones)
+//!   or [`Run::stdin_file`] (also on `RunScript`, `RunString`; see [`Stdin`]).
 //! * Output streams line by line through a [`Formatter`]: [`HostFormatter`]
 //!   (`host:line`, default), [`RawFormatter`], [`TimeHostFormatter`],
 //!   [`SubdirFormatter`] (one file per host).
@@ -26,7 +29,8 @@
 //!   formatter as an [`Event::Phase`] with its duration (see [`Phase`]).
 //! * Trust as OpenSSH: host keys checked against known_hosts (plain, hashed,
 //!   `[host]:port`), unknown hosts refused unless [`HostKeyPolicy::AcceptNew`],
-//!   changed keys always refused; ssh-agent, default or explicit keys; never a prompt.
+//!   changed keys always refused; ssh-agent, default or explicit keys; no
+//!   prompt unless you give one ([`PassphrasePrompt`]).
 //! * Cancellation is safe: a job dropped by a scheduler timeout or a critical
 //!   failure stops its remote command (signal through the channel) and
 //!   per-command timeouts do the same.
@@ -112,12 +116,14 @@ mod service;
 mod session_stream;
 pub mod sftp;
 mod status;
+mod stdin;
 mod topology;
 mod used_nodes;
 mod variables;
 mod x11;
 
 pub use anynode::Node;
+pub use auth::PassphrasePrompt;
 pub use closing::{close_all, close_all_blocking};
 pub use commands::{Pull, Push, Run, RunScript, RunString, SshCommand};
 pub use context::{CommandContext, Sftp};
@@ -138,6 +144,7 @@ pub use phase::Phase;
 pub use quote::shell_quote;
 pub use service::{Service, ServiceError, SERVICE_TYPES};
 pub use status::ExitStatus;
+pub use stdin::Stdin;
 pub use topology::{topology_as_dotfile, topology_dot, TopologyError};
 pub use variables::Variables;
 

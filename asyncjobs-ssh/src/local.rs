@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use crate::error::SshError;
@@ -14,6 +14,7 @@ use crate::exec::{ExecOptions, OutputSink};
 use crate::formatter::{default_formatter, Formatter, Stream};
 use crate::output::CommandOutput;
 use crate::status::ExitStatus;
+use crate::stdin::OpenStdin;
 
 /// This machine, as a node: `Push` and `Pull` copy files locally (same
 /// rules as over SFTP); `Run`, `RunScript` and `RunString` run locally
@@ -122,10 +123,20 @@ pub(crate) async fn run_local(
         // X clients of a local command reach the display directly
         command.env("DISPLAY", display);
     }
+    let input = opts.stdin.open().map_err(|message| SshError::Input {
+        host: host.into(),
+        command: label.into(),
+        message,
+    })?;
+    let (stdin, bytes) = match input {
+        OpenStdin::Null => (Stdio::null(), None),
+        OpenStdin::File(f) => (Stdio::from(f), None),
+        OpenStdin::Bytes(b) => (Stdio::piped(), Some(b)),
+    };
     let mut child = command
         .arg("-c")
         .arg(command_line)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -139,11 +150,25 @@ pub(crate) async fn run_local(
             .map(Pid::from_raw),
     };
     let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    // written while the output is read; a command that exits (or closes its
+    // input) before reading it all ends the feeding (EPIPE), not the run
+    let pipe = child.stdin.take();
+    let feeding = async move {
+        if let (Some(bytes), Some(mut pipe)) = (bytes, pipe) {
+            let _ = pipe.write_all(&bytes).await;
+        }
+    };
     let mut sink = OutputSink::new(host, opts);
-    let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = opts.timeout.and_then(crate::exec::deadline_after);
     let (mut buf_out, mut buf_err) = (vec![0u8; 32 * 1024], vec![0u8; 32 * 1024]);
     let pump = async {
+        let mut feeding = std::pin::pin!(feeding);
+        let mut fed = false;
         while out.is_some() || err.is_some() {
+            if sink.failed() {
+                // the output has nowhere to go: the guard stops the process group
+                return Err(sink.output_error(host, label));
+            }
             tokio::select! {
                 n = read_some(&mut out, &mut buf_out), if out.is_some() => match n {
                     Some(n) => sink.data(Stream::Stdout, &buf_out[..n]),
@@ -153,9 +178,20 @@ pub(crate) async fn run_local(
                     Some(n) => sink.data(Stream::Stderr, &buf_err[..n]),
                     None => err = None,
                 },
+                () = &mut feeding, if !fed => fed = true,
             }
         }
-        child.wait().await
+        if sink.failed() {
+            return Err(sink.output_error(host, label));
+        }
+        // the command may have closed its outputs and still read its input
+        let finish_feeding = async {
+            if !fed {
+                feeding.await;
+            }
+        };
+        let ((), waited) = futures::join!(finish_feeding, child.wait());
+        Ok(waited)
     };
     let waited = match deadline {
         Some(d) => match tokio::time::timeout_at(d, pump).await {
@@ -170,7 +206,7 @@ pub(crate) async fn run_local(
             }
         },
         None => pump.await,
-    };
+    }?;
     guard.pgid = None;
     let exit = waited.map_err(|e| local_err(format!("cannot wait for sh: {e}")))?;
     let (stdout, stderr, truncated) = sink.finish().map_err(|e| SshError::Output {

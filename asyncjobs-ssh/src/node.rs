@@ -107,6 +107,37 @@ pub struct SshNodeBuilder {
     formatter: Option<Arc<dyn Formatter>>,
 }
 
+/// Runs `connect` for at most `timeout`, not counting the time spent waiting
+/// for passphrase prompts (a human typing); `None` when the time is up.
+async fn within_connect_timeout<T>(
+    timeout: Duration,
+    connect: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let start = tokio::time::Instant::now();
+    let (prompted_before, _) = auth::prompt_time();
+    tokio::pin!(connect);
+    loop {
+        let (prompted, prompting) = auth::prompt_time();
+        let spent = start
+            .elapsed()
+            .saturating_sub(prompted.saturating_sub(prompted_before));
+        let left = timeout.saturating_sub(spent);
+        if left.is_zero() && !prompting {
+            return None;
+        }
+        // while a prompt waits, look again now and then
+        let wait = if prompting {
+            Duration::from_millis(200)
+        } else {
+            left
+        };
+        tokio::select! {
+            r = &mut connect => return Some(r),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
 /// The local login name, OpenSSH's default remote user.
 pub(crate) fn local_user() -> String {
     ["USER", "LOGNAME"]
@@ -147,6 +178,16 @@ impl SshNodeBuilder {
     /// Passphrase for encrypted key files that have none of their own (default keys included).
     pub fn passphrase(mut self, passphrase: impl Into<String>) -> Self {
         self.cfg.auth.passphrase = Some(passphrase.into());
+        self
+    }
+    /// Asks for the passphrases of encrypted key files that have none (the
+    /// identity files, or the default ones): once per key file for the whole
+    /// process, however many nodes use it. Without a prompt (the default),
+    /// such keys are skipped and the connection fails with
+    /// [`ConnectError::KeyEncrypted`] if none other works. The connect
+    /// timeout does not run while a prompt waits for its answer.
+    pub fn passphrase_prompt(mut self, prompt: Arc<dyn crate::auth::PassphrasePrompt>) -> Self {
+        self.cfg.auth.prompt = Some(prompt);
         self
     }
     /// Whether to use ssh-agent (`SSH_AUTH_SOCK`). Default: yes unless identity files are given.
@@ -528,9 +569,9 @@ impl SshNode {
         let target = self.target();
         // the session task must live on the SSH runtime, not the caller's
         let outcome = crate::runtime::run(async move {
-            match tokio::time::timeout(timeout, node.open()).await {
-                Ok(r) => r,
-                Err(_) => Err(ConnectError::Timeout {
+            match within_connect_timeout(timeout, node.open()).await {
+                Some(r) => r,
+                None => Err(ConnectError::Timeout {
                     target: node.target(),
                     after: timeout,
                 }),
@@ -558,6 +599,7 @@ impl SshNode {
                     host,
                     &Event::ConnectFailed {
                         error: &e.to_string(),
+                        cause: &e,
                     },
                 );
                 Err(e)

@@ -76,6 +76,14 @@ impl Keys {
     }
 }
 
+/// Generates one unencrypted ed25519 key pair at `path` (and `path.pub`);
+/// returns its public half, `ssh-ed25519 AAAA...`. For servers of the
+/// harness other than sshd (the hostile server).
+pub(crate) fn generate_one(path: &Path) -> Result<String, HarnessError> {
+    finish(keygen(path, "")?, path)?;
+    public_key(path)
+}
+
 fn keygen(path: &Path, passphrase: &str) -> Result<Child, HarnessError> {
     let mut cmd = Command::new("ssh-keygen");
     cmd.args([

@@ -31,6 +31,7 @@ mod error;
 mod fanout;
 mod home_keys;
 mod host;
+pub mod hostile;
 mod keys;
 mod procfs;
 mod server;

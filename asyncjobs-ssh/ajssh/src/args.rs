@@ -201,6 +201,12 @@ pub struct RunOpts {
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<Duration>,
 
+    /// Send ajssh's standard input to the command on every host (read once,
+    /// replayed to each; past 16 MiB it is spooled to a temporary file).
+    /// Without -I, remote commands read end-of-file at once (as `ssh -n`).
+    #[arg(short = 'I', long = "send-input")]
+    pub send_input: bool,
+
     /// Upload this local script and run it; the command words are its arguments.
     #[arg(short = 's', long, value_name = "SCRIPT")]
     pub script: Option<PathBuf>,
@@ -220,6 +226,50 @@ pub struct RunOpts {
     /// Local directory for --pull: one subdirectory per host.
     #[arg(long, value_name = "LOCALDIR", requires = "pull")]
     pub into: Option<PathBuf>,
+
+    /// Most bytes accepted per file pulled: `500M`, `4G` (K, M, G, T are
+    /// powers of 1024), or `none` (default 1G). A larger file fails its host
+    /// and leaves nothing behind.
+    #[arg(long, value_name = "SIZE", requires = "pull", value_parser = parse_size)]
+    pub max_file_size: Option<MaxFileSize>,
+}
+
+/// A checked `--max-file-size`: the cap in bytes, `None` for no cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxFileSize(pub Option<u64>);
+
+fn parse_size(s: &str) -> Result<MaxFileSize, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(MaxFileSize(None));
+    }
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => {
+            return Err(format!(
+                "`{s}`: expected a size such as 500M, 4G or 1048576, or `none`"
+            ))
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a size such as 500M, 4G or 1048576, or `none`"))?;
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}`: too large (more than 16E)"))?;
+    if bytes == 0 {
+        return Err(format!(
+            "`{s}`: must be at least 1 byte (`none` for no cap)"
+        ));
+    }
+    Ok(MaxFileSize(Some(bytes)))
 }
 
 /// Where the output goes.
@@ -479,6 +529,18 @@ mod tests {
         assert_eq!(c.connect.user.as_deref(), Some("root"));
         assert_eq!(c.connect.jump.as_deref(), Some("gw"));
         assert_eq!(c.connect.identities, [PathBuf::from("key")]);
+    }
+
+    #[test]
+    fn max_file_size_takes_binary_units_or_none() {
+        let c = p("h --pull /f --into out --max-file-size 4G");
+        assert_eq!(c.run.max_file_size, Some(MaxFileSize(Some(4 << 30))));
+        assert_eq!(parse_size("512k"), Ok(MaxFileSize(Some(512 << 10))));
+        assert_eq!(parse_size("10"), Ok(MaxFileSize(Some(10))));
+        assert_eq!(parse_size("none"), Ok(MaxFileSize(None)));
+        for bad in ["0", "1.5G", "G", "-1", "20000000T", "4 G", "4GB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -11,8 +11,12 @@ pub const FAILED: u8 = 1;
 /// Takes precedence over [`FAILED`] when both happen.
 pub const UNREACHABLE: u8 = 2;
 /// Interrupted by Ctrl-C (SIGINT): running commands were stopped; the
-/// summary counts the hosts that did not finish.
+/// summary counts the hosts that did not finish. SIGTERM and SIGHUP do the
+/// same and exit 143 and 129 (128 + the signal number, see [`crate::stop`]).
 pub const INTERRUPTED: u8 = 130;
+/// stdout was closed by its reader (`ajssh ... | head`): the run ended
+/// quietly and the remote commands were stopped (128 + SIGPIPE).
+pub const CLOSED_STDOUT: u8 = 141;
 /// Bad command line, bad target, bad scenario or config file: nothing ran
 /// (`EX_USAGE` of sysexits.h).
 pub const USAGE: u8 = 64;
@@ -31,7 +35,10 @@ Exit codes:
   64  usage error: bad option, target, scenario or config file; nothing ran
   74  local error: output directory or file not writable, too few file
       descriptors
-  130 interrupted (Ctrl-C): running commands were stopped";
+  129 130 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: the running
+      commands were stopped (a second signal exits without waiting)
+  141 stdout was closed (`ajssh ... | head`): the run ended quietly and the
+      running commands were stopped";
 
 /// The exit code of a fan-out from its tallies.
 pub fn for_fanout(failed: usize, unreachable: usize) -> u8 {
@@ -58,11 +65,19 @@ mod tests {
 
     #[test]
     fn codes_are_distinct_and_documented() {
-        let codes = [OK, FAILED, UNREACHABLE, USAGE, LOCAL, INTERRUPTED];
+        let codes = [
+            OK,
+            FAILED,
+            UNREACHABLE,
+            USAGE,
+            LOCAL,
+            INTERRUPTED,
+            CLOSED_STDOUT,
+        ];
         for (i, a) in codes.iter().enumerate() {
             assert!(codes[i + 1..].iter().all(|b| a != b));
             assert!(
-                HELP.contains(&format!("\n  {a:<3} ")),
+                HELP.contains(&format!("\n  {a:<3} ")) || HELP.contains(&format!(" {a} ")),
                 "code {a} missing from HELP"
             );
         }

@@ -6,16 +6,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_ssh::escape::escape_control;
 
 use crate::args::Cli;
 use crate::exit;
 use crate::hostjob::{Fanout, HostJob};
 use crate::hosts::{HostSpec, NodeFactory, Resolver};
+use crate::input::{self, Input};
 use crate::limits;
 use crate::output::{Mode, Output};
+use crate::passphrase::CliPrompt;
 use crate::progress::Progress;
 use crate::steps::{self, Step};
+use crate::stop::{self, Reason, Stop};
 use crate::targets::{self, Target, TargetError};
+use crate::writer::Writer;
 
 /// An error that ends the run before it starts, with its exit code.
 #[derive(Debug)]
@@ -90,7 +95,17 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
     }
     let (selected, excluded) = targets::resolve(all, &excludes);
     let resolver = Resolver::new(&cli.connect).map_err(usage)?;
-    let specs = resolver.resolve(&selected).map_err(usage)?;
+    let resolved = resolver.resolve(&selected).map_err(usage)?;
+    if cli.connect.verbose > 0 {
+        for (dup, first) in &resolved.duplicates {
+            eprintln!(
+                "ajssh: {} is the same destination as {}: run once",
+                escape_control(dup),
+                escape_control(first)
+            );
+        }
+    }
+    let specs = resolved.specs;
     if cli.list_targets {
         let mut out = std::io::stdout().lock();
         for s in &specs {
@@ -108,18 +123,31 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         print!("{}", dry_run(&excludes, &specs, excluded, &steps));
         return Ok(exit::OK);
     }
-    let window = check_limits(&cli, &specs, &steps)?;
+    let input = read_input(&cli)?;
+    let window = check_limits(&cli, &specs, &steps, &input)?;
     let mode = mode(&cli);
     let verbose = cli.connect.verbose > 0;
-    let progress = Progress::new(specs.len(), !cli.output.no_progress);
-    let output =
-        Output::new(mode, verbose, cli.output.mark, specs.len(), progress).map_err(local)?;
-    let factory = NodeFactory::new(output.node_formatter());
+    let stop = Stop::new();
+    let progress = Arc::new(Progress::new(specs.len(), !cli.output.no_progress));
+    let writer = Writer::start(Arc::clone(&progress), Arc::clone(&stop)).map_err(local)?;
+    let output = Output::new(
+        mode,
+        verbose,
+        cli.output.mark,
+        specs.len(),
+        Arc::clone(&progress),
+        writer.clone(),
+    )
+    .map_err(local)?;
+    let factory = NodeFactory::new(output.node_formatter())
+        .with_prompt(CliPrompt::new(Some(writer.clone()), Some(progress)));
     let fanout = Arc::new(Fanout {
         output,
         factory,
         steps,
         timeout: cli.run.timeout,
+        input,
+        stop: Arc::clone(&stop),
         local_error: AtomicBool::new(false),
         active: Default::default(),
     });
@@ -141,28 +169,74 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         .enable_all()
         .build()
         .map_err(local)?;
-    let interrupted = rt.block_on(async {
-        let interrupted = tokio::select! {
-            r = sched.co_run() => { r.map_err(|e| local(format!("scheduler: {}", asyncjobs_core::ErrorChain(&e))))?; false }
-            _ = tokio::signal::ctrl_c() => true,
+    stop::watch_signals(&stop).map_err(|e| local(format!("cannot watch signals: {e}")))?;
+    rt.block_on(async {
+        tokio::select! {
+            r = sched.co_run() => {
+                r.map_err(|e| local(format!("scheduler: {}", asyncjobs_core::ErrorChain(&e))))?;
+            }
+            _ = stop.wait() => {}
         };
-        // cancelled hosts' commands are stopped as their jobs are dropped
+        // the hosts' jobs are dropped with the scheduler: that stops their
+        // commands (TERM, then KILL); closing the connections waits for it
         drop(sched);
         fanout.close_active().await;
         fanout.factory.close_gateways().await;
-        Ok::<bool, Fail>(interrupted)
+        Ok::<(), Fail>(())
     })?;
-    if interrupted {
-        eprintln!("ajssh: interrupted");
+    let reason = stop.reason();
+    if let Some(Reason::Signal(sig)) = reason {
+        writer.eprint(&format!(
+            "ajssh: interrupted ({}): running commands were stopped\n",
+            sig.name()
+        ));
     }
-    let code = fanout.output.finish(verbose).map_err(local)?;
-    if fanout.local_error.load(Ordering::SeqCst) {
-        return Ok(exit::LOCAL);
+    let code = match reason {
+        // the reader of stdout went away: exit quietly, as `yes | head` does
+        Some(Reason::ClosedStdout) => None,
+        _ => Some(fanout.output.finish(verbose)),
+    };
+    let written = writer.finish();
+    match (reason, code, written) {
+        (Some(r @ (Reason::ClosedStdout | Reason::StdoutError)), _, Err(e)) => {
+            if r == Reason::StdoutError {
+                eprintln!("ajssh: error: {e}");
+            }
+            Ok(r.exit_code())
+        }
+        (Some(r), _, _) => Ok(r.exit_code()),
+        (None, _, Err(e)) => Err(local(e)),
+        (None, Some(Err(e)), _) => Err(local(e)),
+        (None, Some(Ok(_)), _) if fanout.local_error.load(Ordering::SeqCst) => Ok(exit::LOCAL),
+        (None, Some(Ok(code)), _) => Ok(code),
+        (None, None, _) => Ok(exit::OK),
     }
-    if interrupted {
-        return Ok(exit::INTERRUPTED);
+}
+
+/// `-I`: reads ajssh's stdin once, for every host.
+fn read_input(cli: &Cli) -> Result<Input, Fail> {
+    if !cli.run.send_input {
+        return Ok(Input::none());
     }
-    Ok(code)
+    if cli.target_sources.iter().any(|s| s == "-") {
+        return Err(usage(
+            "-I/--send-input and -t - both read stdin: give the targets in a file or on the command line",
+        ));
+    }
+    let input = input::read(std::io::stdin().lock(), input::MEMORY_LIMIT)
+        .map_err(|e| local(format!("-I: cannot read stdin: {e}")))?;
+    if cli.connect.verbose > 1 {
+        eprintln!(
+            "ajssh: -I: {} bytes of input, {}",
+            input.len,
+            if input.is_spooled() {
+                "spooled to a temporary file"
+            } else {
+                "kept in memory"
+            }
+        );
+    }
+    Ok(input)
 }
 
 fn mode(cli: &Cli) -> Mode {
@@ -183,7 +257,12 @@ fn mode(cli: &Cli) -> Mode {
 }
 
 /// Raises the descriptor limit and checks the window fits; returns the window.
-fn check_limits(cli: &Cli, specs: &[HostSpec], steps: &[Step]) -> Result<usize, Fail> {
+fn check_limits(
+    cli: &Cli,
+    specs: &[HostSpec],
+    steps: &[Step],
+    input: &Input,
+) -> Result<usize, Fail> {
     let window = usize::try_from(cli.run.window)
         .unwrap_or(usize::MAX)
         .min(specs.len())
@@ -195,7 +274,8 @@ fn check_limits(cli: &Cli, specs: &[HostSpec], steps: &[Step]) -> Result<usize, 
             2
         } else {
             0
-        } + if transfers { 2 } else { 0 };
+        } + if transfers { 2 } else { 0 }
+            + u64::from(input.is_spooled());
     let nofile = limits::raise_nofile()
         .map_err(|e| local(format!("cannot read the file descriptor limit: {e}")))?;
     if let Some(msg) = limits::check_window(window, per_host, nofile) {

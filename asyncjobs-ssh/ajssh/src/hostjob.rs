@@ -12,9 +12,11 @@ use asyncjobs_core::{AbstractJob, JobError};
 use asyncjobs_ssh::{SshError, SshJob, SshNode, SshOutput};
 
 use crate::hosts::{HostSpec, NodeFactory};
+use crate::input::Input;
 use crate::output::json::HostStatus;
 use crate::output::{HostResult, Output};
 use crate::steps::Step;
+use crate::stop::Stop;
 
 /// Output bytes the library keeps per command for error messages (the stderr
 /// tail); the outputs themselves go through the formatters.
@@ -30,6 +32,10 @@ pub struct Fanout {
     pub steps: Vec<Step>,
     /// Per-command timeout.
     pub timeout: Option<Duration>,
+    /// What commands read on their stdin (`-I`).
+    pub input: Input,
+    /// Set when the run must end early (signal, closed stdout).
+    pub stop: Arc<Stop>,
     /// Set when a result could not be written locally.
     pub local_error: AtomicBool,
     /// Nodes of the hosts in flight, by rank: after an interrupt, closing
@@ -68,12 +74,12 @@ pub fn classify(
         Err(e @ SshError::Connect(_)) => (
             HostStatus::Unreachable,
             Some(e.kind().into()),
-            Some(e.to_string()),
+            Some(crate::advice::ssh_error(e)),
         ),
         Err(e) => (
             HostStatus::Failed,
             Some(e.kind().into()),
-            Some(e.to_string()),
+            Some(crate::advice::ssh_error(e)),
         ),
     }
 }
@@ -96,12 +102,17 @@ impl AbstractJob for HostJob {
             job = job.command_timeout(t);
         }
         for step in &f.steps {
-            job = job.command_arc(step.command(&self.spec.label, f.timeout));
+            job = job.command_arc(step.command(&self.spec.label, f.timeout, &f.input.stdin));
         }
         let result = job.execute().await;
         // free the socket now: thousands of finished hosts must not pile up
         node.close().await;
         f.active().remove(&self.order);
+        if result.is_err() && f.stop.reason().is_some() {
+            // failed because the run is stopping (output released, command
+            // stopped): counted as not run, as the hosts still waiting are
+            return Ok(());
+        }
         let (status, error_kind, error) = classify(&result);
         let exit_status = match &result {
             Err(e) => e.status().cloned(),
@@ -123,7 +134,8 @@ impl AbstractJob for HostJob {
             capture,
         };
         if let Err(e) = f.output.finish_host(r) {
-            if !f.local_error.swap(true, Ordering::SeqCst) {
+            // once the run is stopping, writes fail on purpose: not an error to report
+            if f.stop.reason().is_none() && !f.local_error.swap(true, Ordering::SeqCst) {
                 eprintln!("ajssh: error: {e}");
             }
         }

@@ -16,7 +16,7 @@ use asyncjobs_ssh::config::{
     ConfigError, ConfigSource, ConfigWarning, HostConfig, JumpHop, Overrides, SshConfig,
     StrictHostKeyChecking,
 };
-use asyncjobs_ssh::{Formatter, HostKeyPolicy, SshNode};
+use asyncjobs_ssh::{Formatter, HostKeyPolicy, PassphrasePrompt, SshNode};
 
 use crate::args::ConnectOpts;
 use crate::targets::{parse_hop, Hop, Target, TargetError, Via};
@@ -107,6 +107,15 @@ impl HostSpec {
         s.push_str(&self.endpoint.address());
         s
     }
+}
+
+/// The hosts of a fan-out, each destination once.
+#[derive(Debug)]
+pub struct Resolved {
+    /// One per destination, in the order of the targets.
+    pub specs: Vec<HostSpec>,
+    /// Targets dropped as the same destination as an earlier one: (target, the earlier one).
+    pub duplicates: Vec<(String, String)>,
 }
 
 /// Why the hosts cannot be resolved.
@@ -283,19 +292,33 @@ impl Resolver {
         )
     }
 
-    /// Resolves all targets and gives them unique labels.
-    pub fn resolve(&self, targets: &[Target]) -> Result<Vec<HostSpec>, HostsError> {
+    /// Resolves all targets and gives them unique labels. Targets that
+    /// resolve to the same destination (user, host, port and jump hosts:
+    /// `h`, `h:22` and `me@h` when `me` is the login user) run once: the
+    /// later ones are returned as duplicates, `(target, same as)`.
+    pub fn resolve(&self, targets: &[Target]) -> Result<Resolved, HostsError> {
         let mut specs = Vec::with_capacity(targets.len());
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut duplicates = Vec::new();
         for t in targets {
             let (endpoint, gateways) = self.route(t, None)?;
-            specs.push(HostSpec {
+            let spec = HostSpec {
                 endpoint,
                 gateways,
                 label: String::new(),
-            });
+            };
+            match seen.entry(spec.target()) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    duplicates.push((t.to_string(), first.get().clone()));
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(t.to_string());
+                    specs.push(spec);
+                }
+            }
         }
         label(&mut specs);
-        Ok(specs)
+        Ok(Resolved { specs, duplicates })
     }
 }
 
@@ -343,6 +366,7 @@ fn label(specs: &mut [HostSpec]) {
 pub struct NodeFactory {
     events: Arc<dyn Formatter>,
     gateways: Mutex<HashMap<String, SshNode>>,
+    prompt: Option<Arc<dyn PassphrasePrompt>>,
 }
 
 impl NodeFactory {
@@ -351,7 +375,14 @@ impl NodeFactory {
         NodeFactory {
             events,
             gateways: Mutex::new(HashMap::new()),
+            prompt: None,
         }
+    }
+
+    /// Nodes (gateways included) ask `prompt` for the passphrases of encrypted keys.
+    pub fn with_prompt(mut self, prompt: Arc<dyn PassphrasePrompt>) -> NodeFactory {
+        self.prompt = Some(prompt);
+        self
     }
 
     /// A node for `e`, shown as `display`, behind `gateway`.
@@ -373,6 +404,9 @@ impl NodeFactory {
         }
         if let Some(g) = gateway {
             b = b.gateway(g);
+        }
+        if let Some(p) = &self.prompt {
+            b = b.passphrase_prompt(Arc::clone(p));
         }
         b.build()
     }
@@ -438,7 +472,35 @@ mod tests {
     }
 
     fn specs(r: &Resolver, word: &str) -> Vec<HostSpec> {
-        r.resolve(&parse_word(word).unwrap()).unwrap()
+        r.resolve(&parse_word(word).unwrap()).unwrap().specs
+    }
+
+    #[test]
+    fn one_destination_written_several_ways_runs_once() {
+        let r = resolver(&ConnectOpts {
+            user: Some("me".into()),
+            ..opts()
+        });
+        let got = r
+            .resolve(&parse_word("h,h:22,me@h,other@h,h:2222").unwrap())
+            .unwrap();
+        let labels: Vec<&str> = got.specs.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["me@h", "other@h", "h:2222"]);
+        assert_eq!(
+            got.duplicates,
+            [
+                ("h:22".to_string(), "h".to_string()),
+                ("me@h".to_string(), "h".to_string())
+            ]
+        );
+        // an ssh_config alias and its HostName are one destination too
+        let got = resolver(&opts()).resolve(&parse_word("web,deploy@10.0.0.5:2200").unwrap());
+        let got = got.unwrap();
+        assert_eq!(
+            got.specs.len(),
+            2,
+            "different jump hosts: not the same destination"
+        );
     }
 
     fn me() -> String {

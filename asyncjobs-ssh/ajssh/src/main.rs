@@ -2,19 +2,24 @@
 //! `ajssh --help` documents the options, target syntax and exit codes; the
 //! logic lives in one module per concept, the SSH work in the library.
 
+mod advice;
 mod args;
 mod exit;
 mod fanout;
 mod hostjob;
 mod hosts;
+mod input;
 mod limits;
 mod nodeset;
 mod output;
+mod passphrase;
 mod progress;
 mod scenario;
 mod steps;
+mod stop;
 mod summary;
 mod targets;
+mod writer;
 
 use std::process::ExitCode;
 

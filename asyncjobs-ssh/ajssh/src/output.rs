@@ -8,18 +8,20 @@ pub mod capture;
 pub mod gather;
 pub mod json;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use asyncjobs_ssh::escape::escape_invalid_utf8;
 use asyncjobs_ssh::{
     Event, Formatter, HostFormatter, RawFormatter, Stream, SubdirFormatter, TimeHostFormatter,
 };
 
 use crate::progress::Progress;
 use crate::summary::Summary;
-use capture::{HostCapture, KEEP_LIMIT};
+use crate::writer::Writer;
+use capture::{Budget, HostCapture, Keep, KEEP_LIMIT, TOTAL_KEEP_LIMIT};
 use gather::Gather;
 use json::{HostRecord, HostStatus, SummaryRecord, VERSION};
 
@@ -84,63 +86,97 @@ pub struct Output {
     events: Arc<dyn Formatter>,
     marks: Option<PathBuf>,
     progress: Arc<Progress>,
+    writer: Writer,
+    budget: Budget,
     state: Mutex<State>,
     started: Instant,
 }
 
-/// Writes through a formatter with the progress bar cleared.
-struct Suspending {
+/// Connection failures in ajssh's words ([`advice`](crate::advice)), escaped:
+/// the error may quote what the server sent.
+struct CliEvents {
     inner: Arc<dyn Formatter>,
-    progress: Arc<Progress>,
 }
 
-impl Formatter for Suspending {
+impl Formatter for CliEvents {
     fn line(&self, host: &str, stream: Stream, line: &[u8]) -> io::Result<()> {
-        self.progress
-            .suspend(|| self.inner.line(host, stream, line))
+        self.inner.line(host, stream, line)
     }
     fn event(&self, host: &str, event: &Event<'_>) -> io::Result<()> {
-        self.progress.suspend(|| self.inner.event(host, event))
+        match event {
+            Event::ConnectFailed { cause, .. } => {
+                let text = crate::advice::connect_error(cause);
+                let error = asyncjobs_ssh::escape::escape_control(&text);
+                self.inner.event(
+                    host,
+                    &Event::ConnectFailed {
+                        error: &error,
+                        cause,
+                    },
+                )
+            }
+            other => self.inner.event(host, other),
+        }
+    }
+}
+
+/// `-d`: lines into the host's files, events (verbose) on stderr through the output thread.
+struct DirFormatter {
+    files: SubdirFormatter,
+    events: HostFormatter,
+}
+
+impl Formatter for DirFormatter {
+    fn line(&self, host: &str, stream: Stream, line: &[u8]) -> io::Result<()> {
+        self.files.line(host, stream, line)
+    }
+    fn event(&self, host: &str, event: &Event<'_>) -> io::Result<()> {
+        self.files.event(host, event)?;
+        self.events.event(host, event)
     }
 }
 
 impl Output {
-    /// Sets up `mode` for `total` hosts (creates the `-d` directory and its marks dirs).
+    /// Sets up `mode` for `total` hosts (creates the `-d` directory and its
+    /// marks dirs); everything printed goes through `writer`.
     pub fn new(
         mode: Mode,
         verbose: bool,
         marks: bool,
         total: usize,
-        progress: Progress,
+        progress: Arc<Progress>,
+        writer: Writer,
     ) -> io::Result<Output> {
-        let progress = Arc::new(progress);
-        let wrap = |f: Arc<dyn Formatter>| -> Arc<dyn Formatter> {
-            if progress.is_shown() {
-                Arc::new(Suspending {
-                    inner: f,
-                    progress: Arc::clone(&progress),
-                })
-            } else {
-                f
-            }
-        };
+        let (out, err) = (
+            || writer.sink(Stream::Stdout),
+            || writer.sink(Stream::Stderr),
+        );
         let stream: Option<Arc<dyn Formatter>> = match &mode {
-            Mode::Prefixed => Some(wrap(Arc::new(HostFormatter::new().verbose(verbose)))),
-            Mode::Time => Some(wrap(Arc::new(TimeHostFormatter::new().verbose(verbose)))),
-            Mode::Raw => Some(wrap(Arc::new(RawFormatter::new().verbose(verbose)))),
+            Mode::Prefixed => Some(Arc::new(
+                HostFormatter::with_writers(out(), err()).verbose(verbose),
+            )),
+            Mode::Time => Some(Arc::new(
+                TimeHostFormatter::with_writers(out(), err()).verbose(verbose),
+            )),
+            Mode::Raw => Some(Arc::new(
+                RawFormatter::with_writers(out(), err()).verbose(verbose),
+            )),
             Mode::Dir(dir) => {
                 create_dir(dir)?;
-                Some(wrap(Arc::new(SubdirFormatter::new(dir).verbose(verbose))))
+                Some(Arc::new(DirFormatter {
+                    files: SubdirFormatter::new(dir),
+                    events: HostFormatter::with_writers(err(), err()).verbose(verbose),
+                }))
             }
             Mode::Gather | Mode::Json => None,
         };
         // connection events (verbose) always go to stderr, never into -b/--json stdout
-        let events = match &stream {
-            Some(s) => Arc::clone(s),
-            None => wrap(Arc::new(
-                HostFormatter::with_writers(io::stderr(), io::stderr()).verbose(verbose),
-            )),
-        };
+        let events: Arc<dyn Formatter> = Arc::new(CliEvents {
+            inner: match &stream {
+                Some(s) => Arc::clone(s),
+                None => Arc::new(HostFormatter::with_writers(err(), err()).verbose(verbose)),
+            },
+        });
         let marks = match (&mode, marks) {
             (Mode::Dir(dir), true) => {
                 create_dir(&dir.join("0ok"))?;
@@ -155,6 +191,8 @@ impl Output {
             events,
             marks,
             progress,
+            writer,
+            budget: Budget::new(TOTAL_KEEP_LIMIT),
             state: Mutex::new(State {
                 summary: Summary::new(total),
                 gather: Gather::default(),
@@ -174,7 +212,10 @@ impl Output {
 
     /// A fresh formatter for one host's job.
     pub fn host_formatter(&self) -> Arc<HostCapture> {
-        let keep = self.mode.keeps_output().then_some(KEEP_LIMIT);
+        let keep = self.mode.keeps_output().then(|| Keep {
+            limit: KEEP_LIMIT,
+            budget: self.budget.clone(),
+        });
         Arc::new(HostCapture::new(self.stream.clone(), keep))
     }
 
@@ -190,6 +231,10 @@ impl Output {
         let mut result = Ok(());
         match self.mode {
             Mode::Json => {
+                let kept = stdout.bytes.len() + stderr.bytes.len();
+                let (stdout_truncated, stderr_truncated) = (stdout.truncated, stderr.truncated);
+                let (stdout_text, stdout_base64) = text_and_bytes(stdout.bytes);
+                let (stderr_text, stderr_base64) = text_and_bytes(stderr.bytes);
                 let last = commands.last();
                 let rec = HostRecord {
                     version: VERSION,
@@ -202,10 +247,12 @@ impl Output {
                         .signal
                         .clone()
                         .or_else(|| last.and_then(|c| c.signal.clone())),
-                    stdout: String::from_utf8_lossy(&stdout.bytes).into_owned(),
-                    stderr: String::from_utf8_lossy(&stderr.bytes).into_owned(),
-                    stdout_truncated: stdout.truncated,
-                    stderr_truncated: stderr.truncated,
+                    stdout: stdout_text,
+                    stderr: stderr_text,
+                    stdout_base64,
+                    stderr_base64,
+                    stdout_truncated,
+                    stderr_truncated,
                     start: r.start.as_secs_f64(),
                     duration: r.duration.as_secs_f64(),
                     error_kind: r.error_kind.clone(),
@@ -213,8 +260,13 @@ impl Output {
                     commands,
                 };
                 result = self.write_json(&rec);
+                drop(rec);
+                self.budget.give_back(kept);
             }
-            Mode::Gather => self.state().gather.add(r.order, &r.label, stdout, stderr),
+            Mode::Gather => {
+                let dropped = self.state().gather.add(r.order, &r.label, stdout, stderr);
+                self.budget.give_back(dropped);
+            }
             _ => {}
         }
         if let Some(dir) = &self.marks {
@@ -234,11 +286,7 @@ impl Output {
     fn write_json<T: serde::Serialize>(&self, rec: &T) -> io::Result<()> {
         let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.progress.suspend(|| {
-            let mut out = io::stdout().lock();
-            out.write_all(&line)?;
-            out.flush()
-        })
+        self.writer.sink(Stream::Stdout).send(line)
     }
 
     /// Ends the run: removes the bar, prints the gathered blocks, the JSON
@@ -250,8 +298,12 @@ impl Output {
         let state = self.state();
         let code = state.summary.exit_code();
         if let Mode::Gather = self.mode {
-            io::stdout().lock().write_all(&state.gather.stdout())?;
-            io::stderr().lock().write_all(&state.gather.stderr())?;
+            self.writer
+                .sink(Stream::Stdout)
+                .send(state.gather.stdout())?;
+            self.writer
+                .sink(Stream::Stderr)
+                .send(state.gather.stderr())?;
         }
         if let Mode::Json = self.mode {
             let (ok, failed, unreachable) = state.summary.counts();
@@ -267,13 +319,25 @@ impl Output {
                 exit_code: code,
             })?;
         }
-        io::stdout().lock().flush()?;
         if state.summary.has_problems() || verbose || self.progress.is_shown() {
-            io::stderr()
-                .lock()
-                .write_all(state.summary.render(elapsed).as_bytes())?;
+            self.writer.eprint(&state.summary.render(elapsed));
         }
         Ok(code)
+    }
+}
+
+/// Output as JSON text (moved, not copied, when it is UTF-8), and its exact
+/// bytes in base64 when it is not (the text then shows them as `\xNN`).
+fn text_and_bytes(bytes: Vec<u8>) -> (String, Option<String>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            (
+                escape_invalid_utf8(&bytes).into_owned(),
+                Some(data_encoding::BASE64.encode(&bytes)),
+            )
+        }
     }
 }
 
@@ -289,7 +353,8 @@ fn create_dir(dir: &Path) -> io::Result<()> {
 /// `DIR/0ok/HOST` or `DIR/1failed/HOST`, holding the exit code or the error kind
 /// (the other one is removed, so a re-run leaves consistent marks).
 fn write_mark(dir: &Path, r: &HostResult) -> io::Result<()> {
-    let name = r.label.replace('/', "_");
+    let name = asyncjobs_ssh::escape::escape_file_name(&r.label);
+    let name: &str = &name;
     let (yes, no) = match r.status {
         HostStatus::Ok => ("0ok", "1failed"),
         _ => ("1failed", "0ok"),
@@ -300,14 +365,14 @@ fn write_mark(dir: &Path, r: &HostResult) -> io::Result<()> {
         (_, _, Some(k)) => k.clone(),
         _ => "0".into(),
     };
-    let path = dir.join(yes).join(&name);
+    let path = dir.join(yes).join(name);
     std::fs::write(&path, format!("{content}\n")).map_err(|e| {
         io::Error::new(
             e.kind(),
             format!("cannot write mark {}: {e}", path.display()),
         )
     })?;
-    match std::fs::remove_file(dir.join(no).join(&name)) {
+    match std::fs::remove_file(dir.join(no).join(name)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
@@ -316,6 +381,10 @@ fn write_mark(dir: &Path, r: &HostResult) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_writer() -> Writer {
+        Writer::start(Arc::new(Progress::hidden()), crate::stop::Stop::new()).unwrap()
+    }
 
     fn result(
         order: usize,
@@ -346,7 +415,8 @@ mod tests {
             false,
             true,
             2,
-            Progress::hidden(),
+            Arc::new(Progress::hidden()),
+            test_writer(),
         )
         .unwrap();
         std::fs::write(dir.path().join("1failed/h1"), "1\n").unwrap();
@@ -374,9 +444,16 @@ mod tests {
 
     #[test]
     fn only_keeping_modes_keep_output() {
-        let keep = Output::new(Mode::Gather, false, false, 1, Progress::hidden())
-            .unwrap()
-            .host_formatter();
+        let keep = Output::new(
+            Mode::Gather,
+            false,
+            false,
+            1,
+            Arc::new(Progress::hidden()),
+            test_writer(),
+        )
+        .unwrap()
+        .host_formatter();
         keep.line("h", Stream::Stdout, b"x\n").unwrap();
         assert_eq!(keep.take().0.bytes, b"x\n");
         let dir = tempfile::tempdir().unwrap();
@@ -385,7 +462,8 @@ mod tests {
             false,
             false,
             1,
-            Progress::hidden(),
+            Arc::new(Progress::hidden()),
+            test_writer(),
         )
         .unwrap();
         let f = stream.host_formatter();

@@ -25,7 +25,7 @@ use crate::limits;
 
 pub use plan::Plan;
 
-const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+const INTERRUPTED: &str = "interrupted (signal)";
 
 /// An error in a scenario file: `file:line: job `x`: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,10 +108,14 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         .enable_all()
         .build()
         .map_err(Fail::local)?;
+    // SIGINT, SIGTERM and SIGHUP stop the run as Ctrl-C does (see crate::stop)
+    let stop = crate::stop::Stop::new();
+    crate::stop::watch_signals(&stop)
+        .map_err(|e| Fail::local(format!("cannot watch signals: {e}")))?;
     let outcome = rt.block_on(async {
         let outcome = tokio::select! {
             r = s.co_run() => r.map_err(|e| ErrorChain(&e).to_string()),
-            _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_string()),
+            _ = stop.wait() => Err(INTERRUPTED.to_string()),
         };
         // closes every connection, hosts before their gateways
         s.co_shutdown().await;
@@ -139,10 +143,9 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         }
         Err(e) => {
             eprintln!("ajssh: scenario {}: {e}", r.file.display());
-            Ok(if e == INTERRUPTED {
-                exit::INTERRUPTED
-            } else {
-                exit::FAILED
+            Ok(match stop.reason() {
+                Some(reason) if e == INTERRUPTED => reason.exit_code(),
+                _ => exit::FAILED,
             })
         }
     }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand};
+use asyncjobs_ssh::sftp::DEFAULT_MAX_FILE_SIZE;
+use asyncjobs_ssh::{Pull, Push, Run, RunScript, SshCommand, Stdin};
 
 use crate::args::RunOpts;
 
@@ -34,6 +35,8 @@ pub enum Step {
         remote: Vec<String>,
         /// Local parent directory.
         into: PathBuf,
+        /// Most bytes per file (`None`: no cap).
+        max_file_size: Option<u64>,
     },
 }
 
@@ -69,6 +72,9 @@ pub fn from_options(run: &RunOpts, command: &[String]) -> Result<Vec<Step>, Stri
         steps.push(Step::Pull {
             remote: run.pull.clone(),
             into: into.clone(),
+            max_file_size: run
+                .max_file_size
+                .map_or(Some(DEFAULT_MAX_FILE_SIZE), |m| m.0),
         });
     }
     if steps.is_empty() {
@@ -85,8 +91,14 @@ fn check_local(path: &Path, what: &str) -> Result<(), String> {
 }
 
 impl Step {
-    /// The command for the host labelled `label`, with `timeout` if any.
-    pub fn command(&self, label: &str, timeout: Option<Duration>) -> Arc<dyn SshCommand> {
+    /// The command for the host labelled `label`, with `timeout` if any; a
+    /// command or script reads `stdin`.
+    pub fn command(
+        &self,
+        label: &str,
+        timeout: Option<Duration>,
+        stdin: &Stdin,
+    ) -> Arc<dyn SshCommand> {
         match (self, timeout) {
             (Step::Push { local, remote }, t) => {
                 let p = Push::new(local.clone(), remote.clone());
@@ -95,17 +107,28 @@ impl Step {
                     None => p,
                 })
             }
-            (Step::Pull { remote, into }, t) => {
+            (
+                Step::Pull {
+                    remote,
+                    into,
+                    max_file_size,
+                },
+                t,
+            ) => {
                 let p = Pull::new(remote.clone(), host_dir(into, label));
+                let p = match max_file_size {
+                    Some(bytes) => p.max_file_size(*bytes),
+                    None => p.unlimited_file_size(),
+                };
                 Arc::new(match t {
                     Some(t) => p.timeout(t),
                     None => p,
                 })
             }
             // shell commands get the job's timeout from the library
-            (Step::Run(line), _) => Arc::new(Run::new(line.clone())),
+            (Step::Run(line), _) => Arc::new(Run::new(line.clone()).stdin(stdin.clone())),
             (Step::Script { path, args }, _) => {
-                let s = RunScript::new(path.clone());
+                let s = RunScript::new(path.clone()).stdin(stdin.clone());
                 Arc::new(if args.is_empty() { s } else { s.raw_arg(args) })
             }
         }
@@ -121,16 +144,19 @@ impl Step {
             Step::Run(line) => format!("run {line}"),
             Step::Script { path, args } if args.is_empty() => format!("script {}", path.display()),
             Step::Script { path, args } => format!("script {} {args}", path.display()),
-            Step::Pull { remote, into } => {
+            Step::Pull { remote, into, .. } => {
                 format!("pull {} into {}/HOST/", remote.join(" "), into.display())
             }
         }
     }
 }
 
-/// `into/label/` (a trailing `/`: the destination is a directory, created).
+/// `into/label/` (a trailing `/`: the destination is a directory, created),
+/// always inside `into` whatever the label (`..`, `/`, empty: see
+/// [`escape_file_name`](asyncjobs_ssh::escape::escape_file_name)).
 fn host_dir(into: &Path, label: &str) -> PathBuf {
-    let mut s = into.join(label.replace('/', "_")).into_os_string();
+    let name = asyncjobs_ssh::escape::escape_file_name(label);
+    let mut s = into.join(name.as_ref()).into_os_string();
     s.push("/");
     PathBuf::from(s)
 }
@@ -169,14 +195,32 @@ mod tests {
                 Step::Run("echo hi".into()),
                 Step::Pull {
                     remote: vec!["/etc/hostname".into()],
-                    into: "out".into()
+                    into: "out".into(),
+                    max_file_size: Some(DEFAULT_MAX_FILE_SIZE),
                 },
             ]
         );
         assert_eq!(
-            steps[2].command("web:2222", None).label(),
+            steps[2].command("web:2222", None, &Stdin::Null).label(),
             "Pull: /etc/hostname into out/web:2222/"
         );
+    }
+
+    #[test]
+    fn pull_directories_stay_inside_into_whatever_the_host_name() {
+        for (label, dir) in [
+            ("..", "out/%2E%2E/"),
+            ("", "out/%/"),
+            ("a/../../b", "out/a%2F..%2F..%2Fb/"),
+            ("/etc", "out/%2Fetc/"),
+            ("web:2222", "out/web:2222/"),
+        ] {
+            assert_eq!(
+                host_dir(Path::new("out"), label),
+                PathBuf::from(dir),
+                "{label:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use asyncjobs_ssh::escape::escape_control;
+
 use crate::exit;
 use crate::nodeset;
 use crate::output::json::HostStatus;
@@ -101,14 +103,17 @@ fn list(s: &mut String, what: &str, entries: &[(usize, String, String)]) {
     sorted.sort_by_key(|e| e.0);
     let _ = writeln!(s, "{what} ({}):", entries.len());
     for (_, host, reason) in sorted.iter().take(MAX_LISTED) {
-        // one line per host: multi-line reasons (stderr tails) are joined
+        // one line per host: multi-line reasons (stderr tails) are joined;
+        // the reason quotes what hosts sent (signal names, stderr, file
+        // names): control characters are escaped, never sent to the terminal
         let reason = reason
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
+            .map(escape_control)
             .collect::<Vec<_>>()
             .join(" | ");
-        let _ = writeln!(s, "  {host}: {reason}");
+        let _ = writeln!(s, "  {}: {reason}", escape_control(host));
     }
     if sorted.len() > MAX_LISTED {
         let rest: Vec<&str> = sorted[MAX_LISTED..].iter().map(|e| e.1.as_str()).collect();

@@ -6,10 +6,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use crate::anynode::Node;
-use crate::context::CommandContext;
+use crate::context::{CommandContext, ShellSpec};
 use crate::error::SshError;
 use crate::output::CommandOutput;
 use crate::quote::shell_quote;
@@ -22,8 +21,8 @@ pub(crate) struct Installed<'a> {
     pub includes: &'a [PathBuf],
     /// Arguments, already shell text.
     pub args: &'a str,
-    pub timeout: Option<Duration>,
-    pub x11: Option<&'a crate::x11::X11Forward>,
+    /// Timeout, X11 and input of the script's run.
+    pub shell: ShellSpec<'a>,
 }
 
 pub(crate) async fn run_installed(
@@ -47,7 +46,7 @@ pub(crate) async fn run_installed(
                 path: Some(remote.clone()),
             };
             let out = ctx
-                .shell_x11(label, &command_line(&remote, s.args), s.timeout, s.x11)
+                .shell_with(label, &command_line(&remote, s.args), s.shell)
                 .await;
             if let Some(path) = remove.path.take() {
                 // best effort: a failed clean-up must not hide the command's own outcome
@@ -65,11 +64,10 @@ pub(crate) async fn run_installed(
                 .map_err(|e| local_err(format!("cannot create a temporary directory: {e}")))?;
             let result = async {
                 let script = install_locally(dir.path(), &s).map_err(local_err)?;
-                ctx.shell_x11(
+                ctx.shell_with(
                     label,
                     &command_line(&script.to_string_lossy(), s.args),
-                    s.timeout,
-                    s.x11,
+                    s.shell,
                 )
                 .await
             }

@@ -52,12 +52,22 @@ pub(crate) struct Common {
     pub timeout: Option<std::time::Duration>,
     pub capture: Option<crate::variables::Capture>,
     pub x11: Option<crate::x11::X11Forward>,
+    pub stdin: crate::stdin::Stdin,
 }
 
 impl Common {
     /// Where stdout goes on success, for [`SshCommand::capture_target`].
     pub fn capture_target(&self) -> Option<(&crate::Variables, &str)> {
         self.capture.as_ref().map(|c| (&c.vars, c.name.as_str()))
+    }
+
+    /// How the shell runs the command line.
+    pub fn shell(&self) -> crate::context::ShellSpec<'_> {
+        crate::context::ShellSpec {
+            timeout: self.timeout,
+            x11: self.x11.as_ref(),
+            stdin: &self.stdin,
+        }
     }
 }
 
@@ -125,6 +135,22 @@ macro_rules! common_builders {
                     vars: vars.clone(),
                     name: name.into(),
                 });
+                self
+            }
+            /// What the command reads on its standard input: these bytes, then
+            /// end-of-file. By default it reads end-of-file at once (as with
+            /// `ssh -n`), so a command that reads its input never waits for
+            /// input nobody sends. The bytes are shared, not copied, by clones.
+            pub fn stdin(mut self, input: impl Into<$crate::Stdin>) -> Self {
+                self.common.stdin = input.into();
+                self
+            }
+            /// The command reads this local file on its standard input, then
+            /// end-of-file. The file is opened when the command starts: if it
+            /// cannot be, the command fails without running
+            /// ([`SshError::Input`](crate::SshError::Input)).
+            pub fn stdin_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+                self.common.stdin = $crate::Stdin::File(path.into());
                 self
             }
             /// Stops the command after `timeout` (overrides the job's command timeout).

@@ -19,6 +19,16 @@ use crate::sftp::{copy_local, expand_home, pull, TransferOptions};
 /// rules; the sources are then relative to the current directory (where
 /// local commands run), `~/` meaning the home directory.
 ///
+/// The server is not trusted (see [what it cannot make a transfer
+/// do](crate::sftp#what-a-server-cannot-make-a-transfer-do)): nothing is
+/// written outside the destination and no existing link is followed (a link
+/// in the way is replaced); the server's links are recreated as links; a name
+/// listed twice, or two sources with one name, fail the command; each file
+/// stops at its announced size and at [`max_file_size`](Self::max_file_size)
+/// bytes (1 GiB by default); listings stop at 100,000 entries; a file is
+/// renamed into place only when complete, so a failure leaves no partial
+/// file.
+///
 /// ```
 /// use asyncjobs_ssh::{Pull, SshCommand};
 /// let p = Pull::new(["/var/log/app.log"], "logs/web1/");
@@ -52,6 +62,23 @@ impl Pull {
 
 transfer_builders!(Pull);
 
+impl Pull {
+    /// Caps the bytes accepted per file (default
+    /// [`DEFAULT_MAX_FILE_SIZE`](crate::sftp::DEFAULT_MAX_FILE_SIZE), 1 GiB);
+    /// see [`TransferOptions::max_file_size`]. Set it after
+    /// [`options`](Self::options), which replaces it.
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.options.max_file_size = Some(bytes);
+        self
+    }
+
+    /// Removes the cap on bytes per file: a server can then fill the disk.
+    pub fn unlimited_file_size(mut self) -> Self {
+        self.options.max_file_size = None;
+        self
+    }
+}
+
 #[async_trait]
 impl SshCommand for Pull {
     fn label(&self) -> String {
@@ -70,7 +97,8 @@ impl SshCommand for Pull {
             self.timeout,
             || async {
                 let sources: Vec<PathBuf> = self.remote.iter().map(|p| expand_home(p)).collect();
-                copy_local(&sources, &self.local, &self.options).await
+                let cap = self.options.max_file_size;
+                copy_local(&sources, &self.local, &self.options, cap).await
             },
             |sftp| async move { pull(&sftp, &self.remote, &self.local, &self.options).await },
         )

@@ -17,7 +17,13 @@ use crate::sftp::{copy_local, expand_home, push, TransferOptions};
 ///
 /// On a [`LocalNode`](crate::LocalNode) it is a local copy with the same
 /// rules; the destination is then relative to the current directory (where
-/// local commands run), `~/` meaning the home directory.
+/// local commands run), `~/` meaning the home directory. A local copy
+/// writes as a [`Pull`](crate::Pull) does: below the destination only, no
+/// existing link followed, files complete or absent.
+///
+/// Below the destination, a remote link where a file or directory is to be
+/// written is removed first, not written through; file modes are set on the
+/// open handle. Each file stops at the size it had when the copy reached it.
 ///
 /// ```
 /// use asyncjobs_ssh::{Push, SshCommand};
@@ -65,7 +71,9 @@ impl SshCommand for Push {
             ctx,
             self,
             self.timeout,
-            || async { copy_local(&self.local, &expand_home(&self.remote), &self.options).await },
+            || async {
+                copy_local(&self.local, &expand_home(&self.remote), &self.options, None).await
+            },
             |sftp| async move { push(&sftp, &self.local, &self.remote, &self.options).await },
         )
         .await

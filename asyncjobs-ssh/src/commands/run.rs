@@ -119,12 +119,7 @@ impl SshCommand for Run {
         self.common.capture_target()
     }
     async fn run(&self, ctx: &CommandContext<'_>) -> Result<CommandOutput, SshError> {
-        ctx.shell_x11(
-            &self.label(),
-            &self.command_line(),
-            self.common.timeout,
-            self.common.x11.as_ref(),
-        )
-        .await
+        ctx.shell_with(&self.label(), &self.command_line(), self.common.shell())
+            .await
     }
 }

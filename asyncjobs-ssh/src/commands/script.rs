@@ -78,8 +78,7 @@ impl SshCommand for RunScript {
             name_hint: "",
             includes: &self.includes,
             args: &self.args,
-            timeout: self.common.timeout,
-            x11: self.common.x11.as_ref(),
+            shell: self.common.shell(),
         };
         run_installed(ctx, &self.label(), installed).await
     }

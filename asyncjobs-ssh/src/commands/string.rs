@@ -94,8 +94,7 @@ impl SshCommand for RunString {
             name_hint: &self.remote_name,
             includes: &self.includes,
             args: &self.args,
-            timeout: self.common.timeout,
-            x11: self.common.x11.as_ref(),
+            shell: self.common.shell(),
         };
         run_installed(ctx, &self.label(), installed).await
     }

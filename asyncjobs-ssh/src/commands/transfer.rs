@@ -38,7 +38,9 @@ macro_rules! transfer_builders {
             }
             /// Stops the transfer after `timeout` (overrides the job's command
             /// timeout) with [`SshError::CommandTimeout`](crate::SshError::CommandTimeout);
-            /// the file being copied is then left partial.
+            /// files already copied stay; a local file being written is
+            /// removed (what had its name stays as it was), a remote one is
+            /// left partial.
             pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.timeout = Some(timeout);
                 self

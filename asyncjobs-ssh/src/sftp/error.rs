@@ -85,7 +85,7 @@ pub enum SftpError {
         reason: String,
     },
     /// A local path does not exist.
-    #[error("cannot {op} {} (local): no such file or directory", path.display())]
+    #[error("cannot {op} {} (local): no such file or directory", esc_path(path))]
     LocalNotFound {
         /// The operation attempted.
         op: Op,
@@ -93,7 +93,7 @@ pub enum SftpError {
         path: PathBuf,
     },
     /// A remote path does not exist.
-    #[error("cannot {op} {path} (remote): no such file or directory")]
+    #[error("cannot {op} {} (remote): no such file or directory", esc(path))]
     RemoteNotFound {
         /// The operation attempted.
         op: Op,
@@ -101,7 +101,7 @@ pub enum SftpError {
         path: String,
     },
     /// Permission denied on a local or remote path.
-    #[error("cannot {op} {path} ({side}): permission denied")]
+    #[error("cannot {op} {} ({side}): permission denied", esc(path))]
     PermissionDenied {
         /// The operation attempted.
         op: Op,
@@ -111,7 +111,7 @@ pub enum SftpError {
         path: String,
     },
     /// A path that must be a directory is not one.
-    #[error("cannot {op} {path} ({side}): not a directory")]
+    #[error("cannot {op} {} ({side}): not a directory", esc(path))]
     NotADirectory {
         /// The operation attempted.
         op: Op,
@@ -121,7 +121,7 @@ pub enum SftpError {
         path: String,
     },
     /// A directory source with [`TransferOptions::recursive`](super::TransferOptions::recursive) off.
-    #[error("{side} path {path} is a directory and recursive copy is off")]
+    #[error("{side} path {} is a directory and recursive copy is off", esc(path))]
     IsADirectory {
         /// Where the path lives.
         side: Side,
@@ -129,7 +129,7 @@ pub enum SftpError {
         path: String,
     },
     /// A file was to be created where a directory exists.
-    #[error("cannot create {side} file {path}: a directory is in the way")]
+    #[error("cannot create {side} file {}: a directory is in the way", esc(path))]
     DirectoryInTheWay {
         /// Where the path lives.
         side: Side,
@@ -137,7 +137,7 @@ pub enum SftpError {
         path: String,
     },
     /// An exclusive creation found the file already there.
-    #[error("cannot create {side} file {path}: it already exists")]
+    #[error("cannot create {side} file {}: it already exists", esc(path))]
     AlreadyExists {
         /// Where the path lives.
         side: Side,
@@ -145,7 +145,7 @@ pub enum SftpError {
         path: String,
     },
     /// Any other local I/O failure.
-    #[error("cannot {op} {} (local): {source}", path.display())]
+    #[error("cannot {op} {} (local): {source}", esc_path(path))]
     LocalIo {
         /// The operation attempted.
         op: Op,
@@ -155,7 +155,7 @@ pub enum SftpError {
         source: io::Error,
     },
     /// Any other failure reported by the SFTP server or session.
-    #[error("cannot {op} {path} (remote): {source}")]
+    #[error("cannot {op} {} (remote): {}", esc(path), esc(&source.to_string()))]
     Remote {
         /// The operation attempted.
         op: Op,
@@ -166,7 +166,8 @@ pub enum SftpError {
     },
     /// Reading or writing file data failed after the copy had started.
     #[error(
-        "copy {from} -> {to} failed during {op} on the {side} side after {bytes} bytes: {source}"
+        "copy {} -> {} failed during {op} on the {side} side after {bytes} bytes: {}",
+        esc(from), esc(to), esc(&source.to_string())
     )]
     Transfer {
         /// The failing half of the copy.
@@ -183,7 +184,10 @@ pub enum SftpError {
         source: io::Error,
     },
     /// A local file name that is not UTF-8 (SFTP paths are strings here).
-    #[error("local path {} is not valid UTF-8 and cannot be named over SFTP", path.display())]
+    #[error(
+        "local path {} is not valid UTF-8 and cannot be named over SFTP",
+        esc_path(path)
+    )]
     NonUtf8Path {
         /// The path.
         path: PathBuf,
@@ -201,7 +205,8 @@ pub enum SftpError {
     },
     /// Following symbolic links led back into a directory being copied.
     #[error(
-        "{side} path {path} is a symbolic link loop (or nests deeper than {max_depth} levels)"
+        "{side} path {} is a symbolic link loop (or nests deeper than {max_depth} levels)",
+        esc(path)
     )]
     SymlinkLoop {
         /// Where the path lives.
@@ -211,14 +216,90 @@ pub enum SftpError {
         /// The nesting bound that also stops the walk.
         max_depth: usize,
     },
+    /// A server listed the same name twice in one directory (for instance a
+    /// symbolic link, then a directory or file of that name): refused, since
+    /// the second entry could be written through the first.
+    #[error(
+        "the server listed {} twice in one directory: refused (a name must be one file, directory or link)",
+        esc(path)
+    )]
+    DuplicateName {
+        /// The remote path listed twice.
+        path: String,
+    },
+    /// Several sources copied into one directory have the same name: they
+    /// would land on the same path.
+    #[error(
+        "several sources have the same name {} and would land on the same path in {}: copy them into different directories",
+        esc(name),
+        esc_path(dest)
+    )]
+    SameName {
+        /// The name shared.
+        name: String,
+        /// The destination directory.
+        dest: PathBuf,
+    },
+    /// A file is larger than the cap on bytes per file
+    /// ([`TransferOptions::max_file_size`](super::TransferOptions::max_file_size)):
+    /// refused before reading if its size says so, else stopped at the cap.
+    /// Nothing is left at the destination.
+    #[error(
+        "{side} file {} {} the limit of {max} bytes per file: not copied (raise the limit with max_file_size / --max-file-size)",
+        esc(path),
+        too_large(size)
+    )]
+    FileTooLarge {
+        /// Where the file lives.
+        side: Side,
+        /// The file.
+        path: String,
+        /// The size it announced, if that is what exceeded the cap.
+        size: Option<u64>,
+        /// The cap.
+        max: u64,
+    },
+    /// A directory listing went past the cap on entries or bytes, or took
+    /// longer than the cap on time (a server that never ends a listing).
+    #[error("listing remote directory {} stopped: {reason}", esc(path))]
+    ListingTooLong {
+        /// The directory.
+        path: String,
+        /// Which cap was reached.
+        reason: String,
+    },
     /// An include file given to [`upload_script`](super::upload_script) does not exist.
-    #[error("include file {} for script {script} does not exist", path.display())]
+    #[error(
+        "include file {} for script {} does not exist",
+        esc_path(path),
+        esc(script)
+    )]
     MissingInclude {
         /// The script name hint.
         script: String,
         /// The missing include.
         path: PathBuf,
     },
+}
+
+/// A remote-controlled string (a server's file name, its error message) made
+/// safe to show: control characters escaped.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::escape::escape_control(s)
+}
+
+/// A local path made safe to show (names below a destination come from the
+/// server): control characters and invalid UTF-8 escaped.
+fn esc_path(p: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    crate::escape::escape_bytes(p.as_os_str().as_bytes()).into_owned()
+}
+
+fn too_large(size: &Option<u64>) -> String {
+    match size {
+        Some(n) => format!("announces {n} bytes, over"),
+        None => "grew past".to_owned(),
+    }
 }
 
 /// Classifies a local I/O error on `path`.

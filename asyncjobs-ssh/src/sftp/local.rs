@@ -5,22 +5,77 @@
 //! the local-side helpers and the scp rules ([`plan`]) that push and pull
 //! share with it.
 
-use std::fs::{FileTimes, Metadata, Permissions};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::ffi::OsString;
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use super::error::{local, shown};
+use super::stream::{check_announced, copy, Ends, Limit};
 use super::{Op, SftpError, Side, TransferOptions, TransferStats};
 
+mod dirfd;
 mod plan;
 
+pub(crate) use dirfd::Dir;
 pub(crate) use plan::{
     check_local_sources, check_recursive, landing, local_children_rev, no_source,
     prepare_local_dest, wants_dir, Landing, LocalSource, LoopGuard,
 };
+
+/// Where one source lands on this machine: a name in an open directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub(crate) dir: Dir,
+    pub(crate) name: OsString,
+    /// The user named this path (the destination of a single source), as
+    /// opposed to a name from a source or a listing.
+    pub(crate) named: bool,
+}
+
+/// Where each source (by its name, in order) lands in local `dest`, with
+/// `scp`'s rules (see [`landing`]); creates what is missing of `dest`.
+/// Several sources with the same name are refused before anything is made.
+pub(crate) async fn local_places(
+    dest: &Path,
+    names: &[String],
+    first_is_dir: bool,
+) -> Result<Vec<Place>, SftpError> {
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort();
+    if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(SftpError::SameName {
+            name: pair[0].clone(),
+            dest: dest.to_path_buf(),
+        });
+    }
+    if prepare_local_dest(dest, names.len(), first_is_dir).await? {
+        let dir = Dir::open(dest).await?;
+        return Ok(names
+            .iter()
+            .map(|n| Place {
+                dir: dir.clone(),
+                name: OsString::from(n),
+                named: false,
+            })
+            .collect());
+    }
+    let name = dest.file_name().ok_or_else(|| SftpError::InvalidPath {
+        side: Side::Local,
+        path: shown(dest),
+        reason: "the destination has no file name",
+    })?;
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Ok(vec![Place {
+        dir: Dir::open(parent).await?,
+        name: name.to_owned(),
+        named: true,
+    }])
+}
 
 /// `~` and `~/x` as paths under `$HOME` (as the SFTP side reads them); other
 /// paths as they are (relative ones from the current directory, where local
@@ -39,30 +94,30 @@ pub(crate) fn expand_home(path: &str) -> PathBuf {
 /// Copies local `sources` to local `dest` like `cp -r` with `scp`'s rules:
 /// into `dest` if it is a directory (or must be one: several sources, a
 /// trailing `/`), else as `dest`. Modes always kept, times with `preserve`,
-/// links recreated unless followed, special files skipped. All sources are
+/// links recreated unless followed, special files skipped; written as
+/// [`pull`](super::pull) writes (below open directories, links never
+/// followed, files complete or absent). Each file stops at the size it had
+/// when the copy reached it, and at `cap` bytes if given. All sources are
 /// checked before anything is copied; copying a directory into itself or a
 /// file onto itself is refused.
 pub(crate) async fn copy_local(
     sources: &[PathBuf],
     dest: &Path,
     opts: &TransferOptions,
+    cap: Option<u64>,
 ) -> Result<TransferStats, SftpError> {
     let checked = check_local_sources(sources, opts).await?;
-    let into_dir = prepare_local_dest(dest, checked.len(), checked[0].md.is_dir()).await?;
+    let names: Vec<String> = checked.iter().map(|s| s.name.clone()).collect();
+    let places = local_places(dest, &names, checked[0].md.is_dir()).await?;
 
     let mut targets = Vec::with_capacity(checked.len());
-    for LocalSource { path, md, name } in checked {
-        let target = if into_dir {
-            dest.join(&name)
-        } else {
-            dest.to_path_buf()
-        };
-        refuse_self_copy(&path, &md, &target).await?;
-        targets.push((path, md, target));
+    for (LocalSource { path, md, .. }, place) in checked.into_iter().zip(places) {
+        refuse_self_copy(&path, &md, &place.dir.child_path(&place.name)).await?;
+        targets.push((path, md, place));
     }
     let mut stats = TransferStats::default();
-    for (path, md, target) in targets {
-        copy_tree(path, md, target, opts, &mut stats).await?;
+    for (path, md, place) in targets {
+        copy_tree(path, md, place, opts, cap, &mut stats).await?;
     }
     Ok(stats)
 }
@@ -109,19 +164,20 @@ enum Task {
     Copy {
         from: PathBuf,
         md: Metadata,
-        to: PathBuf,
+        to: Place,
         /// The directories above, to detect link loops.
         ancestors: LoopGuard,
     },
     /// Set a directory's mode and times once its contents are in place.
-    FinishDir { md: Metadata, to: PathBuf },
+    FinishDir { md: Metadata, dir: Dir },
 }
 
 async fn copy_tree(
     from: PathBuf,
     md: Metadata,
-    to: PathBuf,
+    to: Place,
     opts: &TransferOptions,
+    cap: Option<u64>,
     stats: &mut TransferStats,
 ) -> Result<(), SftpError> {
     let mut stack = vec![Task::Copy {
@@ -132,8 +188,9 @@ async fn copy_tree(
     }];
     while let Some(task) = stack.pop() {
         let (from, md, to, ancestors) = match task {
-            Task::FinishDir { md, to } => {
-                finish(&to, &md, opts.preserve).await?;
+            Task::FinishDir { md, dir } => {
+                dir.set_attributes(md.mode(), times(&md, opts.preserve))
+                    .await?;
                 continue;
             }
             Task::Copy {
@@ -145,27 +202,33 @@ async fn copy_tree(
         };
         let kind = md.file_type();
         if kind.is_file() {
-            let (bytes, regular) = copy_file(&from, &to).await?;
-            // writing into an existing device such as /dev/null must not chmod it
-            if regular {
-                finish(&to, &md, opts.preserve).await?;
-            }
-            stats.bytes += bytes;
+            let bytes = copy_file(&from, &md, &to, opts.preserve, cap).await?;
+            stats.bytes = stats.bytes.saturating_add(bytes);
             stats.files += 1;
         } else if kind.is_symlink() {
-            copy_symlink(&from, &to).await?;
+            let target = tokio::fs::read_link(&from)
+                .await
+                .map_err(|e| local(Op::ReadLink, &from, e))?;
+            to.dir.symlink(&to.name, target.as_os_str()).await?;
             stats.symlinks += 1;
         } else if kind.is_dir() {
             let below = ancestors.enter(&md, &from)?;
-            ensure_dir(&to).await?;
+            let dir = to.dir.subdir(&to.name).await?;
             stats.dirs += 1;
             let children = local_children_rev(&from, opts.follow_symlinks).await?;
-            stack.push(Task::FinishDir { md, to: to.clone() });
+            stack.push(Task::FinishDir {
+                md,
+                dir: dir.clone(),
+            });
             for (child, name, child_md) in children {
                 stack.push(Task::Copy {
                     from: child,
                     md: child_md,
-                    to: to.join(&name),
+                    to: Place {
+                        dir: dir.clone(),
+                        name: OsString::from(name),
+                        named: false,
+                    },
                     ancestors: below.clone(),
                 });
             }
@@ -176,129 +239,47 @@ async fn copy_tree(
     Ok(())
 }
 
-/// Whether local `to` is (or will be created as) a regular file rather than
-/// an existing device, fifo...; a directory there is in the way.
-pub(crate) async fn file_target(to: &Path) -> Result<bool, SftpError> {
-    match tokio::fs::metadata(to).await {
-        Ok(md) if md.is_dir() => Err(SftpError::DirectoryInTheWay {
-            side: Side::Local,
-            path: shown(to),
-        }),
-        Ok(md) => Ok(md.is_file()),
-        Err(_) => Ok(true),
-    }
+/// The access and modification times of `md`, if `preserve`.
+fn times(md: &Metadata, preserve: bool) -> Option<(SystemTime, SystemTime)> {
+    let time = |secs: i64| UNIX_EPOCH + Duration::from_secs(secs.max(0).unsigned_abs());
+    preserve.then(|| (time(md.atime()), time(md.mtime())))
 }
 
-/// Copies the contents of `from` into `to` (created or truncated). Returns
-/// the bytes copied and whether `to` is a regular file.
-async fn copy_file(from: &Path, to: &Path) -> Result<(u64, bool), SftpError> {
-    let regular = file_target(to).await?;
+/// Copies the contents of `from` (stat'ed as `md`) to `to`. Returns the
+/// bytes copied.
+async fn copy_file(
+    from: &Path,
+    md: &Metadata,
+    to: &Place,
+    preserve: bool,
+    cap: Option<u64>,
+) -> Result<u64, SftpError> {
+    let shown_from = shown(from);
+    check_announced(Side::Local, &shown_from, Some(md.len()), cap)?;
     let mut src = tokio::fs::File::open(from)
         .await
         .map_err(|e| local(Op::Open, from, e))?;
-    let mut dst = tokio::fs::File::create(to)
-        .await
-        .map_err(|e| local(Op::Create, to, e))?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut bytes = 0u64;
-    let failed = |op, side, source, bytes| SftpError::Transfer {
-        op,
-        side,
-        from: shown(from),
-        to: shown(to),
-        bytes,
-        source,
+    let limit = Limit {
+        announced: Some(md.len()),
+        cap,
     };
-    loop {
-        let n = src
-            .read(&mut buf)
-            .await
-            .map_err(|e| failed(Op::Read, Side::Local, e, bytes))?;
-        if n == 0 {
-            break;
+    let shown_to = shown(&to.dir.child_path(&to.name));
+    let ends = Ends {
+        from: &shown_from,
+        from_side: Side::Local,
+        to: &shown_to,
+        to_side: Side::Local,
+    };
+    if to.named {
+        // a destination the user named may be a device such as /dev/null
+        if let Some(mut special) = to.dir.open_special(&to.name).await? {
+            return copy(&mut src, &mut special, ends, limit).await;
         }
-        dst.write_all(&buf[..n])
-            .await
-            .map_err(|e| failed(Op::Write, Side::Local, e, bytes))?;
-        bytes += n as u64;
     }
-    dst.flush()
-        .await
-        .map_err(|e| failed(Op::Write, Side::Local, e, bytes))?;
-    Ok((bytes, regular))
-}
-
-/// Gives `to` the mode (and, if `preserve`, the times) of `md`.
-async fn finish(to: &Path, md: &Metadata, preserve: bool) -> Result<(), SftpError> {
-    if preserve {
-        let time = |secs: i64| UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
-        set_local_times(to, time(md.atime()), time(md.mtime())).await?;
-    }
-    tokio::fs::set_permissions(to, Permissions::from_mode(md.mode() & 0o7777))
-        .await
-        .map_err(|e| local(Op::SetAttributes, to, e))
-}
-
-/// Sets the access and modification times of local `path`.
-pub(crate) async fn set_local_times(
-    path: &Path,
-    atime: SystemTime,
-    mtime: SystemTime,
-) -> Result<(), SftpError> {
-    let owned = path.to_path_buf();
-    let result = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&owned)?;
-        file.set_times(FileTimes::new().set_accessed(atime).set_modified(mtime))
-    })
-    .await
-    .unwrap_or_else(|join| Err(std::io::Error::other(join)));
-    result.map_err(|e| local(Op::SetAttributes, path, e))
-}
-
-/// Makes sure local `path` is a directory, creating it if missing.
-pub(crate) async fn ensure_dir(path: &Path) -> Result<(), SftpError> {
-    match tokio::fs::metadata(path).await {
-        Ok(md) if md.is_dir() => Ok(()),
-        Ok(_) => Err(SftpError::NotADirectory {
-            op: Op::Mkdir,
-            side: Side::Local,
-            path: shown(path),
-        }),
-        Err(_) => match tokio::fs::create_dir(path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(local(Op::Mkdir, path, e)),
-        },
-    }
-}
-
-/// Recreates symbolic link `from` at `to` (same target text), replacing a
-/// file or link already there.
-async fn copy_symlink(from: &Path, to: &Path) -> Result<(), SftpError> {
-    let target = tokio::fs::read_link(from)
-        .await
-        .map_err(|e| local(Op::ReadLink, from, e))?;
-    make_symlink(target, to).await
-}
-
-/// Makes local `to` a symbolic link to `target`, replacing a file or link
-/// already there (not a directory).
-pub(crate) async fn make_symlink(target: impl AsRef<Path>, to: &Path) -> Result<(), SftpError> {
-    match tokio::fs::symlink_metadata(to).await {
-        Ok(md) if md.is_dir() => {
-            return Err(SftpError::DirectoryInTheWay {
-                side: Side::Local,
-                path: shown(to),
-            })
-        }
-        Ok(_) => tokio::fs::remove_file(to)
-            .await
-            .map_err(|e| local(Op::Remove, to, e))?,
-        Err(_) => {}
-    }
-    tokio::fs::symlink(target, to)
-        .await
-        .map_err(|e| local(Op::Symlink, to, e))
+    let mut file = to.dir.create_file(&to.name).await?;
+    let bytes = copy(&mut src, file.file(), ends, limit).await?;
+    file.commit(md.mode(), times(md, preserve)).await?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

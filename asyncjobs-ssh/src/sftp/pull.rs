@@ -1,29 +1,30 @@
 //! `pull`: remote files and trees to this machine.
+//!
+//! Everything is written below directories opened once (see
+//! [`dirfd`](super::local::Dir)): names chosen by the server never lead a
+//! write anywhere else, whatever links exist or appear locally.
 
 use std::{
-    fs::Permissions,
-    os::unix::fs::PermissionsExt,
-    path::{Path, PathBuf},
+    ffi::{OsStr, OsString},
+    path::Path,
     sync::Arc,
-    time::{Duration, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use russh_sftp::client::{fs::Metadata, SftpSession};
 
-use super::error::{local, remote, shown};
-use super::local::{
-    check_recursive, ensure_dir, file_target, make_symlink, no_source, prepare_local_dest,
-    set_local_times,
-};
+use super::error::{remote, shown};
+use super::local::{check_recursive, local_places, no_source, Dir, Place};
 use super::remote::{
-    basename, is_ancestor_or_same, is_plain_name, join, normalize, stat, MAX_DEPTH,
+    basename, is_ancestor_or_same, is_plain_name, join, list_dir, normalize, stat, MAX_DEPTH,
 };
-use super::stream::{copy, Ends};
+use super::stream::{check_announced, copy, Ends, Limit};
 use super::{Op, SftpError, Side, TransferOptions, TransferStats};
 
 /// Copies remote files and directories to this machine, like
 /// `scp -r host:remote_paths... local_dir_or_path` (see the [module
-/// docs](super) for the exact rules on destinations, modes, times and links).
+/// docs](super) for the exact rules on destinations, modes, times, links,
+/// caps and what a failure leaves).
 ///
 /// Remote paths are relative to the login home unless absolute.
 /// Returns what was copied.
@@ -48,20 +49,16 @@ pub async fn pull(
         let is_dir = md.file_type().is_dir();
         check_recursive(is_dir, opts, Side::Remote, || path.clone())?;
         let name = source_name(sftp, &path).await?;
-        sources.push((path, md, is_dir, name));
+        sources.push((path, md, name));
     }
 
-    let dest = local_dir_or_path;
-    let into_dir = prepare_local_dest(dest, sources.len(), sources[0].2).await?;
+    let names: Vec<String> = sources.iter().map(|s| s.2.clone()).collect();
+    let first_is_dir = sources[0].1.file_type().is_dir();
+    let places = local_places(local_dir_or_path, &names, first_is_dir).await?;
 
     let mut stats = TransferStats::default();
-    for (path, md, _, name) in sources {
-        let target = if into_dir {
-            dest.join(&name)
-        } else {
-            dest.to_path_buf()
-        };
-        pull_tree(sftp, path, md, target, opts, &mut stats).await?;
+    for ((path, md, _), place) in sources.into_iter().zip(places) {
+        pull_tree(sftp, path, md, place, opts, &mut stats).await?;
     }
     Ok(stats)
 }
@@ -80,23 +77,24 @@ enum Task {
     Copy {
         remote: String,
         md: Metadata,
-        local: PathBuf,
+        /// Where it lands: a name in an open directory.
+        place: Place,
         depth: usize,
-        place: Option<RealPlace>,
+        real: Option<RealPlace>,
     },
     /// Set a directory's mode and times once its contents are in place.
-    FinishDir { md: Metadata, local: PathBuf },
+    FinishDir { md: Metadata, dir: Dir },
 }
 
 async fn pull_tree(
     sftp: &SftpSession,
     remote_path: String,
     md: Metadata,
-    local_path: PathBuf,
+    place: Place,
     opts: &TransferOptions,
     stats: &mut TransferStats,
 ) -> Result<(), SftpError> {
-    let place = if opts.follow_symlinks && md.file_type().is_dir() {
+    let real = if opts.follow_symlinks && md.file_type().is_dir() {
         Some(RealPlace {
             real: canonical(sftp, &remote_path).await?,
             chain: Arc::new(Vec::new()),
@@ -107,67 +105,52 @@ async fn pull_tree(
     let mut stack = vec![Task::Copy {
         remote: remote_path,
         md,
-        local: local_path,
-        depth: 0,
         place,
+        depth: 0,
+        real,
     }];
     while let Some(task) = stack.pop() {
-        let (remote_path, md, local_path, depth, place) = match task {
-            Task::FinishDir { md, local } => {
-                finish_local(&local, &md, opts.preserve).await?;
+        let (remote_path, md, place, depth, real) = match task {
+            Task::FinishDir { md, dir } => {
+                dir.set_attributes(pulled_mode(&md), times(&md, opts.preserve))
+                    .await?;
                 continue;
             }
             Task::Copy {
                 remote,
                 md,
-                local,
-                depth,
                 place,
-            } => (remote, md, local, depth, place),
+                depth,
+                real,
+            } => (remote, md, place, depth, real),
         };
         let kind = md.file_type();
         if kind.is_file() {
-            let (bytes, regular) = download_file(sftp, &remote_path, &local_path).await?;
-            // Writing into an existing device such as /dev/null must not chmod it.
-            if regular {
-                finish_local(&local_path, &md, opts.preserve).await?;
-            }
-            stats.bytes += bytes;
+            let bytes = download_file(sftp, &remote_path, &md, &place, opts).await?;
+            stats.bytes = stats.bytes.saturating_add(bytes);
             stats.files += 1;
         } else if kind.is_symlink() {
-            pull_symlink(sftp, &remote_path, &local_path).await?;
+            let target = sftp
+                .read_link(remote_path.as_str())
+                .await
+                .map_err(|e| remote(Op::ReadLink, &remote_path, e))?;
+            place.dir.symlink(&place.name, OsStr::new(&target)).await?;
             stats.symlinks += 1;
         } else if kind.is_dir() {
             if depth >= MAX_DEPTH {
                 return Err(loop_error(&remote_path));
             }
-            ensure_dir(&local_path).await?;
+            let dir = place.dir.subdir(&place.name).await?;
             stats.dirs += 1;
-            let entries = sftp
-                .read_dir(remote_path.as_str())
-                .await
-                .map_err(|e| remote(Op::ReadDir, &remote_path, e))?;
-            let mut children = Vec::new();
-            for entry in entries {
-                let name = entry.file_name();
-                if !is_plain_name(&name) {
-                    return Err(SftpError::InvalidPath {
-                        side: Side::Remote,
-                        path: join(&remote_path, &name),
-                        reason: "the server listed an entry that is not a plain file name",
-                    });
-                }
-                children.push((name, entry.metadata()));
-            }
-            children.sort_by(|a, b| a.0.cmp(&b.0));
+            let children = list_dir(sftp, &remote_path).await?;
             stack.push(Task::FinishDir {
                 md,
-                local: local_path.clone(),
+                dir: dir.clone(),
             });
             for (name, child_md) in children.into_iter().rev() {
                 let child = join(&remote_path, &name);
                 let mut child_md = child_md;
-                let mut child_place = place.clone().map(|p| RealPlace {
+                let mut child_real = real.clone().map(|p| RealPlace {
                     real: join(&p.real, &name),
                     chain: p.chain,
                 });
@@ -179,15 +162,19 @@ async fn pull_tree(
                         }
                     })?;
                     if child_md.file_type().is_dir() {
-                        child_place = Some(enter_link(sftp, &child, place.as_ref()).await?);
+                        child_real = Some(enter_link(sftp, &child, real.as_ref()).await?);
                     }
                 }
                 stack.push(Task::Copy {
                     remote: child,
                     md: child_md,
-                    local: local_path.join(&name),
+                    place: Place {
+                        dir: dir.clone(),
+                        name: OsString::from(name),
+                        named: false,
+                    },
                     depth: depth + 1,
-                    place: child_place,
+                    real: child_real,
                 });
             }
         } else {
@@ -242,67 +229,64 @@ async fn canonical(sftp: &SftpSession, path: &str) -> Result<String, SftpError> 
         .map_err(|e| remote(Op::Stat, path, e))
 }
 
-/// Streams remote file `remote_path` into local `local_path` (created or
-/// truncated). Returns the number of bytes copied and whether `local_path` is
-/// a regular file (not an existing device, fifo...).
-async fn download_file(
-    sftp: &SftpSession,
-    remote_path: &str,
-    local_path: &Path,
-) -> Result<(u64, bool), SftpError> {
-    let mut src = sftp
-        .open(remote_path)
-        .await
-        .map_err(|e| remote(Op::Open, remote_path, e))?;
-    let regular = file_target(local_path).await?;
-    let mut dst = tokio::fs::File::create(local_path)
-        .await
-        .map_err(|e| local(Op::Create, local_path, e))?;
-    let to = shown(local_path);
-    let bytes = copy(
-        &mut src,
-        &mut dst,
-        Ends {
-            from: remote_path,
-            from_side: Side::Remote,
-            to: &to,
-        },
-    )
-    .await?;
-    Ok((bytes, regular))
-}
-
-/// Gives local `path` the mode (and, if `preserve`, the times) of remote `md`.
-async fn finish_local(path: &Path, md: &Metadata, preserve: bool) -> Result<(), SftpError> {
+/// The mode a pulled file or directory gets: the server's permission bits,
+/// without setuid, setgid and sticky (a server must not hand out a setuid
+/// program, least of all to root).
+fn pulled_mode(md: &Metadata) -> u32 {
     let default_mode = if md.file_type().is_dir() {
         0o755
     } else {
         0o644
     };
-    let mode = md.permissions.map_or(default_mode, |m| m & 0o7777);
-    if preserve {
-        let to_time = |secs: Option<u32>| secs.map(|s| UNIX_EPOCH + Duration::from_secs(s.into()));
-        if let (Some(atime), Some(mtime)) = (to_time(md.atime), to_time(md.mtime)) {
-            set_local_times(path, atime, mtime).await?;
-        }
-    }
-    tokio::fs::set_permissions(path, Permissions::from_mode(mode))
-        .await
-        .map_err(|e| local(Op::SetAttributes, path, e))
+    md.permissions.map_or(default_mode, |m| m & 0o777)
 }
 
-/// Recreates remote symbolic link `remote_path` at `local_path`, replacing a
-/// file or link already there.
-async fn pull_symlink(
+/// The server's access and modification times, if `preserve` and both are known.
+fn times(md: &Metadata, preserve: bool) -> Option<(SystemTime, SystemTime)> {
+    let to_time = |secs: Option<u32>| secs.map(|s| UNIX_EPOCH + Duration::from_secs(s.into()));
+    match (preserve, to_time(md.atime), to_time(md.mtime)) {
+        (true, Some(atime), Some(mtime)) => Some((atime, mtime)),
+        _ => None,
+    }
+}
+
+/// Streams remote file `remote_path` (stat'ed as `md`) to `place`, within
+/// the announced size and the cap. Returns the number of bytes copied.
+async fn download_file(
     sftp: &SftpSession,
     remote_path: &str,
-    local_path: &Path,
-) -> Result<(), SftpError> {
-    let target = sftp
-        .read_link(remote_path)
+    md: &Metadata,
+    place: &Place,
+    opts: &TransferOptions,
+) -> Result<u64, SftpError> {
+    check_announced(Side::Remote, remote_path, md.size, opts.max_file_size)?;
+    let mut src = sftp
+        .open(remote_path)
         .await
-        .map_err(|e| remote(Op::ReadLink, remote_path, e))?;
-    make_symlink(target, local_path).await
+        .map_err(|e| remote(Op::Open, remote_path, e))?;
+    let limit = Limit {
+        announced: md.size,
+        cap: opts.max_file_size,
+    };
+    let to = shown(&place.dir.child_path(&place.name));
+    let ends = Ends {
+        from: remote_path,
+        from_side: Side::Remote,
+        to: &to,
+        to_side: Side::Local,
+    };
+    if place.named {
+        // a destination the user named may be a device such as /dev/null:
+        // written into, not replaced, and not chmod'ed
+        if let Some(mut special) = place.dir.open_special(&place.name).await? {
+            return copy(&mut src, &mut special, ends, limit).await;
+        }
+    }
+    let mut file = place.dir.create_file(&place.name).await?;
+    let bytes = copy(&mut src, file.file(), ends, limit).await?;
+    file.commit(pulled_mode(md), times(md, opts.preserve))
+        .await?;
+    Ok(bytes)
 }
 
 /// The name a source gets inside a destination directory: its last

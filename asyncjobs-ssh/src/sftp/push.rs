@@ -53,7 +53,7 @@ pub async fn push(
         } else {
             dest.clone()
         };
-        push_tree(sftp, path, md, target, opts, &mut stats).await?;
+        push_tree(sftp, path, md, target, !into_dir, opts, &mut stats).await?;
     }
     Ok(stats)
 }
@@ -64,6 +64,10 @@ enum Task {
         local: PathBuf,
         md: Metadata,
         remote: String,
+        /// The user named this remote path (the destination of a single
+        /// source): a link there is followed, as `scp` does. Any other link
+        /// in the way is removed, never written through.
+        named: bool,
         /// The directories above, to detect link loops.
         ancestors: LoopGuard,
     },
@@ -77,6 +81,7 @@ async fn push_tree(
     local_path: PathBuf,
     md: Metadata,
     remote_path: String,
+    named: bool,
     opts: &TransferOptions,
     stats: &mut TransferStats,
 ) -> Result<(), SftpError> {
@@ -84,27 +89,32 @@ async fn push_tree(
         local: local_path,
         md,
         remote: remote_path,
+        named,
         ancestors: LoopGuard::default(),
     }];
     while let Some(task) = stack.pop() {
-        let (local_path, md, remote_path, ancestors) = match task {
+        let (local_path, md, remote_path, named, ancestors) = match task {
             Task::FinishDir { md, remote } => {
                 let times = opts
                     .preserve
                     .then(|| (clamp_time(md.atime()), clamp_time(md.mtime())));
-                set_attributes(sftp, &remote, md.mode(), times).await?;
+                set_attributes(sftp, &remote, Some(md.mode()), times).await?;
                 continue;
             }
             Task::Copy {
                 local,
                 md,
                 remote,
+                named,
                 ancestors,
-            } => (local, md, remote, ancestors),
+            } => (local, md, remote, named, ancestors),
         };
         let kind = md.file_type();
         if kind.is_file() {
-            stats.bytes += upload_file(
+            if !named {
+                remove_link(sftp, &remote_path).await?;
+            }
+            let bytes = upload_file(
                 sftp,
                 &local_path,
                 &md,
@@ -114,12 +124,16 @@ async fn push_tree(
                 opts.preserve,
             )
             .await?;
+            stats.bytes = stats.bytes.saturating_add(bytes);
             stats.files += 1;
         } else if kind.is_symlink() {
             push_symlink(sftp, &local_path, &remote_path).await?;
             stats.symlinks += 1;
         } else if kind.is_dir() {
             let below = ancestors.enter(&md, &local_path)?;
+            if !named {
+                remove_link(sftp, &remote_path).await?;
+            }
             ensure_dir(sftp, &remote_path).await?;
             stats.dirs += 1;
             let children = local_children_rev(&local_path, opts.follow_symlinks).await?;
@@ -132,6 +146,7 @@ async fn push_tree(
                     local: child,
                     md: child_md,
                     remote: join(&remote_path, &name),
+                    named: false,
                     ancestors: below.clone(),
                 });
             }
@@ -140,6 +155,19 @@ async fn push_tree(
         }
     }
     Ok(())
+}
+
+/// Removes remote `path` if it is a symbolic link, so that what is written
+/// there next is not written through it (SFTP v3 has no `O_NOFOLLOW`: this
+/// check just before is the best it allows).
+async fn remove_link(sftp: &SftpSession, path: &str) -> Result<(), SftpError> {
+    match stat(sftp, path, false).await? {
+        Some(md) if md.file_type().is_symlink() => sftp
+            .remove_file(path)
+            .await
+            .map_err(|e| remote(Op::Remove, path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Recreates local symbolic link `local_path` at `remote_path`, replacing a

@@ -6,10 +6,62 @@ use russh_sftp::{
 };
 
 use super::error::{remote, status_code};
+use super::guard::CAP_MESSAGE;
 use super::{Op, SftpError, Side};
 
 /// Deepest directory nesting walked; stops runaway recursion.
 pub(crate) const MAX_DEPTH: usize = 256;
+
+/// Longest time one directory listing may take.
+pub const LISTING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The entries of remote directory `dir`, sorted by name, within the caps
+/// ([`MAX_LISTING_ENTRIES`](super::MAX_LISTING_ENTRIES) entries,
+/// [`MAX_LISTING_BYTES`](super::MAX_LISTING_BYTES), [`LISTING_TIMEOUT`]).
+/// A name that is not a plain file name (empty, `.`, `..`, containing `/`)
+/// or that is listed twice is an error: each entry must name one thing
+/// inside `dir`.
+pub(crate) async fn list_dir(
+    sftp: &SftpSession,
+    dir: &str,
+) -> Result<Vec<(String, Metadata)>, SftpError> {
+    let listing = tokio::time::timeout(LISTING_TIMEOUT, sftp.read_dir(dir))
+        .await
+        .map_err(|_| SftpError::ListingTooLong {
+            path: dir.to_owned(),
+            reason: format!("not done after {}s", LISTING_TIMEOUT.as_secs()),
+        })?
+        .map_err(|e| match &e {
+            russh_sftp::client::error::Error::Status(st)
+                if st.error_message.starts_with(CAP_MESSAGE) =>
+            {
+                SftpError::ListingTooLong {
+                    path: dir.to_owned(),
+                    reason: st.error_message.clone(),
+                }
+            }
+            _ => remote(Op::ReadDir, dir, e),
+        })?;
+    let mut entries = Vec::new();
+    for entry in listing {
+        let name = entry.file_name();
+        if !is_plain_name(&name) {
+            return Err(SftpError::InvalidPath {
+                side: Side::Remote,
+                path: join(dir, &name),
+                reason: "the server listed an entry that is not a plain file name",
+            });
+        }
+        entries.push((name, entry.metadata()));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(SftpError::DuplicateName {
+            path: join(dir, &pair[0].0),
+        });
+    }
+    Ok(entries)
+}
 
 /// Maps `~`, `~/x` and `` to paths relative to the login home (which is where
 /// the SFTP server resolves relative paths).
@@ -131,15 +183,15 @@ pub(crate) async fn mkdir_p(sftp: &SftpSession, path: &str) -> Result<(), SftpEr
     Ok(())
 }
 
-/// Sets the permission bits (and times, if given) of remote `path`.
+/// Sets the permission bits and times (those given) of remote `path`.
 pub(crate) async fn set_attributes(
     sftp: &SftpSession,
     path: &str,
-    mode: u32,
+    mode: Option<u32>,
     times: Option<(u32, u32)>,
 ) -> Result<(), SftpError> {
     let mut attrs = FileAttributes::empty();
-    attrs.permissions = Some(mode & 0o7777);
+    attrs.permissions = mode.map(|m| m & 0o7777);
     if let Some((atime, mtime)) = times {
         attrs.atime = Some(atime);
         attrs.mtime = Some(mtime);
@@ -187,22 +239,11 @@ pub async fn remove_remote(sftp: &SftpSession, path: &str) -> Result<(), SftpErr
                 max_depth: MAX_DEPTH,
             });
         }
-        let entries = sftp
-            .read_dir(dir.as_str())
-            .await
-            .map_err(|e| remote(Op::ReadDir, &dir, e))?;
+        let entries = list_dir(sftp, &dir).await?;
         stack.push((dir.clone(), depth, true));
-        for entry in entries {
-            let name = entry.file_name();
-            if !is_plain_name(&name) {
-                return Err(SftpError::InvalidPath {
-                    side: Side::Remote,
-                    path: join(&dir, &name),
-                    reason: "the server listed an entry that is not a plain file name",
-                });
-            }
+        for (name, md) in entries {
             let child = join(&dir, &name);
-            if entry.file_type().is_dir() {
+            if md.file_type().is_dir() {
                 stack.push((child, depth + 1, false));
             } else {
                 remove_file(sftp, &child).await?;

@@ -17,7 +17,7 @@ use tokio::io::AsyncRead;
 
 use super::error::{local, remote, shown, status_code};
 use super::remote::{join, mkdir_p, set_attributes, stat};
-use super::stream::{copy, open_for_write, upload_file, CreateMode, Ends};
+use super::stream::{copy, open_for_write, upload_file, CreateMode, Ends, Limit};
 use super::{Op, SftpError, Side};
 
 /// Remote directory (relative to the login home) where scripts and their
@@ -106,11 +106,14 @@ pub async fn upload_script(
             from: &from,
             from_side: Side::Local,
             to: &remote_path,
+            to_side: Side::Remote,
         };
-        let mut filled = copy(&mut reader, &mut file, ends).await.map(drop);
+        let mut filled = copy(&mut reader, &mut file, ends, Limit::default())
+            .await
+            .map(drop);
         if filled.is_ok() {
             // The create mode went through the server's umask: set it for real.
-            filled = set_attributes(sftp, &remote_path, SCRIPT_MODE, None).await;
+            filled = set_attributes(sftp, &remote_path, Some(SCRIPT_MODE), None).await;
         }
         if let Err(e) = filled {
             // Do not leave a half-written script behind; the original error

@@ -99,6 +99,8 @@ pub(crate) async fn sftp_on_stream<S>(stream: S) -> Result<SftpSession, SftpErro
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // listings bounded on the way in (see `guard`)
+    let stream = super::guard::ListingGuard::new(stream);
     SftpSession::new_with_config(stream, config())
         .await
         .map_err(|e| {

@@ -22,23 +22,47 @@ pub(crate) struct Ends<'a> {
     pub(crate) from: &'a str,
     pub(crate) from_side: Side,
     pub(crate) to: &'a str,
+    pub(crate) to_side: Side,
 }
 
-/// Copies everything from `reader` to `writer`, then shuts `writer` down
-/// (which waits for every pending remote write, or flushes a local file).
+/// How much of a file a copy takes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Limit {
+    /// The size announced before the copy (stat): the copy stops there, as
+    /// `scp` does; data past it is not read. `None` or `Some(0)` (files of
+    /// `/proc` say 0): read to the end.
+    pub(crate) announced: Option<u64>,
+    /// Most bytes accepted; one more is a [`SftpError::FileTooLarge`] error.
+    pub(crate) cap: Option<u64>,
+}
+
+impl Limit {
+    /// The bytes to read at most, and whether reaching that many is the
+    /// normal end (the announced size) rather than the cap.
+    fn stop(&self) -> (u64, bool) {
+        match (self.announced, self.cap) {
+            (Some(n), cap) if n > 0 && cap.is_none_or(|c| n <= c) => (n, true),
+            // one byte more than the cap tells a file that is too large
+            (_, Some(c)) => (c.saturating_add(1), false),
+            (_, None) => (u64::MAX, false),
+        }
+    }
+}
+
+/// Copies from `reader` to `writer` within `limit`, then shuts `writer`
+/// down (which waits for every pending remote write, or flushes a local
+/// file).
 pub(crate) async fn copy<R, W>(
     reader: &mut R,
     writer: &mut W,
     ends: Ends<'_>,
+    limit: Limit,
 ) -> Result<u64, SftpError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let to_side = match ends.from_side {
-        Side::Local => Side::Remote,
-        Side::Remote => Side::Local,
-    };
+    let to_side = ends.to_side;
     let failed = |op, side, bytes, source| SftpError::Transfer {
         op,
         side,
@@ -47,11 +71,13 @@ where
         bytes,
         source,
     };
+    let (stop, is_announced) = limit.stop();
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
-    loop {
+    while total < stop {
+        let room = usize::try_from(stop - total).map_or(CHUNK, |r| r.min(CHUNK));
         let n = reader
-            .read(&mut buf)
+            .read(&mut buf[..room])
             .await
             .map_err(|e| failed(Op::Read, ends.from_side, total, e))?;
         if n == 0 {
@@ -61,13 +87,41 @@ where
             .write_all(&buf[..n])
             .await
             .map_err(|e| failed(Op::Write, to_side, total, e))?;
-        total += n as u64;
+        total = total.saturating_add(n as u64);
+    }
+    if total >= stop && !is_announced {
+        if let Some(max) = limit.cap {
+            return Err(SftpError::FileTooLarge {
+                side: ends.from_side,
+                path: ends.from.to_owned(),
+                size: None,
+                max,
+            });
+        }
     }
     writer
         .shutdown()
         .await
         .map_err(|e| failed(Op::Write, to_side, total, e))?;
     Ok(total)
+}
+
+/// Fails with [`SftpError::FileTooLarge`] when a file announces more than `cap` bytes.
+pub(crate) fn check_announced(
+    side: Side,
+    path: &str,
+    announced: Option<u64>,
+    cap: Option<u64>,
+) -> Result<(), SftpError> {
+    match (announced, cap) {
+        (Some(size), Some(max)) if size > max => Err(SftpError::FileTooLarge {
+            side,
+            path: path.to_owned(),
+            size: Some(size),
+            max,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// How [`upload_file`] creates the remote file.
@@ -78,9 +132,10 @@ pub(crate) enum CreateMode {
     Exclusive,
 }
 
-/// Uploads local regular file `local` (already stat'ed as `md`) to `remote`,
-/// then, if the remote file is a regular file, sets the mode `mode` and, if
-/// `preserve`, the times of `md`.
+/// Uploads local regular file `local` (already stat'ed as `md`; the copy
+/// stops at that size) to `remote`; if the remote file is a regular file,
+/// gives it mode `mode` (on the open handle) and, if `preserve`, the times of
+/// `md`.
 /// Returns the number of bytes copied.
 pub(crate) async fn upload_file(
     sftp: &SftpSession,
@@ -110,7 +165,20 @@ pub(crate) async fn upload_file(
             .file_type()
             .is_file(),
     };
+    if regular {
+        // on the open handle, not the path: what the path names may change
+        let mut attrs = FileAttributes::empty();
+        attrs.permissions = Some(mode & 0o7777);
+        dst.set_metadata(attrs)
+            .await
+            .map_err(|e| remote(Op::SetAttributes, remote_path, e))?;
+    }
     let from = shown(local_path);
+    // a local file that grows meanwhile (a log) is copied as it was stat'ed
+    let limit = Limit {
+        announced: Some(md.len()),
+        cap: None,
+    };
     let bytes = copy(
         &mut src,
         &mut dst,
@@ -118,12 +186,16 @@ pub(crate) async fn upload_file(
             from: &from,
             from_side: Side::Local,
             to: remote_path,
+            to_side: Side::Remote,
         },
+        limit,
     )
     .await?;
-    if regular {
-        let times = preserve.then(|| (clamp_time(md.atime()), clamp_time(md.mtime())));
-        set_attributes(sftp, remote_path, mode, times).await?;
+    if regular && preserve {
+        // times after the data, which would change them (SFTP v3 has no
+        // futimes on a closed handle: by path)
+        let times = (clamp_time(md.atime()), clamp_time(md.mtime()));
+        set_attributes(sftp, remote_path, None, Some(times)).await?;
     }
     Ok(bytes)
 }

@@ -109,3 +109,79 @@ fn encrypted_key_with_a_wrong_passphrase_says_so() {
         other => panic!("expected KeyUnreadable, got {other:?}"),
     }
 }
+
+/// Counts its calls; answers with `answer`.
+struct Counting {
+    answer: Result<String, String>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl asyncjobs_ssh::PassphrasePrompt for Counting {
+    fn passphrase(&self, _key: &std::path::Path, _retry: bool) -> Result<String, String> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.answer.clone()
+    }
+}
+
+#[test]
+fn a_passphrase_prompt_is_asked_once_for_many_nodes_with_the_same_key() {
+    let bed = testbed(3);
+    // a copy of the key: the key cache of this process must not already hold it
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_copy");
+    std::fs::copy(bed.encrypted_identity(), &key).unwrap();
+    let prompt = std::sync::Arc::new(Counting {
+        answer: Ok(PASSPHRASE.into()),
+        calls: Default::default(),
+    });
+    let nodes: Vec<SshNode> = bed
+        .hosts()
+        .iter()
+        .map(|h| {
+            SshNode::builder(h.ip.clone())
+                .port(h.port)
+                .user(bed.user())
+                .agent(false)
+                .identity(&key)
+                .known_hosts_file(bed.known_hosts())
+                .passphrase_prompt(prompt.clone())
+                .formatter(Output::new().formatter())
+                .build()
+        })
+        .collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let results = rt.block_on(futures::future::join_all(nodes.iter().map(|n| n.connect())));
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(prompt.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_refused_prompt_is_remembered_and_its_reason_given() {
+    let bed = testbed(2);
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_copy2");
+    std::fs::copy(bed.encrypted_identity(), &key).unwrap();
+    let prompt = std::sync::Arc::new(Counting {
+        answer: Err("the user cancelled".into()),
+        calls: Default::default(),
+    });
+    for h in bed.hosts() {
+        let node = SshNode::builder(h.ip.clone())
+            .port(h.port)
+            .user(bed.user())
+            .agent(false)
+            .identity(&key)
+            .known_hosts_file(bed.known_hosts())
+            .passphrase_prompt(prompt.clone())
+            .formatter(Output::new().formatter())
+            .build();
+        match connect(&node) {
+            Err(ConnectError::KeyUnreadable { path, message }) => {
+                assert_eq!(path, key);
+                assert_eq!(message, "the user cancelled");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(prompt.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -67,7 +67,8 @@ fn critical_failure_elsewhere_stops_the_remote_sleep() {
             Err::<(), _>(std::io::Error::other("the remote sleep never started"))
         }));
         let err = s.co_run().await.unwrap_err();
-        assert!(err.to_string().contains("boom"), "{err:?}");
+        let chain = asyncjobs_core::ErrorChain(&err).to_string();
+        assert!(chain.contains("boom"), "{chain}");
     });
     assert!(
         eventually(Duration::from_secs(15), || bed.remote_processes(&sleep)
@@ -139,4 +140,54 @@ fn per_command_timeout_names_host_command_and_duration_and_stops_it() {
         bed.remote_processes(&sleep)
     );
     s.shutdown().unwrap();
+}
+
+/// A formatter whose writes fail after `ok` lines, as a closed pipe does.
+struct ClosesAfter {
+    ok: std::sync::atomic::AtomicUsize,
+}
+
+impl asyncjobs_ssh::Formatter for ClosesAfter {
+    fn line(&self, _: &str, _: asyncjobs_ssh::Stream, _: &[u8]) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        let left = self.ok.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        self.ok.store(left - 1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn output_that_cannot_be_written_stops_the_command() {
+    let bed = testbed(1);
+    let tag = unique("yes-pipe-");
+    let remote = crate::support::node_builder(&bed, &bed.hosts()[0], &Output::new()).build();
+    let local = asyncjobs_ssh::LocalNode::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for node in [asyncjobs_ssh::Node::from(remote), local.into()] {
+        let formatter = std::sync::Arc::new(ClosesAfter {
+            ok: std::sync::atomic::AtomicUsize::new(2),
+        });
+        // `yes` never ends by itself: only the write error can end it (the
+        // timeout only bounds the test)
+        let job = SshJob::new(node.clone())
+            .formatter(formatter)
+            .command_timeout(Duration::from_secs(120))
+            .run(format!("exec yes {tag}"));
+        let err = rt.block_on(job.execute()).unwrap_err();
+        assert_eq!(err.kind(), "OutputError", "{err}");
+        assert!(err.to_string().contains("could not be written"), "{err}");
+        drop(job);
+        // (the probe does not see local processes: a LocalNode's group is killed by its guard)
+        if let asyncjobs_ssh::Node::Ssh(n) = &node {
+            rt.block_on(n.close());
+            assert!(
+                eventually(Duration::from_secs(15), || bed.remote_processes(&tag) == 0),
+                "{} `yes` process(es) left",
+                bed.remote_processes(&tag)
+            );
+        }
+    }
 }

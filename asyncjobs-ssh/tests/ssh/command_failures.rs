@@ -35,7 +35,7 @@ fn failing_command_in_a_critical_job_fails_the_scheduler_with_host_command_statu
         }
         other => panic!("expected CommandFailed, got {other:?}"),
     }
-    let text = err.to_string();
+    let text = asyncjobs_core::ErrorChain(&err).to_string();
     assert!(
         text.contains(n.display_name()) && text.contains("exit code 3") && text.contains("line12"),
         "{text}"

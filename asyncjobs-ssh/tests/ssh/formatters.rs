@@ -90,7 +90,7 @@ fn subdir_formatter_writes_one_file_per_host_and_err_files() {
 }
 
 #[test]
-fn raw_formatter_passes_bytes_through_and_host_formatter_shows_them_lossily() {
+fn raw_formatter_passes_bytes_through_and_host_formatter_shows_them_escaped() {
     let bed = testbed(1);
     let raw_out = SharedBuffer::new();
     let host_out = SharedBuffer::new();
@@ -114,8 +114,9 @@ fn raw_formatter_passes_bytes_through_and_host_formatter_shows_them_lossily() {
     assert_eq!(raw_out.contents(), b"a\xffb\nlast");
     let host = prefixed.display_name();
     assert_eq!(
-        host_out.contents_lossy(),
-        format!("{host}:a\u{fffd}b\n{host}:last\n")
+        host_out.contents(),
+        format!("{host}:a\\xffb\n{host}:last\n").into_bytes(),
+        "not UTF-8: shown as \\xff, neither dropped nor replaced"
     );
     assert_eq!(h.result().unwrap().stdout(), "a\u{fffd}b\nlast");
     s.shutdown().unwrap();

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use asyncjobs_ssh::escape::{escape_control, escape_invalid_utf8};
+
 use super::capture::Kept;
 use crate::nodeset;
 
@@ -14,49 +16,66 @@ type Hosts = Vec<(usize, String)>;
 
 #[derive(Default)]
 struct Groups {
+    /// Each distinct (output, truncated), held once, with its block number.
     index: HashMap<(Vec<u8>, bool), usize>,
-    /// (output, truncated, hosts).
-    blocks: Vec<(Vec<u8>, bool, Hosts)>,
+    /// The hosts of each block.
+    hosts: Vec<Hosts>,
 }
 
 impl Groups {
-    fn add(&mut self, order: usize, label: &str, kept: Kept) {
+    /// Adds a host's output; returns the bytes not retained (the output
+    /// was already there: only one copy of each distinct output is kept).
+    fn add(&mut self, order: usize, label: &str, kept: Kept) -> usize {
         if kept.bytes.is_empty() && !kept.truncated {
-            return;
+            return 0;
         }
+        let len = kept.bytes.len();
         let key = (kept.bytes, kept.truncated);
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
+        let (i, dropped) = match self.index.get(&key) {
+            Some(&i) => (i, len),
             None => {
-                self.blocks.push((key.0.clone(), key.1, Vec::new()));
-                self.index.insert(key, self.blocks.len() - 1);
-                self.blocks.len() - 1
+                let i = self.hosts.len();
+                self.hosts.push(Vec::new());
+                self.index.insert(key, i);
+                (i, 0)
             }
         };
-        self.blocks[i].2.push((order, label.to_string()));
+        self.hosts[i].push((order, label.to_string()));
+        dropped
     }
 
     fn render(&self) -> Vec<u8> {
-        let mut blocks: Vec<_> = self.blocks.iter().collect();
+        let mut blocks: Vec<(&[u8], bool, &Hosts)> = self
+            .index
+            .iter()
+            .map(|((bytes, truncated), &i)| (bytes.as_slice(), *truncated, &self.hosts[i]))
+            .collect();
         // blocks in the order of their first host among the targets
         blocks.sort_by_key(|(_, _, hosts)| hosts.iter().map(|(o, _)| *o).min());
         let mut out = Vec::new();
         for (bytes, truncated, hosts) in blocks {
             let names: Vec<&str> = hosts.iter().map(|(_, l)| l.as_str()).collect();
-            let title = format!("{} ({})", nodeset::fold(&names), names.len());
+            let title = escape_control(&format!("{} ({})", nodeset::fold(&names), names.len()))
+                .into_owned();
             let rule = "-".repeat(title.chars().count().clamp(15, 80));
             out.extend_from_slice(format!("{rule}\n{title}\n{rule}\n").as_bytes());
-            out.extend_from_slice(bytes);
-            if !bytes.ends_with(b"\n") {
+            // text, as the default output: bytes that are not UTF-8 as \xNN
+            let text = escape_invalid_utf8(bytes);
+            out.extend_from_slice(text.as_bytes());
+            if !text.ends_with('\n') {
                 out.push(b'\n');
             }
-            if *truncated {
-                out.extend_from_slice(b"[output truncated: only the beginning was kept]\n");
+            if truncated {
+                out.extend_from_slice(TRUNCATED.as_bytes());
             }
         }
         out
     }
 }
+
+/// The line after a cut output.
+const TRUNCATED: &str = "[output truncated: -b keeps at most 16 MiB per stream and host, \
+                         256 MiB for all hosts; -d DIR keeps everything]\n";
 
 /// Outputs gathered so far.
 #[derive(Default)]
@@ -67,9 +86,9 @@ pub struct Gather {
 
 impl Gather {
     /// Adds a host's outputs; `order` is its rank among the targets.
-    pub fn add(&mut self, order: usize, label: &str, stdout: Kept, stderr: Kept) {
-        self.stdout.add(order, label, stdout);
-        self.stderr.add(order, label, stderr);
+    /// Returns the bytes not retained (outputs already gathered).
+    pub fn add(&mut self, order: usize, label: &str, stdout: Kept, stderr: Kept) -> usize {
+        self.stdout.add(order, label, stdout) + self.stderr.add(order, label, stderr)
     }
 
     /// The stdout blocks.
@@ -128,7 +147,22 @@ mod tests {
         );
         assert!(String::from_utf8(g.stdout())
             .unwrap()
-            .ends_with("x\n[output truncated: only the beginning was kept]\n"));
+            .ends_with(&format!("x\n{TRUNCATED}")));
+    }
+
+    #[test]
+    fn identical_outputs_are_kept_once_and_invalid_utf8_is_shown_escaped() {
+        let mut g = Gather::default();
+        assert_eq!(g.add(0, "a", kept("same\n"), kept("")), 0);
+        assert_eq!(g.add(1, "b", kept("same\n"), kept("")), 5);
+        let bin = Kept {
+            bytes: b"\xff\x1b[1m\n".to_vec(),
+            truncated: false,
+        };
+        g.add(2, "c\x1b", bin, kept(""));
+        let out = String::from_utf8(g.stdout()).unwrap();
+        assert!(out.contains("\\xff\x1b[1m\n"), "{out:?}");
+        assert!(out.contains("c\\x1b (1)"), "{out:?}");
     }
 
     #[test]

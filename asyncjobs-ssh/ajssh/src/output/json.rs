@@ -58,11 +58,19 @@ pub struct HostRecord {
     pub exit_code: Option<u32>,
     /// Signal that killed the last command that ran, if any.
     pub signal: Option<String>,
-    /// Standard output of all commands (invalid UTF-8 replaced).
+    /// Standard output of all commands, as text: bytes that are not UTF-8
+    /// are written `\xNN` (then `stdout_base64` has the exact bytes).
     pub stdout: String,
-    /// Standard error of all commands.
+    /// Standard error of all commands (as `stdout`).
     pub stderr: String,
-    /// True when stdout was longer than the capture limit (the beginning is kept).
+    /// The exact bytes of stdout in base64, only when they are not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_base64: Option<String>,
+    /// The exact bytes of stderr in base64, only when they are not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_base64: Option<String>,
+    /// True when stdout was longer than what is kept (16 MiB per stream and
+    /// host, 256 MiB for all hosts at once): the beginning is kept.
     pub stdout_truncated: bool,
     /// True when stderr was longer than the capture limit.
     pub stderr_truncated: bool,
@@ -118,6 +126,8 @@ mod tests {
             signal: None,
             stdout: String::new(),
             stderr: String::new(),
+            stdout_base64: None,
+            stderr_base64: None,
             stdout_truncated: false,
             stderr_truncated: false,
             start: 0.5,

@@ -19,7 +19,8 @@ pub fn scheduler(
     resolver: &Resolver,
     formatter: Arc<dyn Formatter>,
 ) -> Result<Scheduler, String> {
-    let factory = NodeFactory::new(Arc::clone(&formatter));
+    let factory = NodeFactory::new(Arc::clone(&formatter))
+        .with_prompt(crate::passphrase::CliPrompt::new(None, None));
     let mut nodes: HashMap<String, Node> = HashMap::new();
     for n in &plan.nodes {
         build_node(n, plan, resolver, &factory, &formatter, &mut nodes)?;

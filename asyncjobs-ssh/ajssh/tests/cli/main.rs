@@ -5,10 +5,16 @@
 
 mod support;
 
+mod bounded_outputs;
 mod config_oracle;
 mod exit_codes;
 mod fanout;
+mod host_named_paths;
+mod hostile;
 mod interop;
 mod kex;
+mod keys_and_agent;
 mod scenario;
+mod send_input;
+mod signals_and_pipes;
 mod ssh_config;

@@ -1,0 +1,96 @@
+//! The library's errors in ajssh's words: where the library's text advises
+//! a library call (`HostKeyPolicy::AcceptNew`, `SshNodeBuilder::passphrase`),
+//! ajssh names its own option or the OpenSSH way instead. Everything else is
+//! the library's text. The tests below fail if a library text changes so
+//! that a library name would reach the user again.
+
+use asyncjobs_ssh::{ConnectError, SshError};
+
+/// Library advice → CLI advice, applied to the text of a connection error.
+const REWORDS: &[(&str, &str)] = &[
+    (
+        "either use HostKeyPolicy::AcceptNew (accept-new) or add it with",
+        "either run again with --accept-new-host-keys or add it with",
+    ),
+    (
+        "no passphrase was given: pass one (SshNodeBuilder::passphrase), or load the key into ssh-agent",
+        "no passphrase could be asked for: add it to ssh-agent (ssh-add), or set SSH_ASKPASS",
+    ),
+];
+
+/// A connection error as ajssh says it.
+pub fn connect_error(e: &ConnectError) -> String {
+    reword(e.to_string())
+}
+
+/// A host's error as ajssh says it (may span lines: a stderr tail).
+pub fn ssh_error(e: &SshError) -> String {
+    reword(e.to_string())
+}
+
+fn reword(mut text: String) -> String {
+    for (library, cli) in REWORDS {
+        if text.contains(library) {
+            text = text.replace(library, cli);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// No library type or builder name in what ajssh prints.
+    fn assert_cli_words(text: &str) {
+        for library in ["HostKeyPolicy", "SshNodeBuilder", "SshNode::", "::"] {
+            assert!(!text.contains(library), "library name in: {text}");
+        }
+    }
+
+    #[test]
+    fn unknown_host_keys_advise_the_accept_new_option() {
+        let e = ConnectError::HostKeyUnknown {
+            target: "10.0.0.1:2222".into(),
+            key_type: "ssh-ed25519".into(),
+            fingerprint: "SHA256:abc".into(),
+            files: vec![PathBuf::from("/home/u/.ssh/known_hosts")],
+        };
+        let text = connect_error(&e);
+        assert_cli_words(&text);
+        assert!(text.contains("--accept-new-host-keys"), "{text}");
+        assert!(text.contains("ssh-keyscan -p 2222 10.0.0.1"), "{text}");
+    }
+
+    #[test]
+    fn encrypted_keys_advise_the_agent_or_askpass() {
+        let e = SshError::Connect(ConnectError::KeyEncrypted {
+            path: "/k/id_ed25519".into(),
+        });
+        let text = ssh_error(&e);
+        assert_cli_words(&text);
+        assert!(
+            text.contains("ssh-add") && text.contains("SSH_ASKPASS"),
+            "{text}"
+        );
+        assert!(text.contains("/k/id_ed25519"), "{text}");
+    }
+
+    #[test]
+    fn gateway_errors_are_reworded_too() {
+        let e = ConnectError::Gateway {
+            target: "h:22".into(),
+            gateway: "u@gw:22".into(),
+            source: Box::new(ConnectError::HostKeyUnknown {
+                target: "gw:22".into(),
+                key_type: "ssh-ed25519".into(),
+                fingerprint: "SHA256:x".into(),
+                files: vec![],
+            }),
+        };
+        let text = connect_error(&e);
+        assert_cli_words(&text);
+        assert!(text.contains("--accept-new-host-keys"), "{text}");
+    }
+}
