@@ -8,8 +8,8 @@ use std::time::Duration;
 use asyncjobs_ssh::escape::escape_control;
 
 use crate::exit;
-use crate::nodeset;
 use crate::output::json::HostStatus;
+use asyncjobs_ssh::targets as nodeset;
 
 /// Hosts listed one per line in each category; the rest are folded.
 pub const MAX_LISTED: usize = 100;
