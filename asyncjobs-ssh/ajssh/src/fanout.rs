@@ -81,7 +81,7 @@ pub fn print_config(cli: &Cli) -> Result<u8, Fail> {
 pub fn run(cli: Cli) -> Result<u8, Fail> {
     let (all, excludes) = collect(&cli).map_err(usage)?;
     if all.is_empty() {
-        return Err(usage("no target given (see --help: TARGETS, -t FILE)"));
+        return Err(usage(crate::advice::no_target(cli.connect.port)));
     }
     let (selected, excluded) = resolve(all, &excludes);
     let resolver = Resolver::new(&cli.connect).map_err(usage)?;
@@ -186,6 +186,11 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         Some(Reason::ClosedStdout) => None,
         _ => Some(fanout.output.finish(verbose)),
     };
+    if let (Some(Ok(exit::UNREACHABLE)), Some(hint)) =
+        (&code, crate::advice::port_hint(cli.connect.port))
+    {
+        writer.eprint(&format!("ajssh: hint: {hint}\n"));
+    }
     let written = writer.finish();
     match (reason, code, written) {
         (Some(r @ (Reason::ClosedStdout | Reason::StdoutError)), _, Err(e)) => {

@@ -32,7 +32,7 @@ pub fn parser() -> TargetParser {
 pub fn collect(cli: &Cli) -> Result<(Vec<Target>, Vec<Target>), TargetError> {
     let mut p = parser();
     let mut all = Vec::new();
-    for w in &cli.words {
+    for w in cli.target_words.iter().chain(&cli.words) {
         all.extend(p.word(w)?);
     }
     for s in &cli.target_sources {
