@@ -64,7 +64,8 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
        ajssh [OPTIONS] TARGETS... -s SCRIPT [-- ARGS...]
        ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
        ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
-       ajssh scenario run|check|dot FILE";
+       ajssh scenario run|check|dot FILE
+       ajssh man | completions bash|zsh|fish|elvish|powershell";
 
 /// Parallel SSH: run a command, a script or file copies on many hosts at
 /// once, or a scenario file of jobs with requirements.
@@ -365,12 +366,28 @@ A TOML scenario (relative local paths are relative to the file):
 (nodes/jobs/commands with `type: Run`...) are read too. Errors name the line
 and the job. Exit codes: 0 success, 1 the scenario failed, 64 bad file.";
 
-/// Subcommands.
+/// Subcommands. Their names are not targets: a host named `man` is
+/// written `-w man` or `man,`.
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Scenario files: jobs on nodes with requirements (TOML, or apssh's YAML).
     #[command(subcommand, after_help = SCENARIO_HELP)]
     Scenario(ScenarioCmd),
+    /// Print the manual page (roff: `ajssh man | man -l -`, or save it as
+    /// ajssh.1 in a man directory).
+    Man,
+    /// Print the completion script of a shell: `source <(ajssh completions
+    /// bash)`, `ajssh completions zsh > ~/.zfunc/_ajssh`, `ajssh completions
+    /// fish > ~/.config/fish/completions/ajssh.fish`.
+    Completions(Completions),
+}
+
+/// `ajssh completions SHELL`
+#[derive(Debug, Args)]
+pub struct Completions {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `ajssh scenario ...`
@@ -530,7 +547,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             || r.script.is_some()
             || !r.push.is_empty()
             || !r.pull.is_empty();
-        let keep = if verbatim {
+        let keep = if cli.list_targets || cli.print_config {
+            // listings run nothing: every word is a target, even with -t/-w
+            cli.words.len()
+        } else if verbatim {
             0
         } else if needs_no_command {
             cli.words.len()
@@ -538,6 +558,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             1
         };
         cli.command = cli.words.split_off(keep);
+    }
+    if matches!(cli.sub, Some(Sub::Man | Sub::Completions(_))) && !cli.command.is_empty() {
+        // `ajssh man -- uptime`: a host named `man` is written `-w man`
+        return Err(fail(clap::Error::raw(
+            clap::error::ErrorKind::UnknownArgument,
+            "`man` and `completions` take no command; for a host of that name, write `-w man` or `man,`\n",
+        )));
     }
     Ok(cli)
 }
