@@ -368,6 +368,8 @@ and the job. Exit codes: 0 success, 1 the scenario failed, 64 bad file.";
 
 /// Subcommands. Their names are not targets: a host named `man` is
 /// written `-w man` or `man,`.
+// parsed once per run: the size of the scenario variant does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Scenario files: jobs on nodes with requirements (TOML, or apssh's YAML).
