@@ -18,6 +18,9 @@ use asyncjobs_core::{JobView, Snapshot};
 use crate::options::DotOptions;
 use crate::outcome::Outcome;
 
+/// Rounds of refinement before giving up folding (see [`fold`]).
+const MAX_ROUNDS: usize = 32;
+
 /// What stands for a target in the texts of a folded box.
 pub(crate) const TARGET_MARK: &str = "{node}";
 
@@ -151,9 +154,11 @@ pub(crate) fn fold(snap: &Snapshot, opts: &DotOptions) -> Folding {
         };
         class.push(c);
     }
-    // refine by the classes of requirements and successors until stable
-    // (each round splits at least one class, so at most n rounds)
-    for _ in 0..n {
+    // refine by the classes of requirements and successors until stable;
+    // fan-outs settle in a few rounds, a long chain of alike jobs would take
+    // one round per pair of jobs: past MAX_ROUNDS, nothing is folded
+    let mut stable = false;
+    for _ in 0..MAX_ROUNDS {
         let mut keys: HashMap<(usize, Vec<End>, Vec<usize>), usize> = HashMap::new();
         let mut next = Vec::with_capacity(n);
         for i in 0..n {
@@ -173,9 +178,13 @@ pub(crate) fn fold(snap: &Snapshot, opts: &DotOptions) -> Folding {
         let refined = keys.len();
         class = next;
         if refined == count {
+            stable = true;
             break;
         }
         count = refined;
+    }
+    if !stable {
+        return singles();
     }
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
     for (i, &c) in class.iter().enumerate() {

@@ -296,3 +296,21 @@ fn forty_hosts_render_as_small_as_ten() {
     let wide = png_size(&g.render(&unfolded, Format::Png).unwrap());
     assert!(wide.0 > 3 * ten.0, "unfolded {wide:?}, folded {ten:?}");
 }
+
+#[test]
+fn a_long_chain_of_alike_jobs_is_drawn_job_by_job() {
+    // a rolling restart, one node after the other: no two jobs share a shape
+    let mut s = Scheduler::new();
+    let mut previous: Option<JobRef> = None;
+    for node in nodes(2000).iter().map(|n| format!("h{n}")) {
+        let job = on(&node, "systemctl restart app").label("restart");
+        let handle = match previous {
+            Some(p) => s.add(job.requires(p)),
+            None => s.add(job),
+        };
+        previous = Some(handle.job_ref());
+    }
+    let dot = dot_format_with(&s, &DotOptions::default()).unwrap();
+    assert_eq!(node_lines(&dot).len(), 2000);
+    assert!(!dot.contains("×"), "nothing folded");
+}
