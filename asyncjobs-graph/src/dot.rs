@@ -9,7 +9,7 @@ use dot_writer::{Attributes, DotWriter, Scope};
 
 use crate::anchor::{anchor, placeholder_id, Side};
 use crate::escape::{escape, truncate};
-use crate::fold::{error_line, fold, id_set, node_set, template};
+use crate::fold::{error_line, fold, id_set, node_set, template, Folding};
 use crate::options::DotOptions;
 use crate::outcome::Outcome;
 
@@ -94,6 +94,7 @@ impl Ctx<'_> {
                 *counts.entry((end(req), folding.unit_of[i])).or_default() += 1;
             }
         }
+        let columns = stack_lone(snap, &folding, &counts, self.opts.row_max);
         let mut drawn: std::collections::HashSet<(End, usize)> = Default::default();
         for (i, job) in snap.jobs.iter().enumerate() {
             let unit = folding.unit_of[i];
@@ -155,6 +156,14 @@ impl Ctx<'_> {
                     }
                 }
             }
+        }
+        // lone jobs beyond a row's worth, stacked in columns by invisible edges
+        for (above, below) in columns {
+            let id = |u: usize| snap.jobs[folding.units[u][0]].id.to_string();
+            scope
+                .edge(id(above), id(below))
+                .attributes()
+                .set("style", "invis", true);
         }
     }
 
@@ -315,6 +324,39 @@ fn push_details(text: &mut String, details: Option<&str>) {
             text.push_str(&truncate(line, DETAIL_LINE_MAX));
         }
     }
+}
+
+/// Pairs of lone boxes (no requirement, no dependent, not a nested
+/// scheduler) to stack one above the other with invisible edges, so that
+/// more than `row_max` of them come `row_max` to a row.
+///
+/// Only lone boxes: rows of boxes hanging from one box, as graphviz's
+/// `unflatten` makes them, come out wider than the star they replace (dot
+/// routes each long edge through the rows above, as a staircase); folding is
+/// what keeps fan-outs narrow.
+fn stack_lone(
+    snap: &Snapshot,
+    folding: &Folding,
+    counts: &HashMap<(End, usize), usize>,
+    row_max: usize,
+) -> Vec<(usize, usize)> {
+    let mut linked = vec![false; folding.units.len()];
+    for &(tail, head) in counts.keys() {
+        linked[head] = true;
+        if let End::Unit(t) = tail {
+            linked[t] = true;
+        }
+    }
+    let lone: Vec<usize> = (0..folding.units.len())
+        .filter(|&u| !linked[u] && snap.jobs[folding.units[u][0]].nested.is_none())
+        .collect();
+    if row_max == 0 || lone.len() <= row_max {
+        return Vec::new();
+    }
+    lone.iter()
+        .zip(&lone[row_max..])
+        .map(|(&a, &b)| (a, b))
+        .collect()
 }
 
 /// The label of an edge between two folded boxes: `1:1` when it pairs their

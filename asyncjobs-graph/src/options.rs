@@ -27,6 +27,10 @@ pub struct DotOptions {
     /// set (see [`AbstractJob::graph_target`](asyncjobs_core::AbstractJob::graph_target));
     /// 0 draws every job in a box of its own.
     pub fold_at: usize,
+    /// More than this many lone jobs (no requirement, no dependent, not
+    /// folded together) are drawn in rows of this many instead of one wide
+    /// row; 0 keeps them in one row.
+    pub row_max: usize,
 }
 
 impl Default for DotOptions {
@@ -36,6 +40,7 @@ impl Default for DotOptions {
             legend: true,
             details: true,
             fold_at: 3,
+            row_max: 8,
         }
     }
 }

@@ -314,3 +314,41 @@ fn a_long_chain_of_alike_jobs_is_drawn_job_by_job() {
     assert_eq!(node_lines(&dot).len(), 2000);
     assert!(!dot.contains("×"), "nothing folded");
 }
+
+/// `n` jobs that folding cannot fold: each runs its own command.
+fn distinct(s: &mut Scheduler, n: usize) -> Vec<JobRef> {
+    nodes(n)
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let command: &'static str = Box::leak(format!("check {i}").into_boxed_str());
+            s.add(on(node, command).label("check")).job_ref()
+        })
+        .collect()
+}
+
+#[test]
+fn many_lone_jobs_are_stacked_in_columns() {
+    let mut s = Scheduler::new();
+    distinct(&mut s, 20);
+    let dot = dot_format_with(&s, &DotOptions::default()).unwrap();
+    let invisible: Vec<&str> = edge_lines(&dot)
+        .into_iter()
+        .filter(|e| e.contains(r#"style="invis""#))
+        .collect();
+    assert_eq!(invisible.len(), 12, "{dot}");
+    assert!(invisible.contains(&r#"1 -> 9 [style="invis"];"#), "{dot}");
+    let g = common::graphviz();
+    let rows = png_size(&g.render(&dot, Format::Png).unwrap());
+    let one_row = dot_format_with(
+        &s,
+        &DotOptions {
+            row_max: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(!one_row.contains("invis"), "{one_row}");
+    let wide = png_size(&g.render(&one_row, Format::Png).unwrap());
+    assert!(2 * rows.0 < wide.0, "rows {rows:?}, one row {wide:?}");
+}
