@@ -10,7 +10,6 @@ mod hostjob;
 mod hosts;
 mod input;
 mod limits;
-mod nodeset;
 mod output;
 mod passphrase;
 mod progress;
