@@ -286,6 +286,10 @@ pub struct OutputOpts {
     /// No progress bar (it is only shown when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Colours: host prefixes, stderr in red (auto: on terminals, unless NO_COLOR is set).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: crate::color::ColorChoice,
 }
 
 /// The output mode: at most one of these.

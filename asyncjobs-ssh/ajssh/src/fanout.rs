@@ -118,6 +118,9 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
             "no target left: all {excluded} were excluded"
         )));
     }
+    if !cli.dry_run && crate::interactive::wanted(&cli) {
+        return crate::interactive::run(&cli, specs);
+    }
     let steps = steps::from_options(&cli.run, &cli.command).map_err(usage)?;
     if cli.dry_run {
         print!("{}", dry_run(&excludes, &specs, excluded, &steps));
@@ -137,6 +140,7 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         specs.len(),
         Arc::clone(&progress),
         writer.clone(),
+        crate::color::Colors::detect(cli.output.color),
     )
     .map_err(local)?;
     let factory = NodeFactory::new(output.node_formatter())

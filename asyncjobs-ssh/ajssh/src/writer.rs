@@ -172,6 +172,17 @@ impl Writer {
         }
     }
 
+    /// Waits until what is queued so far is written (or the writing ended,
+    /// or the producers were released): the interactive mode shows its
+    /// prompt after the output of the command before.
+    pub fn flush(&self) {
+        let sh = &self.shared;
+        let mut st = sh.state();
+        while st.bytes > 0 && !st.done && !st.released {
+            st = sh.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     /// No more output: waits until what is queued is written. After a stop,
     /// stops waiting once the writing stalls for [`STALL`] (the pipe may never
     /// drain). Returns the error that stopped the writing of stdout, if any

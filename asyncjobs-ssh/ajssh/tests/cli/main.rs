@@ -11,6 +11,7 @@ mod exit_codes;
 mod fanout;
 mod host_named_paths;
 mod hostile;
+mod interactive;
 mod interop;
 mod kex;
 mod keys_and_agent;
