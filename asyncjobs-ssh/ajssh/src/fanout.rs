@@ -184,7 +184,11 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         // the hosts' jobs are dropped with the scheduler: that stops their
         // commands (TERM, then KILL); closing the connections waits for it
         drop(sched);
-        fanout.close_active().await;
+        let stopped = fanout.close_active().await;
+        if stop.reason().is_some() {
+            // the hosts in flight had started: the summary says so
+            fanout.output.hosts_stopped(stopped);
+        }
         fanout.factory.close_gateways().await;
         Ok::<(), Fail>(())
     })?;

@@ -302,6 +302,14 @@ impl Output {
         result
     }
 
+    /// Records `n` hosts stopped while running (an interrupted run): the
+    /// summary counts them apart from the hosts that never started.
+    pub fn hosts_stopped(&self, n: usize) {
+        if n > 0 {
+            self.state().summary.record_stopped(n);
+        }
+    }
+
     fn write_json<T: serde::Serialize>(&self, rec: &T) -> io::Result<()> {
         let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
         line.push(b'\n');

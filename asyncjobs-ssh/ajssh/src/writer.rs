@@ -135,7 +135,13 @@ impl Writer {
             .spawn(move || write_loop(&sh))?;
         let writer = Writer { shared };
         let w = writer.clone();
-        stop.on_stop(move || w.release());
+        // a stop (Ctrl-C) clears the bar at once, before anything else is
+        // printed: the messages that follow may bypass the queue, and a bar
+        // still ticking would be drawn again among them
+        stop.on_stop(move || {
+            w.release();
+            w.shared.progress.finish();
+        });
         Ok(writer)
     }
 

@@ -19,3 +19,4 @@ mod scenario;
 mod send_input;
 mod signals_and_pipes;
 mod ssh_config;
+mod terminal;
