@@ -56,6 +56,7 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
        ajssh [OPTIONS] TARGETS... -s SCRIPT [-- ARGS...]
        ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
        ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
+       ajssh [OPTIONS] TARGETS...        (no command: interactive mode, `:help`)
        ajssh scenario run|check|dot FILE";
 
 /// Parallel SSH: run a command, a script or file copies on many hosts at

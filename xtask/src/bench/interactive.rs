@@ -95,7 +95,14 @@ fn ajssh(exe: &Path, bed: &Testbed, targets: &Path) -> Command {
         .arg(bed.identity())
         .arg("--known-hosts")
         .arg(bed.known_hosts())
-        .args(["--connect-timeout", "30", "--no-progress", "-w", "32", "-t"])
+        .args([
+            "--connect-timeout",
+            "30",
+            "--no-progress",
+            "--window",
+            "32",
+            "-t",
+        ])
         .arg(targets);
     c
 }

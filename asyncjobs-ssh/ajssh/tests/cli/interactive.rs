@@ -309,3 +309,104 @@ fn interactive_mode_refuses_options_that_need_a_command() {
     assert!(run.stderr.contains(":gather"), "{run:?}");
     assert!(!run.stdout.contains("no"), "{run:?}");
 }
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[test]
+fn on_a_terminal_the_prompt_has_history_and_ctrl_d_ends_the_session() {
+    let bed = testbed(2);
+    let hosts: Vec<String> = bed.hosts().iter().map(target).collect();
+    let args = ajssh(&bed)
+        .arg(hosts.join(","))
+        .get_args()
+        .map(|a| sh_quote(&a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = format!("{} {args}", sh_quote(env!("CARGO_BIN_EXE_ajssh")));
+    // util-linux `script` runs ajssh on a pty: stdin and stdout are terminals
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs ajssh on a terminal");
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut out, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let wait_for = |what: &str, count: usize, seen: &mut Vec<u8>| {
+        let deadline = Instant::now() + LIMIT;
+        while String::from_utf8_lossy(seen).matches(what).count() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(b) => seen.extend(b),
+                Err(_) => panic!(
+                    "no {count} × {what:?} within {LIMIT:?}: {:?}",
+                    String::from_utf8_lossy(seen)
+                ),
+            }
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    let mut type_in = |bytes: &[u8]| {
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).unwrap();
+    };
+    wait_for("ajssh> ", 1, &mut seen);
+    type_in(b"echo typed\r");
+    wait_for(":typed", 2, &mut seen);
+    wait_for("ajssh> ", 2, &mut seen);
+    // the up arrow brings the last command back
+    type_in(b"\x1b[A\r");
+    wait_for(":typed", 4, &mut seen);
+    // the prompt after the second run (the up arrow redraws the line too)
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let text = String::from_utf8_lossy(&seen);
+        let last_run = text.rfind(":typed").unwrap_or(0);
+        if text[last_run..].contains("ajssh> ") {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        seen.extend(
+            rx.recv_timeout(left)
+                .expect("a prompt after the second run"),
+        );
+    }
+    type_in(b"\x04");
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            while let Ok(b) = rx.recv_timeout(Duration::from_millis(200)) {
+                seen.extend(b);
+            }
+            let procs = std::process::Command::new("ps")
+                .args(["-ef", "--forest"])
+                .output()
+                .unwrap();
+            panic!(
+                "the session did not end at Ctrl-D: {:?}\n{}",
+                String::from_utf8_lossy(&seen),
+                String::from_utf8_lossy(&procs.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(eventually(|| bed.established_connections() == 0));
+}

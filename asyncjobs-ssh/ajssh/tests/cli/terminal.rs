@@ -125,7 +125,7 @@ fn ctrl_c_counts_the_hosts_stopped_apart_from_those_not_started() {
     let sleep = format!("sleep 9{}", std::process::id());
     // a window of 2: two hosts run, the third waits for a slot
     let mut child = ajssh(&bed)
-        .args(["-w", "2", &hosts.join(","), "--"])
+        .args(["--window", "2", &hosts.join(","), "--"])
         .arg(format!("echo started; {sleep}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -247,7 +247,7 @@ fn after_ctrl_c_on_a_terminal_the_bar_is_gone_and_the_interruption_said_once() {
     let hosts: Vec<String> = bed.hosts().iter().map(target).collect();
     let sleep = format!("sleep 10{}", std::process::id());
     let cmd = ajssh(&bed)
-        .args(["-w", "2", &hosts.join(","), "--"])
+        .args(["--window", "2", &hosts.join(","), "--"])
         .arg(format!("echo started; {sleep}"))
         .get_args()
         .map(|a| sh_quote(&a.to_string_lossy()))
