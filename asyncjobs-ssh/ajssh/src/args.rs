@@ -64,6 +64,7 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
        ajssh [OPTIONS] TARGETS... -s SCRIPT [-- ARGS...]
        ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
        ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
+       ajssh [OPTIONS] TARGETS...        (no command: interactive mode, `:help`)
        ajssh scenario run|check|dot FILE";
 
 /// Parallel SSH: run a command, a script or file copies on many hosts at
@@ -314,6 +315,10 @@ pub struct OutputOpts {
     /// No progress bar (it is only shown when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Colours: host prefixes, stderr in red (auto: on terminals, unless NO_COLOR is set).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: crate::color::ColorChoice,
 }
 
 /// The output mode: at most one of these.

@@ -6,6 +6,7 @@
 pub(crate) mod capped;
 pub(crate) mod checkout;
 mod fanout;
+mod interactive;
 mod machine;
 mod markdown;
 pub(crate) mod pip;
@@ -23,6 +24,10 @@ benchmarks:
   fanout [--quick] [--window W] [--sizes N,..] [--tools T,..]
                         `true` on 10, 100, 500 loopback sshd hosts with ajssh, apssh,
                         parallel-ssh, pdsh and xargs -P ssh; writes BENCHMARKS.md.
+                        any option: a partial run, BENCHMARKS.md untouched
+  interactive [--reps R] [--hosts N]
+                        20 commands in one interactive ajssh session on 100 loopback
+                        hosts against 20 separate runs; writes BENCHMARKS.md.
                         any option: a partial run, BENCHMARKS.md untouched";
 
 /// Runs the benchmark named by the first argument.
@@ -33,6 +38,7 @@ pub fn main(args: &[String]) -> Result<()> {
     match which.as_str() {
         "scheduler" => scheduler::main(rest),
         "fanout" => fanout::main(rest),
+        "interactive" => interactive::main(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
