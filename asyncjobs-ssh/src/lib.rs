@@ -111,6 +111,7 @@ mod proxy_command;
 mod quickack;
 mod quote;
 mod runtime;
+pub mod scenario;
 mod server_id;
 mod service;
 mod session_stream;

@@ -399,6 +399,9 @@ pub struct ScenarioRun {
     /// Also write the graph with outcome colours to this .dot file after the run.
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
     #[command(flatten)]
     pub connect: ConnectOpts,
 }
@@ -411,6 +414,9 @@ pub struct ScenarioDot {
     /// Where to write (default: FILE with the extension .dot; `-` for stdout).
     #[arg(short = 'o', long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
 }
 
 /// `ajssh scenario check FILE`
@@ -418,6 +424,9 @@ pub struct ScenarioDot {
 pub struct ScenarioCheck {
     /// The scenario (.toml, or .yaml/.yml in apssh's format).
     pub file: PathBuf,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
 }
 
 fn after_help() -> String {
