@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use asyncjobs_core::{JobExt, JobRef, Scheduler};
+use asyncjobs_core::{JobRef, Scheduler};
 use asyncjobs_ssh::{
     Formatter, LocalNode, Node, Pull, Push, Run, RunScript, RunString, SshCommand, SshJob,
 };
