@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use asyncjobs_core::{JobExt, JobRef, Scheduler};
+use asyncjobs_core::{JobRef, Scheduler};
 
 use crate::config::{Overrides, SshConfig};
 use crate::{

@@ -97,8 +97,8 @@ fn graphs_name_the_node_and_show_a_failed_command_by_status_and_last_stderr_line
         .display_name("fit01")
         .build();
     let remote = SshJob::new(&node).run("uptime");
-    assert_eq!(remote.graph_target().as_deref(), Some("fit01"));
-    assert_eq!(remote.graph_details().as_deref(), Some("uptime"));
+    assert_eq!(remote.task().graph_target().as_deref(), Some("fit01"));
+    assert_eq!(remote.task().graph_details().as_deref(), Some("uptime"));
     let local = LocalNode::new()
         .with_name("here")
         .with_formatter(std::sync::Arc::new(
