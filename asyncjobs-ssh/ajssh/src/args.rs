@@ -64,6 +64,7 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
        ajssh [OPTIONS] TARGETS... -s SCRIPT [-- ARGS...]
        ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
        ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
+       ajssh [OPTIONS] TARGETS...        (no command: interactive mode, `:help`)
        ajssh scenario run|check|dot FILE
        ajssh man | completions bash|zsh|fish|elvish|powershell";
 
@@ -315,6 +316,10 @@ pub struct OutputOpts {
     /// No progress bar (it is only shown when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Colours: host prefixes, stderr in red (auto: on terminals, unless NO_COLOR is set).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: crate::color::ColorChoice,
 }
 
 /// The output mode: at most one of these.
@@ -413,6 +418,9 @@ pub struct ScenarioRun {
     /// Also write the graph with outcome colours to this .dot file after the run.
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
     #[command(flatten)]
     pub connect: ConnectOpts,
 }
@@ -425,6 +433,9 @@ pub struct ScenarioDot {
     /// Where to write (default: FILE with the extension .dot; `-` for stdout).
     #[arg(short = 'o', long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
 }
 
 /// `ajssh scenario check FILE`
@@ -432,6 +443,9 @@ pub struct ScenarioDot {
 pub struct ScenarioCheck {
     /// The scenario (.toml, or .yaml/.yml in apssh's format).
     pub file: PathBuf,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
 }
 
 fn after_help() -> String {

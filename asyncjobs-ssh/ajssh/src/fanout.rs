@@ -108,6 +108,9 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
             "no target left: all {excluded} were excluded"
         )));
     }
+    if !cli.dry_run && crate::interactive::wanted(&cli) {
+        return crate::interactive::run(&cli, specs);
+    }
     let steps = steps::from_options(&cli.run, &cli.command).map_err(usage)?;
     if cli.dry_run {
         print!("{}", dry_run(&excludes, &specs, excluded, &steps));
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         specs.len(),
         Arc::clone(&progress),
         writer.clone(),
+        crate::color::Colors::detect(cli.output.color),
     )
     .map_err(local)?;
     let factory = NodeFactory::new(output.node_formatter())
@@ -170,7 +174,11 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         // the hosts' jobs are dropped with the scheduler: that stops their
         // commands (TERM, then KILL); closing the connections waits for it
         drop(sched);
-        fanout.close_active().await;
+        let stopped = fanout.close_active().await;
+        if stop.reason().is_some() {
+            // the hosts in flight had started: the summary says so
+            fanout.output.hosts_stopped(stopped);
+        }
         fanout.factory.close_gateways().await;
         Ok::<(), Fail>(())
     })?;

@@ -4,11 +4,13 @@
 
 mod advice;
 mod args;
+mod color;
 mod exit;
 mod fanout;
 mod hostjob;
 mod hosts;
 mod input;
+mod interactive;
 mod limits;
 mod manual;
 mod output;

@@ -36,6 +36,8 @@ struct Entry {
 /// Tallies of a fan-out.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Hosts that had started when the run was interrupted, and were stopped.
+    stopped: usize,
     total: usize,
     ok: usize,
     failed: Vec<Entry>,
@@ -175,6 +177,12 @@ impl Summary {
             .saturating_sub(self.ok + self.failed.len() + self.unreachable.len())
     }
 
+    /// Records `n` hosts stopped while running (the run was interrupted):
+    /// they count as not run, but as started.
+    pub fn record_stopped(&mut self, n: usize) {
+        self.stopped += n;
+    }
+
     /// The exit code these tallies call for.
     pub fn exit_code(&self) -> u8 {
         exit::for_fanout(self.failed.len() + self.not_run(), self.unreachable.len())
@@ -195,8 +203,18 @@ impl Summary {
             self.failed.len(),
             self.unreachable.len()
         );
-        if self.not_run() > 0 {
-            let _ = write!(s, ", {} not run (interrupted)", self.not_run());
+        // of the hosts that did not finish: those stopped while running,
+        // and those that had not started yet
+        let not_started = self.not_run().saturating_sub(self.stopped);
+        if self.not_run() > not_started {
+            let _ = write!(
+                s,
+                ", {} stopped (interrupted)",
+                self.not_run() - not_started
+            );
+        }
+        if not_started > 0 {
+            let _ = write!(s, ", {not_started} not started (interrupted)");
         }
         let _ = writeln!(s, ", in {:.2}s", elapsed.as_secs_f64());
         list(&mut s, "failed", &self.failed);
@@ -371,7 +389,15 @@ mod tests {
         let mut s = Summary::new(3);
         s.record(0, "a", HostStatus::Ok, None);
         assert_eq!(s.not_run(), 2);
-        assert!(s.render(Duration::ZERO).contains("2 not run (interrupted)"));
+        assert!(s
+            .render(Duration::ZERO)
+            .contains(", 2 not started (interrupted)"));
+        s.record_stopped(1);
+        let text = s.render(Duration::ZERO);
+        assert!(
+            text.contains(", 1 stopped (interrupted), 1 not started (interrupted), in"),
+            "{text}"
+        );
         assert_eq!(s.exit_code(), exit::FAILED);
         let mut all = Summary::new(1);
         all.record(0, "a", HostStatus::Ok, None);
