@@ -12,7 +12,6 @@ mod hosts;
 mod input;
 mod interactive;
 mod limits;
-mod nodeset;
 mod output;
 mod passphrase;
 mod progress;

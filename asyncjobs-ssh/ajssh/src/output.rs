@@ -293,9 +293,7 @@ impl Output {
             result = result.and(mark);
         }
         let mut state = self.state();
-        state
-            .summary
-            .record(r.order, &r.label, r.status, r.error.as_deref());
+        state.summary.record_result(&r);
         let (ok, failed, unreachable) = state.summary.counts();
         self.progress
             .update(ok, failed, unreachable, state.summary.total());

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use asyncjobs_ssh::escape::{escape_control, escape_invalid_utf8};
 
 use super::capture::Kept;
-use crate::nodeset;
+use asyncjobs_ssh::targets as nodeset;
 
 /// Hosts as (rank among targets, label).
 type Hosts = Vec<(usize, String)>;

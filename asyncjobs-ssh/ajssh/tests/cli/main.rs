@@ -9,6 +9,7 @@ mod bounded_outputs;
 mod config_oracle;
 mod exit_codes;
 mod fanout;
+mod habits;
 mod host_named_paths;
 mod hostile;
 mod interactive;
