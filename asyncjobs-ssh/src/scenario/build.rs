@@ -284,7 +284,7 @@ fn fill(
             }
         }
     }
-    if let Some(top) = top.as_deref_mut() {
+    if let Some(top) = top {
         top.extend(refs.into_iter().map(|(k, v)| (k.to_string(), v)));
     }
     Ok(())

@@ -274,7 +274,7 @@ fn check_toml_depth(text: &str, file: &Path, limits: &Limits) -> Result<(), Scen
         }
         match (quote, b) {
             _ if comment => {}
-            (Some(q), b'\\') if q == b'"' => i += 1,
+            (Some(b'"'), b'\\') => i += 1,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(b),

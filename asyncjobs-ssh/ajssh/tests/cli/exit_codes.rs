@@ -137,7 +137,7 @@ fn usage_errors_exit_64_with_a_clear_message() {
             "script /nonexistent/s.sh",
         ),
         (&["h", "-x", "h", "--", "true"], "no target left"),
-        (&["-w", "0", "h", "--", "true"], "invalid value '0'"),
+        (&["-f", "0", "h", "--", "true"], "invalid value '0'"),
         (&["-b", "--json", "h", "--", "true"], "cannot be used with"),
         (
             &["--bogus", "h", "--", "true"],
