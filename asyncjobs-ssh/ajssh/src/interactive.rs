@@ -199,7 +199,7 @@ struct Session {
     writer: Writer,
     colors: Colors,
     gather: bool,
-    /// Hosts connecting at once (`-w`).
+    /// Hosts connecting at once (`-f`).
     connecting: Semaphore,
     timeout: Option<Duration>,
     stop: Arc<Stop>,
