@@ -236,7 +236,7 @@ fn fill(
     nodes: &BTreeMap<String, Node>,
     base: &Path,
     file: &Path,
-    mut top: Option<&mut HashMap<String, JobRef>>,
+    top: Option<&mut HashMap<String, JobRef>>,
 ) -> Result<(), ScenarioError> {
     let mut refs: HashMap<&str, JobRef> = HashMap::with_capacity(items.len());
     for item in items {
