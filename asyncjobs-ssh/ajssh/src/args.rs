@@ -505,13 +505,18 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     if looks_like_hosts(s) && s.parse::<f64>().is_err() {
         return Err(hosts_hint(s, "a number of seconds"));
     }
+    let shown = asyncjobs_ssh::escape::escape_control(s);
     let secs: f64 = s
         .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+        .map_err(|_| format!("`{shown}` is not a number of seconds"))?;
     if !(secs > 0.0 && secs.is_finite()) {
-        return Err(format!("`{s}`: must be more than 0 seconds"));
+        return Err(format!("`{shown}`: must be more than 0 seconds"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+    // a value that would round to no time at all is a mistake, not a wish
+    if secs < 0.001 {
+        return Err(format!("`{shown}`: must be at least 0.001 seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{shown}`: {e}"))
 }
 
 /// A parse failure: clap's error (help and version included) to print, and the exit code.
@@ -717,6 +722,8 @@ mod tests {
             "h -f many -- true",
             "h -w 32 -- true",
             "h --timeout -1 -- true",
+            "h --connect-timeout 1e-10 -- true",
+            "h --timeout 1e30 -- true",
             "h --connect-timeout abc -- true",
             "h -p 70000 -- true",
             "h -r -b -- true",
