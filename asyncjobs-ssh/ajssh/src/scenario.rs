@@ -3,7 +3,6 @@
 //! templates, fan-out over node sets); this module gives it the command
 //! line's connection options (through [`CliNodes`]) and prints.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -201,85 +200,103 @@ pub fn check(c: &ScenarioCheck) -> Result<u8, Fail> {
 /// The plan, as `scenario check` prints it.
 pub fn render_plan(plan: &Plan) -> String {
     use std::fmt::Write as _;
-    let mut s = String::new();
-    let jobs = plan.jobs();
+    let mut s = String::with_capacity(128 * plan.items.len() + 4096);
     let _ = writeln!(
         s,
         "scenario {}: {} nodes, {} jobs",
         plan.file.display(),
         plan.nodes.len(),
-        jobs.len()
+        count_jobs(&plan.items)
     );
     let _ = writeln!(s, "========== nodes");
     for n in &plan.nodes {
-        let mut line = format!("{}: ", n.id.name);
+        let _ = write!(s, "{}: ", n.id.name);
         if n.local {
-            line.push_str("local");
+            s.push_str("local");
         } else {
             if let Some(u) = &n.user {
-                let _ = write!(line, "{u}@");
+                let _ = write!(s, "{u}@");
             }
-            line.push_str(n.host.as_deref().unwrap_or(""));
+            s.push_str(n.host.as_deref().unwrap_or(""));
             if let Some(p) = n.port {
-                let _ = write!(line, ":{p}");
+                let _ = write!(s, ":{p}");
             }
             if let Some(g) = &n.gateway {
-                let _ = write!(line, " via {}", g.name);
+                let _ = write!(s, " via {}", g.name);
             }
             if n.implicit {
-                line.push_str(" (from ssh_config)");
+                s.push_str(" (from ssh_config)");
             }
         }
-        let _ = writeln!(s, "{line}");
+        s.push('\n');
     }
     let _ = writeln!(s, "========== jobs");
-    let waves = waves(&plan.items);
-    for (path, j) in &jobs {
-        let mut id = String::new();
-        for g in path {
-            let _ = write!(id, "{g}/");
+    let top = scope_waves(&plan.items);
+    render_items(&mut s, &plan.items, &top, "");
+    let mut waves: Vec<Vec<&str>> = Vec::new();
+    for (it, &k) in plan.items.iter().zip(&top) {
+        let k = k.max(1);
+        if waves.len() < k {
+            waves.resize(k, Vec::new());
         }
-        id.push_str(&j.id.name);
-        let mut flags = Vec::new();
-        if !j.critical {
-            flags.push("not critical");
-        }
-        if j.forever {
-            flags.push("forever");
-        }
-        let flags = if flags.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", flags.join(", "))
-        };
-        let wave = waves.get(id.as_str()).copied().unwrap_or(0);
-        let _ = writeln!(s, "{id} on {} [wave {wave}]{flags}", j.node.name);
-        let reqs: Vec<&str> = j
-            .requires
-            .iter()
-            .chain(&j.requires_all)
-            .map(|r| r.name.as_str())
-            .collect();
-        if !reqs.is_empty() {
-            let _ = writeln!(s, "    requires {}", reqs.join(", "));
-        }
-        for c in &j.commands {
-            let _ = writeln!(s, "    {}", c.describe());
-        }
+        waves[k - 1].push(&it.id().name);
     }
-    let top = top_waves(&plan.items);
-    let _ = writeln!(s, "========== {} waves", top.len());
-    for (i, w) in top.iter().enumerate() {
-        let shown: Vec<&str> = w.iter().take(8).map(String::as_str).collect();
-        let more = w.len().saturating_sub(shown.len());
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(s, "{}. {}{more}", i + 1, shown.join(" "));
+    let _ = writeln!(s, "========== {} waves", waves.len());
+    for (i, w) in waves.iter().enumerate() {
+        let _ = write!(s, "{}.", i + 1);
+        for id in w.iter().take(8) {
+            let _ = write!(s, " {id}");
+        }
+        if w.len() > 8 {
+            let _ = write!(s, " and {} more", w.len() - 8);
+        }
+        s.push('\n');
     }
     s
+}
+
+fn count_jobs(items: &[Item]) -> usize {
+    items
+        .iter()
+        .map(|i| match i {
+            Item::Job(_) => 1,
+            Item::Group(g) => count_jobs(&g.items),
+        })
+        .sum()
+}
+
+/// Each job of a scope (groups' jobs as `group/job`, numbered inside their group).
+fn render_items(s: &mut String, items: &[Item], waves: &[usize], prefix: &str) {
+    use std::fmt::Write as _;
+    for (it, &wave) in items.iter().zip(waves) {
+        match it {
+            Item::Group(g) => {
+                let inner = scope_waves(&g.items);
+                render_items(s, &g.items, &inner, &format!("{prefix}{}/", g.id.name));
+            }
+            Item::Job(j) => {
+                let _ = write!(s, "{prefix}{} on {} [wave {wave}]", j.id.name, j.node.name);
+                match (j.critical, j.forever) {
+                    (true, false) => {}
+                    (false, false) => s.push_str(" (not critical)"),
+                    (true, true) => s.push_str(" (forever)"),
+                    (false, true) => s.push_str(" (not critical, forever)"),
+                }
+                s.push('\n');
+                let mut reqs = j.requires.iter().chain(&j.requires_all);
+                if let Some(first) = reqs.next() {
+                    let _ = write!(s, "    requires {}", first.name);
+                    for r in reqs {
+                        let _ = write!(s, ", {}", r.name);
+                    }
+                    s.push('\n');
+                }
+                for c in &j.commands {
+                    let _ = writeln!(s, "    {}", c.describe());
+                }
+            }
+        }
+    }
 }
 
 /// The wave of each item of one scope: 1 + the highest wave it requires
@@ -317,32 +334,4 @@ fn scope_waves(items: &[Item]) -> Vec<usize> {
         }
     }
     wave
-}
-
-fn top_waves(items: &[Item]) -> Vec<Vec<String>> {
-    let w = scope_waves(items);
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for (it, &k) in items.iter().zip(&w) {
-        let k = k.max(1);
-        if out.len() < k {
-            out.resize(k, Vec::new());
-        }
-        out[k - 1].push(it.id().name.clone());
-    }
-    out
-}
-
-fn waves(items: &[Item]) -> BTreeMap<String, usize> {
-    fn walk(items: &[Item], prefix: &str, out: &mut BTreeMap<String, usize>) {
-        for (it, w) in items.iter().zip(scope_waves(items)) {
-            let id = format!("{prefix}{}", it.id().name);
-            if let Item::Group(g) = it {
-                walk(&g.items, &format!("{id}/"), out);
-            }
-            out.insert(id, w);
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(items, "", &mut out);
-    out
 }

@@ -95,6 +95,48 @@ fn scope(
     known: &mut HashSet<String>,
     implicit: &mut Vec<NodeDef>,
 ) -> Result<Vec<Item>, ScenarioError> {
+    let fanned = items.iter().any(|i| {
+        matches!(i, Item::Job(j) if j.nodes.is_some() || (j.node.name.is_empty() && inherited.is_some()))
+    });
+    if !fanned {
+        // nothing to pair: the requirements stay as written
+        let mut items = items;
+        for item in &mut items {
+            match item {
+                Item::Group(g) => {
+                    let sel = g.nodes.take();
+                    let inner = std::mem::take(&mut g.items);
+                    g.items = scope(ctx, inner, sel.as_ref().or(inherited), known, implicit)?;
+                }
+                Item::Job(j) => {
+                    if j.node.name.is_empty() {
+                        return Err(err(
+                            ctx,
+                            j.id.line,
+                            format!("job `{}`", j.id.name),
+                            ErrorKind::Invalid,
+                            "no node: give `node = \"...\"` or `nodes = \"set[1-4]\"`".into(),
+                        ));
+                    }
+                    ctx.jobs += 1;
+                }
+            }
+            ctx.edges = ctx.edges.saturating_add(item.requires().count());
+        }
+        if ctx.jobs > ctx.limits.max_jobs || ctx.edges > ctx.limits.max_requirements {
+            return Err(ScenarioError::new(
+                ErrorKind::Limit,
+                &ctx.plan_file,
+                0,
+                None,
+                format!(
+                    "more than {} jobs or {} requirements",
+                    ctx.limits.max_jobs, ctx.limits.max_requirements
+                ),
+            ));
+        }
+        return Ok(items);
+    }
     let mut out: Vec<Item> = Vec::with_capacity(items.len());
     // for each new item: the original's index, its node if fanned
     let mut origin: Vec<(usize, Option<String>)> = Vec::with_capacity(items.len());
@@ -185,7 +227,7 @@ fn scope(
     // requirements, now that every copy has its id
     for (item, (k, node)) in out.iter_mut().zip(origin) {
         let (reqs, all, id, _) = &originals[k];
-        let what = format!("{} `{}`", item.what(), id);
+        let what = || format!("{} `{}`", item.what(), id);
         let mut pairwise = Vec::new();
         let mut every = Vec::new();
         for r in reqs {
@@ -200,7 +242,7 @@ fn scope(
                             return Err(err(
                                 ctx,
                                 r.line,
-                                what,
+                                what(),
                                 ErrorKind::Invalid,
                                 format!(
                                     "`{}` does not run on `{n}`: requirements between fanned jobs pair node by node \
@@ -228,7 +270,7 @@ fn scope(
             return Err(err(
                 ctx,
                 item.id().line,
-                what,
+                what(),
                 ErrorKind::Limit,
                 format!(
                     "more than {} requirements once node sets are expanded",

@@ -546,14 +546,14 @@ fn check_items<'a>(
     let scope: HashSet<&str> = items.iter().map(|i| i.id().name.as_str()).collect();
     for item in items {
         let id = item.id();
-        let what = format!("{} `{}`", item.what(), id.name);
+        let what = || format!("{} `{}`", item.what(), id.name);
         if let Some(first) = ids.insert(&id.name, id.line) {
             let message = format!("duplicate id `{}` (first defined on line {first})", id.name);
-            return Err(err(id.line, what, message));
+            return Err(err(id.line, what(), message));
         }
         for r in item.requires() {
             if r.name == id.name {
-                return Err(err(r.line, what, "requires itself".into()));
+                return Err(err(r.line, what(), "requires itself".into()));
             }
             if !scope.contains(r.name.as_str()) {
                 let scope_ids = items.iter().map(|i| i.id().name.as_str());
@@ -564,7 +564,7 @@ fn check_items<'a>(
                         r.name
                     );
                 }
-                return Err(err(r.line, what, message));
+                return Err(err(r.line, what(), message));
             }
         }
         match item {
@@ -572,14 +572,14 @@ fn check_items<'a>(
                 if !nodes.contains_key(j.node.name.as_str()) {
                     return Err(err(
                         j.node.line,
-                        what,
+                        what(),
                         unknown("node", &j.node.name, nodes.keys().copied()),
                     ));
                 }
                 if j.commands.is_empty() {
                     return Err(err(
                         id.line,
-                        what,
+                        what(),
                         "no command: give `run = \"...\"` or `commands = [...]`".into(),
                     ));
                 }

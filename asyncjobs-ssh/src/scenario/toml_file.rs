@@ -138,7 +138,13 @@ fn items(
     groups: &[Spanned<model::Group>],
 ) -> Result<Vec<Item>, ScenarioError> {
     // file order across both kinds, so listings follow the file
-    let mut all: Vec<(usize, Item)> = Vec::new();
+    if groups.is_empty() {
+        return jobs
+            .iter()
+            .map(|j| Ok(Item::Job(job(ctx, j.get_ref())?)))
+            .collect();
+    }
+    let mut all: Vec<(usize, Item)> = Vec::with_capacity(jobs.len() + groups.len());
     for j in jobs {
         all.push((j.span().start, Item::Job(job(ctx, j.get_ref())?)));
     }

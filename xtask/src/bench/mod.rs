@@ -9,6 +9,7 @@ mod fanout;
 mod machine;
 mod markdown;
 pub(crate) mod pip;
+mod scenario;
 mod scheduler;
 mod table;
 mod verdict;
@@ -23,7 +24,10 @@ benchmarks:
   fanout [--quick] [--window W] [--sizes N,..] [--tools T,..]
                         `true` on 10, 100, 500 loopback sshd hosts with ajssh, apssh,
                         parallel-ssh, pdsh and xargs -P ssh; writes BENCHMARKS.md.
-                        any option: a partial run, BENCHMARKS.md untouched";
+                        any option: a partial run, BENCHMARKS.md untouched
+  scenario [--quick]    `ajssh scenario check` of 1k..100k-job TOML and YAML files
+                        (flat, chained, fanned) and of pathological files; writes
+                        BENCHMARKS.md. --quick: up to 10k, BENCHMARKS.md untouched";
 
 /// Runs the benchmark named by the first argument.
 pub fn main(args: &[String]) -> Result<()> {
@@ -33,6 +37,7 @@ pub fn main(args: &[String]) -> Result<()> {
     match which.as_str() {
         "scheduler" => scheduler::main(rest),
         "fanout" => fanout::main(rest),
+        "scenario" => scenario::main(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -292,3 +292,99 @@ fn bad_scenario_files_name_the_line_and_the_job() {
         r.stderr
     );
 }
+
+#[test]
+fn hostile_scenario_files_are_refused_quickly_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    bomb.push_str("nodes: *a9\njobs: []\n");
+    let cases = [
+        ("bomb.yaml", bomb, "alias bomb"),
+        (
+            "deep.yaml",
+            format!(
+                "nodes: {}{}\njobs: []\n",
+                "[".repeat(50_000),
+                "]".repeat(50_000)
+            ),
+            "deep.yaml:1:",
+        ),
+        (
+            "deep.toml",
+            format!("x = {}{}\n", "[".repeat(50_000), "]".repeat(50_000)),
+            "deep.toml:1: nested more than 64 levels deep",
+        ),
+        (
+            "long.toml",
+            format!("label = \"{}\"\n", "a".repeat(2 << 20)),
+            "long.toml:1: line longer than",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+        assert_eq!(r.code, 64, "{name}: {r:?}");
+        assert!(r.stderr.contains(expected), "{name}: {}", r.stderr);
+    }
+    let r = run(ajssh_bare().args(["scenario", "check", "/dev/zero"]));
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+}
+
+#[test]
+fn fanned_jobs_pair_node_by_node_and_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fan.toml");
+    let head = "[nodes.\"w[1-3]\"]\nhost = \"{node}.lab\"\nvars = { role = \"web\" }\n\n\
+                [[job]]\nid = \"a\"\nnodes = \"w[1-3]\"\nrun = \"echo {role} {node} {host} ${HOME} {x,y}\"\n\n";
+    std::fs::write(
+        &file,
+        format!(
+            "{head}[[job]]\nid = \"b\"\nnodes = [\"w[2-3]\"]\nrequires = \"a\"\nrun = \"true\"\n"
+        ),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("a@w1 on w1 [wave 1]\n    run: echo web w1 w1.lab ${HOME} {x,y}\n")
+            && r.stdout
+                .contains("b@w3 on w3 [wave 2]\n    requires a@w3\n"),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(
+        &file,
+        format!(
+            "{head}[[job]]\nid = \"b\"\nnodes = \"v[1-2]\"\nrequires = \"a\"\nrun = \"true\"\n"
+        ),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("fan.toml:13: job `b`: `a` does not run on `v1`"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        &file,
+        format!("{head}[[job]]\nid = \"b\"\nnodes = \"w[1-3]\"\nrequires_all = \"a\"\nrun = \"cat missing.sh\"\ncommands = [{{ script = \"missing.sh\" }}]\n"),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 64, "a missing local file: {r:?}");
+    assert!(
+        r.stderr.contains("fan.toml:11: job `b@w1`: local file")
+            && r.stderr.contains("missing.sh does not exist"),
+        "{}",
+        r.stderr
+    );
+}
