@@ -363,6 +363,9 @@ pub enum ScenarioCmd {
 pub struct ScenarioRun {
     /// The scenario (.toml, or .yaml/.yml in apssh's format).
     pub file: PathBuf,
+    /// Output options, as for a fan-out (each job is one "host" of the summary).
+    #[command(flatten)]
+    pub output: OutputOpts,
     /// Also write the graph with outcome colours to this .dot file after the run.
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,

@@ -5,19 +5,31 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
-use asyncjobs_core::{ErrorChain, ListOptions};
+use asyncjobs_core::{AbstractJob, ErrorChain, JobError, ListOptions};
 use asyncjobs_graph::DotOptions;
-use asyncjobs_ssh::scenario::{Item, Loader, NodeDef, NodeMaker, Plan, Scenario};
-use asyncjobs_ssh::{Formatter, HostFormatter, LocalNode, SshNode};
+use asyncjobs_ssh::scenario::{
+    Item, JobDef, Loader, NodeDef, NodeMaker, Plan, Scenario, ScenarioJob,
+};
+use asyncjobs_ssh::{
+    Formatter, HostFormatter, LocalNode, RawFormatter, SshError, SshJob, SshNode, SshOutput,
+    Stream, TimeHostFormatter,
+};
 
 use crate::args::{ConnectOpts, ScenarioCheck, ScenarioDot, ScenarioRun};
 use crate::exit;
 use crate::fanout::Fail;
 use crate::hosts::{HostSpec, NodeFactory, Resolver};
 use crate::limits;
+use crate::output::capture::HostCapture;
+use crate::output::{HostResult, Mode, Output};
+use crate::progress::Progress;
+use crate::stop::{Reason, Stop};
 use crate::targets::Hop;
+use crate::writer::Writer;
 
 const INTERRUPTED: &str = "interrupted (signal)";
 
@@ -27,6 +39,18 @@ pub struct CliNodes {
     resolver: Resolver,
     factory: NodeFactory,
     formatter: Arc<dyn Formatter>,
+    report: Option<Report>,
+}
+
+/// Where `scenario run` sends each job's output and outcome: the fan-out's
+/// [`Output`] (modes, `-b`, `--json`, progress, summary).
+struct Report {
+    output: Arc<Output>,
+    writer: Writer,
+    mode: Mode,
+    verbose: bool,
+    stop: Arc<Stop>,
+    next: AtomicUsize,
 }
 
 impl CliNodes {
@@ -39,7 +63,14 @@ impl CliNodes {
             resolver,
             factory,
             formatter,
+            report: None,
         })
+    }
+
+    /// Jobs report to `output` (their lines and their outcome).
+    fn reporting(mut self, r: Report) -> Self {
+        self.report = Some(r);
+        self
     }
 }
 
@@ -78,6 +109,121 @@ impl NodeMaker for CliNodes {
             .with_name(def.id.name.clone())
             .with_formatter(Arc::clone(&self.formatter))
     }
+
+    fn job(&self, def: &JobDef, plan: &Plan, job: SshJob) -> ScenarioJob {
+        let Some(r) = &self.report else {
+            return ScenarioJob::new(job);
+        };
+        // apssh's `formatter:` of the node, unless an option chose the output
+        let node_formatter = plan
+            .nodes
+            .iter()
+            .find(|n| n.id.name == def.node.name)
+            .and_then(|n| n.formatter.as_deref());
+        let (out, err) = (
+            || r.writer.sink(Stream::Stdout),
+            || r.writer.sink(Stream::Stderr),
+        );
+        let own: Option<Arc<dyn Formatter>> = match (&r.mode, node_formatter) {
+            (Mode::Prefixed, Some("TimeHostFormatter" | "TimeColonFormatter")) => Some(Arc::new(
+                TimeHostFormatter::with_writers(out(), err()).verbose(r.verbose),
+            )),
+            (Mode::Prefixed, Some("RawFormatter")) => Some(Arc::new(
+                RawFormatter::with_writers(out(), err()).verbose(r.verbose),
+            )),
+            _ => None,
+        };
+        let capture = match own {
+            Some(f) => Arc::new(HostCapture::new(Some(f), None)),
+            None => r.output.host_formatter(),
+        };
+        let job = job.formatter(capture.clone());
+        if def.forever {
+            // never ends by itself: not a "host" of the summary
+            return ScenarioJob::new(job);
+        }
+        ScenarioJob::new(ReportingJob {
+            job,
+            order: r.next.fetch_add(1, Ordering::SeqCst),
+            label: def.id.name.clone(),
+            target: def.node.name.clone(),
+            capture,
+            output: Arc::clone(&r.output),
+            stop: Arc::clone(&r.stop),
+        })
+    }
+}
+
+/// A scenario job that hands its outcome to the [`Output`] as soon as it
+/// ends, as a fan-out host does (JSON record, `-b` block, `-d` mark, tallies).
+struct ReportingJob {
+    job: SshJob,
+    order: usize,
+    label: String,
+    target: String,
+    capture: Arc<HostCapture>,
+    output: Arc<Output>,
+    stop: Arc<Stop>,
+}
+
+#[asyncjobs_core::async_trait]
+impl AbstractJob for ReportingJob {
+    type Output = SshOutput;
+
+    async fn co_run(&self) -> Result<SshOutput, JobError> {
+        let start = self.output.started().elapsed();
+        let t0 = Instant::now();
+        let result = self.job.execute().await;
+        // failed because the run is stopping: counted as not run
+        if !(result.is_err() && self.stop.reason().is_some()) {
+            let (status, error_kind, error) = crate::hostjob::classify(&result);
+            let exit_status = match &result {
+                Err(e) => e.status().cloned(),
+                Ok(_) => None,
+            };
+            let r = HostResult {
+                order: self.order,
+                label: self.label.clone(),
+                target: self.target.clone(),
+                status,
+                error_kind,
+                error,
+                exit_code: exit_status.as_ref().and_then(|s| s.code()),
+                signal: exit_status
+                    .as_ref()
+                    .and_then(|s| s.signal().map(str::to_string)),
+                start,
+                duration: t0.elapsed(),
+                capture: Arc::clone(&self.capture),
+            };
+            if let Err(e) = self.output.finish_host(r) {
+                if self.stop.reason().is_none() {
+                    eprintln!("ajssh: error: {e}");
+                }
+            }
+        }
+        result.map_err(SshError::into_job_error)
+    }
+
+    async fn co_shutdown(&self) {
+        self.job.co_shutdown().await
+    }
+
+    fn kind(&self) -> String {
+        self.job.kind()
+    }
+
+    fn default_label(&self) -> String {
+        self.job.default_label()
+    }
+
+    fn details(&self) -> Option<String> {
+        self.job.details()
+    }
+
+    fn result_text(output: &SshOutput) -> String {
+        <SshJob as AbstractJob>::result_text(output)
+    }
 }
 
 /// `-D name=value` pairs into template variables.
@@ -102,10 +248,39 @@ fn build(plan: Plan, connect: &ConnectOpts) -> Result<Scenario, Fail> {
     plan.build(&nodes).map_err(Fail::usage)
 }
 
-/// `scenario run`: runs, closes the connections, prints the listing; exit 0 if the scenario succeeded, else 1.
+/// `scenario run`: runs with the fan-out's output (modes, `-b`, `--json`,
+/// progress, summary), closes the connections, prints the listing (or the
+/// debrief; on stderr with `--json`); exit 0 if the scenario succeeded, else
+/// the fan-out's codes (2 when a host was unreachable, 1 otherwise).
 pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
     let plan = read(&r.file, &r.defines)?;
-    let mut scenario = build(plan, &r.connect)?;
+    let total = plan.jobs().iter().filter(|(_, j)| !j.forever).count();
+    let mode = crate::fanout::mode_of(&r.output.mode);
+    let verbose = r.connect.verbose > 0;
+    let stop = Stop::new();
+    let progress = Arc::new(Progress::new(total, !r.output.no_progress));
+    let writer = Writer::start(Arc::clone(&progress), Arc::clone(&stop)).map_err(Fail::local)?;
+    let output = Arc::new(
+        Output::new(
+            mode.clone(),
+            verbose,
+            r.output.mark,
+            total,
+            Arc::clone(&progress),
+            writer.clone(),
+        )
+        .map_err(Fail::local)?,
+    );
+    let json = mode == Mode::Json;
+    let nodes = CliNodes::new(&r.connect, output.node_formatter())?.reporting(Report {
+        output: Arc::clone(&output),
+        writer: writer.clone(),
+        mode,
+        verbose,
+        stop: Arc::clone(&stop),
+        next: AtomicUsize::new(0),
+    });
+    let mut scenario = plan.build(&nodes).map_err(Fail::usage)?;
     let s = scenario.scheduler_mut();
     // many nodes may be connected at once: make room for their sockets
     let _ = limits::raise_nofile();
@@ -114,7 +289,6 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         .build()
         .map_err(Fail::local)?;
     // SIGINT, SIGTERM and SIGHUP stop the run as Ctrl-C does (see crate::stop)
-    let stop = crate::stop::Stop::new();
     crate::stop::watch_signals(&stop)
         .map_err(|e| Fail::local(format!("cannot watch signals: {e}")))?;
     let outcome = rt.block_on(async {
@@ -126,31 +300,39 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         s.co_shutdown().await;
         outcome
     });
+    let summary_code = output.finish(verbose).map_err(Fail::local)?;
     // the listing; after a failure, the debrief: listing, then each error with its causes
     let opts = ListOptions::default();
     let text = match &outcome {
         Ok(true) => s.listing(&opts).unwrap_or_else(|_| s.listing_safe(&opts)),
         _ => s.debrief_text(&opts),
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(Fail::local)?;
-    out.flush().map_err(Fail::local)?;
+    if json {
+        writer.eprint(&text);
+    } else {
+        let _ = writer.sink(Stream::Stdout).send(text.into_bytes());
+    }
+    let written = writer.finish();
     if let Some(path) = &r.dot {
         let msg = asyncjobs_graph::export_as_dotfile_with(s, path, &DotOptions::outcomes())
             .map_err(|e| Fail::local(ErrorChain(&e)))?;
         eprintln!("ajssh: {msg}");
     }
+    if let Some(reason @ (Reason::ClosedStdout | Reason::StdoutError)) = stop.reason() {
+        return Ok(reason.exit_code());
+    }
+    written.map_err(Fail::local)?;
     match outcome {
         Ok(true) => Ok(exit::OK),
         Ok(false) => {
             eprintln!("ajssh: scenario {} failed: {}", r.file.display(), s.why());
-            Ok(exit::FAILED)
+            Ok(summary_code.max(exit::FAILED))
         }
         Err(e) => {
             eprintln!("ajssh: scenario {}: {e}", r.file.display());
             Ok(match stop.reason() {
                 Some(reason) if e == INTERRUPTED => reason.exit_code(),
-                _ => exit::FAILED,
+                _ => summary_code.max(exit::FAILED),
             })
         }
     }

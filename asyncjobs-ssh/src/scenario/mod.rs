@@ -138,7 +138,7 @@ use asyncjobs_core::{JobRef, Scheduler};
 
 use crate::Node;
 
-pub use build::{ConfigNodes, NodeMaker};
+pub use build::{ConfigNodes, NodeMaker, ScenarioJob};
 pub use error::{ErrorKind, ScenarioError};
 pub use limits::Limits;
 pub use plan::{At, CommandDef, GroupDef, Item, JobDef, NodeDef, NodeSel, Plan};
@@ -274,7 +274,7 @@ fn check_toml_depth(text: &str, file: &Path, limits: &Limits) -> Result<(), Scen
         }
         match (quote, b) {
             _ if comment => {}
-            (Some(q), b'\\') if q == b'"' => i += 1,
+            (Some(b'"'), b'\\') => i += 1,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(b),

@@ -51,7 +51,7 @@ fn toml_text(n: usize, shape: Shape) -> String {
         for (i, id) in ["deploy", "run", "collect"].iter().enumerate() {
             let _ = write!(s, "[[job]]\nid = \"{id}\"\nnodes = \"h[1-{k}]\"\n");
             if i > 0 {
-                let _ = write!(s, "requires = \"{}\"\n", ["deploy", "run"][i - 1]);
+                let _ = writeln!(s, "requires = \"{}\"", ["deploy", "run"][i - 1]);
             }
             s.push_str("run = \"echo {node}\"\n\n");
         }

@@ -388,3 +388,106 @@ fn fanned_jobs_pair_node_by_node_and_errors_name_the_line() {
         r.stderr
     );
 }
+
+#[test]
+fn scenario_run_takes_the_fanout_output_options_and_apssh_formatters() {
+    let bed = testbed(2);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ssh_config(
+        &bed,
+        dir.path(),
+        &[
+            ("n1".to_string(), &bed.hosts()[0]),
+            ("n2".to_string(), &bed.hosts()[1]),
+        ],
+    );
+    let file = dir.path().join("out.toml");
+    std::fs::write(
+        &file,
+        "[[job]]\nid = \"hello\"\nnodes = \"n[1-2]\"\nrun = \"echo hello from {node}\"\n\n\
+         [[job]]\nid = \"bye\"\nnodes = \"n[1-2]\"\nrequires = \"hello\"\nrun = \"echo bye\"\n",
+    )
+    .unwrap();
+    let go = |extra: &[&str]| {
+        run(ajssh_bare()
+            .args(["scenario", "run"])
+            .arg(&file)
+            .args(["-F"])
+            .arg(&cfg)
+            .arg("--known-hosts")
+            .arg(bed.known_hosts())
+            .args(extra))
+    };
+    // --json: one record per job, then the summary; the listing goes to stderr
+    let r = go(&["--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", r.stdout);
+    assert!(lines.iter().all(|l| l.starts_with('{')), "{}", r.stdout);
+    for id in ["hello@n1", "hello@n2", "bye@n1", "bye@n2"] {
+        assert!(
+            r.stdout.contains(&format!("\"host\":\"{id}\"")),
+            "{id}: {}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("\"type\":\"summary\""), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("hello@n1"),
+        "listing on stderr: {}",
+        r.stderr
+    );
+    // -d: one file per host
+    let out = dir.path().join("outdir");
+    let r = go(&["-d", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("n2")).unwrap(),
+        "hello from n2\nbye\n"
+    );
+    // -b: identical outputs gathered
+    let r = go(&["-b"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("---------------\nbye@n[1-2] (2)\n---------------\nbye\n"),
+        "{}",
+        r.stdout
+    );
+    // --time: time-prefixed lines
+    let r = go(&["--time"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let timed = r
+        .stdout
+        .lines()
+        .find(|l| l.ends_with("n1:hello from n1"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(
+        timed.as_bytes()[2] == b':' && timed.as_bytes()[5] == b':',
+        "{timed}"
+    );
+    // apssh's `formatter: TimeHostFormatter` of a YAML node, with no option
+    let yaml = dir.path().join("fmt.yaml");
+    std::fs::write(
+        &yaml,
+        "nodes:\n  - id: n1\n    hostname: n1\n    formatter: TimeHostFormatter\n  - id: n2\n    hostname: n2\n\
+         jobs:\n  - id: a\n    node: n1\n    commands:\n      - {type: Run, command: echo timed}\n\
+         \x20 - id: b\n    node: n2\n    commands:\n      - {type: Run, command: echo plain}\n",
+    )
+    .unwrap();
+    let r = run(ajssh_bare()
+        .args(["scenario", "run"])
+        .arg(&yaml)
+        .arg("-F")
+        .arg(&cfg)
+        .arg("--known-hosts")
+        .arg(bed.known_hosts()));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("n2:plain\n"), "{}", r.stdout);
+    let timed = r
+        .stdout
+        .lines()
+        .find(|l| l.ends_with("n1:timed"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(timed.len(), "HH:MM:SS:n1:timed".len(), "{timed}");
+}
