@@ -118,6 +118,7 @@ mod session_stream;
 pub mod sftp;
 mod status;
 mod stdin;
+pub mod targets;
 mod topology;
 mod used_nodes;
 mod variables;
