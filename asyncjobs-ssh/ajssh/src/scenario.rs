@@ -268,6 +268,7 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
             total,
             Arc::clone(&progress),
             writer.clone(),
+            crate::color::Colors::detect(r.output.color),
         )
         .map_err(Fail::local)?,
     );

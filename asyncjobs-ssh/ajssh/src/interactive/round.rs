@@ -12,10 +12,10 @@ use tokio::sync::Semaphore;
 use crate::color::Colors;
 use crate::exit;
 use crate::hosts::HostSpec;
-use crate::nodeset;
 use crate::output::capture::{Budget, HostCapture, Keep, KEEP_LIMIT, TOTAL_KEEP_LIMIT};
 use crate::output::gather::Gather;
 use crate::output::Output;
+use asyncjobs_ssh::targets as nodeset;
 
 /// Output bytes the library keeps per command for error messages.
 const ERROR_CAPTURE: usize = 16 * 1024;
@@ -232,7 +232,7 @@ mod tests {
         .unwrap();
         let targets: Vec<_> = names
             .iter()
-            .flat_map(|n| crate::targets::parse_word(n).unwrap())
+            .flat_map(|n| asyncjobs_ssh::targets::parse_word(n).unwrap())
             .collect();
         resolver
             .resolve(&targets)

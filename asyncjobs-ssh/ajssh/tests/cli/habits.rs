@@ -195,5 +195,8 @@ fn the_summary_folds_identical_failures_as_dash_b_does() {
     );
     // the -b blocks pass the output as written; the summary escapes it
     let summary = r.stderr.split("failed (4):").nth(1).unwrap_or_default();
-    assert!(!summary.contains('\x07') && !summary.contains('\x1b'), "{summary:?}");
+    assert!(
+        !summary.contains('\x07') && !summary.contains('\x1b'),
+        "{summary:?}"
+    );
 }
