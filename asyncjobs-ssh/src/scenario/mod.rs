@@ -125,6 +125,8 @@ mod lines;
 mod model;
 mod nodeset;
 mod plan;
+#[cfg(test)]
+mod proptests;
 mod template;
 mod toml_file;
 mod yaml;

@@ -365,7 +365,10 @@ fn command(
 
 /// A parse error with its line, and the job / group / node it falls in.
 fn locate(text: &str, lines: &LineIndex, file: &Path, e: &toml::de::Error) -> ScenarioError {
-    let message = e.message().trim().to_string();
+    let mut message = e.message().trim().to_string();
+    if message.is_empty() {
+        message = "invalid TOML".to_string();
+    }
     let Some(span) = e.span() else {
         return ScenarioError::new(ErrorKind::Syntax, file, 0, None, message);
     };
