@@ -116,9 +116,7 @@ impl NodeMaker for CliNodes {
         };
         // apssh's `formatter:` of the node, unless an option chose the output
         let node_formatter = plan
-            .nodes
-            .iter()
-            .find(|n| n.id.name == def.node.name)
+            .node(&def.node.name)
             .and_then(|n| n.formatter.as_deref());
         let (out, err) = (
             || r.writer.sink(Stream::Stdout),

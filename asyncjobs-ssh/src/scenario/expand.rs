@@ -85,7 +85,8 @@ fn names(ctx: &Ctx<'_>, sel: &NodeSel, what: &str) -> Result<Vec<At>, ScenarioEr
 /// How an item of a scope was expanded: its copies by node (fanned) or itself.
 enum Copies {
     One(String),
-    Fanned(Vec<(String, String)>),
+    /// The copies' (node, id) in order, and the index of each node.
+    Fanned(Vec<(String, String)>, HashMap<String, usize>),
 }
 
 fn scope(
@@ -220,7 +221,12 @@ fn scope(
                     origin.push((k, Some(copy.node.name.clone())));
                     out.push(Item::Job(copy));
                 }
-                copies.insert(j.id.name.clone(), Copies::Fanned(list));
+                let by_node = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (n.clone(), i))
+                    .collect();
+                copies.insert(j.id.name.clone(), Copies::Fanned(list, by_node));
             }
         }
     }
@@ -234,9 +240,9 @@ fn scope(
             match copies.get(&r.name) {
                 None => pairwise.push(r.clone()),
                 Some(Copies::One(one)) => pairwise.push(At::new(one.clone(), r.line)),
-                Some(Copies::Fanned(list)) => match &node {
+                Some(Copies::Fanned(list, by_node)) => match &node {
                     // node by node
-                    Some(n) => match list.iter().find(|(m, _)| m == n) {
+                    Some(n) => match by_node.get(n).and_then(|&i| list.get(i)) {
                         Some((_, rid)) => pairwise.push(At::new(rid.clone(), r.line)),
                         None => {
                             return Err(err(
@@ -260,7 +266,7 @@ fn scope(
             match copies.get(&r.name) {
                 None => every.push(r.clone()),
                 Some(Copies::One(one)) => every.push(At::new(one.clone(), r.line)),
-                Some(Copies::Fanned(list)) => {
+                Some(Copies::Fanned(list, _)) => {
                     every.extend(list.iter().map(|(_, rid)| At::new(rid.clone(), r.line)))
                 }
             }

@@ -304,7 +304,7 @@ pub struct Plan {
     /// Login user of nodes that name none, when no option or config does
     /// (apssh's YAML: root); else the local user.
     pub default_user: Option<String>,
-    /// Nodes, in id order.
+    /// Nodes, in id order (once loaded).
     pub nodes: Vec<NodeDef>,
     /// Top-level jobs and groups, in file order.
     pub items: Vec<Item>,
@@ -392,6 +392,15 @@ impl Plan {
         check_gateway_cycles(&self.nodes, &nodes, &err)?;
         let mut ids = HashMap::new();
         check_items(&self.items, &nodes, &mut ids, &err)
+    }
+
+    /// The node of id `id` (the nodes are sorted by id).
+    pub fn node(&self, id: &str) -> Option<&NodeDef> {
+        match self.nodes.binary_search_by(|n| n.id.name.as_str().cmp(id)) {
+            Ok(i) => self.nodes.get(i),
+            // not sorted (a plan built by hand): look at each
+            Err(_) => self.nodes.iter().find(|n| n.id.name == id),
+        }
     }
 
     /// Every job, depth first in file order, with the ids of its enclosing groups.
