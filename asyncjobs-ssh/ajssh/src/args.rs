@@ -393,7 +393,7 @@ pub enum Sub {
 pub enum ScenarioCmd {
     /// Run a scenario file and print its listing.
     #[command(after_help = SCENARIO_HELP)]
-    Run(ScenarioRun),
+    Run(Box<ScenarioRun>),
     /// Write the scenario's graph in dot format.
     Dot(ScenarioDot),
     /// Check a scenario file and print what would run, in order, without running it.

@@ -94,7 +94,7 @@ fn a_fanned_toml_scenario_loads_extends_and_runs_through_a_gateway() {
     let report = dir.path().join("report.txt");
     let s = scenario.scheduler_mut();
     s.add(
-        SshJob::new(&LocalNode::new())
+        SshJob::new(LocalNode::new())
             .command(Run::new(format!(
                 "cat {d}/results/{p}-fit01.out {d}/results/{p}-fit02.out {d}/results/{p}-fit03.out > {r}",
                 d = dir.path().display(),
