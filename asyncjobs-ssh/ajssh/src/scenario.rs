@@ -16,7 +16,7 @@ use asyncjobs_ssh::scenario::{
 };
 use asyncjobs_ssh::{
     Formatter, HostFormatter, LocalNode, RawFormatter, SshError, SshJob, SshNode, SshOutput,
-    Stream, TimeHostFormatter,
+    SshTask, Stream, TimeHostFormatter,
 };
 
 use crate::args::{ConnectOpts, ScenarioCheck, ScenarioDot, ScenarioRun};
@@ -140,7 +140,7 @@ impl NodeMaker for CliNodes {
             // never ends by itself: not a "host" of the summary
             return ScenarioJob::new(job);
         }
-        ScenarioJob::new(ReportingJob {
+        ScenarioJob::wrap(ReportingJob {
             job,
             order: r.next.fetch_add(1, Ordering::SeqCst),
             label: def.id.name.clone(),
@@ -204,23 +204,31 @@ impl AbstractJob for ReportingJob {
     }
 
     async fn co_shutdown(&self) {
-        self.job.co_shutdown().await
+        self.job.task().co_shutdown().await
     }
 
     fn kind(&self) -> String {
-        self.job.kind()
+        self.job.task().kind()
     }
 
     fn default_label(&self) -> String {
-        self.job.default_label()
+        self.job.task().default_label()
     }
 
     fn details(&self) -> Option<String> {
-        self.job.details()
+        self.job.task().details()
+    }
+
+    fn graph_details(&self) -> Option<String> {
+        self.job.task().graph_details()
+    }
+
+    fn graph_target(&self) -> Option<String> {
+        self.job.task().graph_target()
     }
 
     fn result_text(output: &SshOutput) -> String {
-        <SshJob as AbstractJob>::result_text(output)
+        <SshTask as AbstractJob>::result_text(output)
     }
 }
 

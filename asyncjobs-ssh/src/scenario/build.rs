@@ -11,7 +11,7 @@ use asyncjobs_core::{AbstractJob, JobError, JobExt, JobRef, Scheduler};
 use crate::config::{Overrides, SshConfig};
 use crate::{
     Formatter, HostKeyPolicy, LocalNode, Node, Pull, Push, Run, RunScript, RunString, SshCommand,
-    SshJob, SshNode, SshOutput,
+    SshJob, SshNode, SshOutput, SshTask,
 };
 
 use super::error::{ErrorKind, ScenarioError};
@@ -46,19 +46,34 @@ pub trait NodeMaker {
     }
 }
 
-/// A job of a scenario: an [`SshJob`], or any job producing an
-/// [`SshOutput`] that wraps one (see [`NodeMaker::job`]).
-pub struct ScenarioJob(Box<dyn AbstractJob<Output = SshOutput>>);
+/// A job of a scenario: the [`SshJob`] built from the file, or a job of the
+/// program's that wraps it (see [`NodeMaker::job`]).
+pub struct ScenarioJob(Inner);
+
+enum Inner {
+    Ssh(SshJob),
+    Wrapped(Box<dyn AbstractJob<Output = SshOutput>>),
+}
 
 impl ScenarioJob {
-    /// Wraps `job`.
-    pub fn new(job: impl AbstractJob<Output = SshOutput>) -> ScenarioJob {
-        ScenarioJob(Box::new(job))
+    /// The job as built from the file.
+    pub fn new(job: SshJob) -> ScenarioJob {
+        ScenarioJob(Inner::Ssh(job))
+    }
+
+    /// A job object of the program's (typically holding the [`SshJob`] and
+    /// running it with [`SshJob::execute`]); the file's label, `critical`
+    /// and `forever` are applied to it.
+    pub fn wrap(job: impl AbstractJob<Output = SshOutput>) -> ScenarioJob {
+        ScenarioJob(Inner::Wrapped(Box::new(job)))
     }
 }
 
+/// A wrapped job, as the scheduler holds it.
+struct Wrapped(Box<dyn AbstractJob<Output = SshOutput>>);
+
 #[asyncjobs_core::async_trait]
-impl AbstractJob for ScenarioJob {
+impl AbstractJob for Wrapped {
     type Output = SshOutput;
 
     async fn co_run(&self) -> Result<SshOutput, JobError> {
@@ -85,8 +100,16 @@ impl AbstractJob for ScenarioJob {
         self.0.details()
     }
 
+    fn graph_details(&self) -> Option<String> {
+        self.0.graph_details()
+    }
+
+    fn graph_target(&self) -> Option<String> {
+        self.0.graph_target()
+    }
+
     fn result_text(output: &SshOutput) -> String {
-        <SshJob as AbstractJob>::result_text(output)
+        <SshTask as AbstractJob>::result_text(output)
     }
 }
 
@@ -315,9 +338,19 @@ fn fill(
                     job = job.command_arc(command(c, local.then_some(base)));
                 }
                 let label = j.label.clone().unwrap_or_else(|| j.id.name.clone());
-                let job = ctx.maker.job(j, ctx.plan, job);
-                s.add(job.label(label).critical(j.critical).forever(j.forever))
-                    .job_ref()
+                match ctx.maker.job(j, ctx.plan, job).0 {
+                    Inner::Ssh(job) => s
+                        .add(job.label(label).critical(j.critical).forever(j.forever))
+                        .job_ref(),
+                    Inner::Wrapped(w) => s
+                        .add(
+                            Wrapped(w)
+                                .label(label)
+                                .critical(j.critical)
+                                .forever(j.forever),
+                        )
+                        .job_ref(),
+                }
             }
             Item::Group(g) => s.add(group(ctx, g)?).job_ref(),
         };

@@ -90,7 +90,6 @@
 //! # Example
 //!
 //! ```
-//! use asyncjobs_core::JobExt;
 //! use asyncjobs_ssh::scenario::{ConfigNodes, Loader};
 //! use asyncjobs_ssh::{config::SshConfig, LocalNode, Run, SshJob};
 //!

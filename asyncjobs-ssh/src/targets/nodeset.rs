@@ -529,6 +529,11 @@ enum Token {
 }
 
 fn tokenize(name: &str) -> Vec<Token> {
+    // A name that already holds node-set syntax (`[::1]:22`, a bracketed
+    // IPv6 address) is kept whole: folding inside it would read ambiguously.
+    if name.contains(['[', ']', ',']) {
+        return vec![Token::Text(name.to_owned())];
+    }
     let mut tokens = Vec::new();
     let mut cur = String::new();
     let mut digits = false;
@@ -789,6 +794,14 @@ mod tests {
     fn fold_picks_the_number_that_varies() {
         let names = ["127.0.3.2:2222", "127.0.3.3:2222", "127.0.3.4:2222"];
         assert_eq!(fold(&names), "127.0.3.[2-4]:2222");
+    }
+
+    #[test]
+    fn names_with_brackets_are_kept_whole() {
+        assert_eq!(
+            fold(&["[::1]:36717", "[::1]:32775"]),
+            "[::1]:32775,[::1]:36717"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use asyncjobs_core::{JobExt, ListOptions};
+use asyncjobs_core::ListOptions;
 use asyncjobs_ssh::config::SshConfig;
 use asyncjobs_ssh::scenario::{ConfigNodes, ErrorKind, Loader};
 use asyncjobs_ssh::{LocalNode, Run, SshJob};
