@@ -354,8 +354,14 @@ A TOML scenario (relative local paths are relative to the file):
   [nodes.web1]  host = \"10.0.0.1\" user = \"root\" port = 22 gateway = \"gw\"
                 identity = \"~/.ssh/key\"
   [nodes.here]  local = true
+  [nodes.\"fit[01-10]\"]  host = \"{node}.lab\"  gateway = \"gw\"   # a node set
   [[job]]
   id = \"prepare\"   node = \"web1\"   run = \"apt-get update\"
+  [[job]]                       # one job per node: probe@fit01 ... probe@fit10
+  id = \"probe\"  nodes = \"fit[01-10]\"  run = \"uptime > /tmp/{node}.txt\"
+  [[job]]                       # node by node: fetch@fit03 requires probe@fit03
+  id = \"fetch\"  nodes = \"fit[01-10]\"  requires = \"probe\"   # or requires_all
+  commands = [ { pull = \"/tmp/{node}.txt\", into = \"results/\" } ]
   [[job]]
   id = \"deploy\"    node = \"web1\"   requires = [\"prepare\"]
   critical = true  forever = false  timeout = 60     # per command
@@ -367,9 +373,13 @@ A TOML scenario (relative local paths are relative to the file):
   [[group]]                     # a nested scheduler: id, requires, window,
   id = \"checks\"  requires = \"deploy\"   # timeout, critical, forever
     [[group.job]]  id = \"c1\"  node = \"here\"  run = \"curl -fsS http://10.0.0.1/\"
-(TOML wants one key per line; they are packed here.) apssh's YAML files
-(nodes/jobs/commands with `type: Run`...) are read too. Errors name the line
-and the job. Exit codes: 0 success, 1 the scenario failed, 64 bad file.";
+(TOML wants one key per line; they are packed here.) {node}, {host}, {user},
+{port} and a node's `vars` are substituted in jobs; names in `nodes` that the
+file does not define are ssh_config hosts. apssh's YAML files (nodes/jobs/
+commands with `type: Run`...) are read too; .j2 files are Jinja templates
+(-D name=value). `check` prints the plan; `run` takes the fan-out's output
+options. Errors name the line and the job. Exit codes: 0 success, 1 the
+scenario failed, 2 a host was unreachable, 64 bad file.";
 
 /// Subcommands. Their names are not targets: a host named `man` is
 /// written `-w man` or `man,`.
@@ -402,7 +412,7 @@ pub struct Completions {
 pub enum ScenarioCmd {
     /// Run a scenario file and print its listing.
     #[command(after_help = SCENARIO_HELP)]
-    Run(ScenarioRun),
+    Run(Box<ScenarioRun>),
     /// Write the scenario's graph in dot format.
     Dot(ScenarioDot),
     /// Check a scenario file and print what would run, in order, without running it.
@@ -415,6 +425,9 @@ pub enum ScenarioCmd {
 pub struct ScenarioRun {
     /// The scenario (.toml, or .yaml/.yml in apssh's format).
     pub file: PathBuf,
+    /// Output options, as for a fan-out (each job is one "host" of the summary).
+    #[command(flatten)]
+    pub output: OutputOpts,
     /// Also write the graph with outcome colours to this .dot file after the run.
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
