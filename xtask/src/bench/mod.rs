@@ -6,6 +6,7 @@
 pub(crate) mod capped;
 pub(crate) mod checkout;
 mod fanout;
+mod interactive;
 mod latency;
 mod machine;
 mod markdown;
@@ -30,7 +31,11 @@ benchmarks:
                         `true` behind a delay proxy (0, 10, 50 ms round trip): one host
                         direct, 1, 10, 100 hosts through a gateway, with ajssh, OpenSSH
                         ssh, apssh, asyncssh (and bssh); wall time, round trips, ajssh's
-                        phases; writes BENCHMARKS.md (any option but --with-bssh: not)";
+                        phases; writes BENCHMARKS.md (any option but --with-bssh: not)
+  interactive [--reps R] [--hosts N]
+                        20 commands in one interactive ajssh session on 100 loopback
+                        hosts against 20 separate runs; writes BENCHMARKS.md.
+                        any option: a partial run, BENCHMARKS.md untouched";
 
 /// Runs the benchmark named by the first argument.
 pub fn main(args: &[String]) -> Result<()> {
@@ -40,6 +45,7 @@ pub fn main(args: &[String]) -> Result<()> {
     match which.as_str() {
         "scheduler" => scheduler::main(rest),
         "fanout" => fanout::main(rest),
+        "interactive" => interactive::main(rest),
         "latency" => latency::main(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

@@ -119,7 +119,7 @@ impl Kit {
                     os(farm.identity()),
                     os("--known-hosts"),
                     os(farm.known_hosts()),
-                    os("-w"),
+                    os("-f"),
                     os(&w),
                     os("--connect-timeout"),
                     os(CONNECT_TIMEOUT_S.to_string()),
