@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 
 use crate::auth::{self, AuthConfig};
 use crate::config::{AddressFamily, ConfigError, SshConfig};
-use crate::connection::{Connection, HostKeyCheck, Session, Settings};
+use crate::connection::{Connection, Early, HostKeyCheck, Session, Settings};
 use crate::error::{ConnectError, SshError};
 use crate::formatter::{default_formatter, Event, Formatter};
 use crate::kex;
@@ -515,7 +515,7 @@ impl SshNode {
     pub(crate) async fn open_session(&self, label: &str) -> Result<Session, SshError> {
         let asked = std::time::Instant::now();
         loop {
-            let conn = self.connection().await?;
+            let conn = self.connection_for(Early::Session).await?;
             match conn.open_session().await {
                 Ok((channel, permit)) => {
                     return Ok(Session {
@@ -539,11 +539,20 @@ impl SshNode {
 
     /// The shared connection, opened if needed; concurrent callers wait for one attempt.
     pub(crate) fn connection(&self) -> BoxFuture<'_, Result<Arc<Connection>, ConnectError>> {
-        // boxed: a gateway's connection is opened from inside this one (recursion)
-        self.connection_inner().boxed()
+        self.connection_for(Early::Nothing)
     }
 
-    async fn connection_inner(&self) -> Result<Arc<Connection>, ConnectError> {
+    /// [`connection`](Self::connection); if it is opened now, `then` is opened
+    /// behind its authentication (see [`Early`]).
+    pub(crate) fn connection_for(
+        &self,
+        then: Early,
+    ) -> BoxFuture<'_, Result<Arc<Connection>, ConnectError>> {
+        // boxed: a gateway's connection is opened from inside this one (recursion)
+        self.connection_inner(then).boxed()
+    }
+
+    async fn connection_inner(&self, then: Early) -> Result<Arc<Connection>, ConnectError> {
         let mut slot = self.inner.slot.lock().await;
         if let Some(c) = slot.as_ref() {
             if !c.is_closed() {
@@ -569,7 +578,7 @@ impl SshNode {
         let target = self.target();
         // the session task must live on the SSH runtime, not the caller's
         let outcome = crate::runtime::run(async move {
-            match within_connect_timeout(timeout, node.open()).await {
+            match within_connect_timeout(timeout, node.open(then)).await {
                 Some(r) => r,
                 None => Err(ConnectError::Timeout {
                     target: node.target(),
@@ -608,7 +617,7 @@ impl SshNode {
     }
 
     /// Transport, handshake and authentication (without the timeout).
-    async fn open(&self) -> Result<Connection, ConnectError> {
+    async fn open(&self, then: Early) -> Result<Connection, ConnectError> {
         let cfg = &self.inner.cfg;
         let phases =
             PhaseClock::start(Some(Arc::clone(&self.inner.formatter)), self.display_name());
@@ -636,11 +645,12 @@ impl SshNode {
             max_sessions: cfg.max_sessions,
             kex,
             phases,
+            then,
         };
         let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
-        let auth = move |mut handle| async move {
-            auth::authenticate(&mut handle, &user, &target, &auth_cfg).await?;
-            Ok(handle)
+        let auth = move |mut handle, then| async move {
+            let early = auth::authenticate(&mut handle, &user, &target, &auth_cfg, then).await?;
+            Ok((handle, early))
         };
         match (&cfg.gateway, &cfg.proxy_command) {
             (None, None) => {
@@ -650,11 +660,18 @@ impl SshNode {
             }
             (None, Some(command)) => self.through_command(command, settings, auth).await,
             (Some(gw), _) => {
-                let gw_conn = gw.connection().await.map_err(|e| ConnectError::Gateway {
-                    target: self.target(),
-                    gateway: gw.to_string(),
-                    source: Box::new(e),
-                })?;
+                let tunnel = Early::Tunnel {
+                    host: cfg.hostname.clone(),
+                    port: cfg.port,
+                };
+                let gw_conn =
+                    gw.connection_for(tunnel)
+                        .await
+                        .map_err(|e| ConnectError::Gateway {
+                            target: self.target(),
+                            gateway: gw.to_string(),
+                            source: Box::new(e),
+                        })?;
                 gw.add_dependent(self);
                 let stream =
                     gw_conn
@@ -680,10 +697,11 @@ impl SshNode {
         auth: F,
     ) -> Result<Connection, ConnectError>
     where
-        F: FnOnce(russh::client::Handle<crate::connection::ClientHandler>) -> Fut,
-        Fut: std::future::Future<
-            Output = Result<russh::client::Handle<crate::connection::ClientHandler>, ConnectError>,
-        >,
+        F: FnOnce(
+            russh::client::Handle<crate::connection::ClientHandler>,
+            Option<russh::client::OpenAfterAuth>,
+        ) -> Fut,
+        Fut: std::future::Future<Output = Result<crate::connection::Authenticated, ConnectError>>,
     {
         let (stream, process) = proxy_command::spawn(
             command,
