@@ -16,6 +16,7 @@ mod command_failures;
 mod command_input;
 mod connect_errors;
 mod connections_are_shared_and_closed;
+mod error_chains;
 mod formatters;
 mod host_keys;
 mod hostile_servers;
