@@ -765,7 +765,7 @@ impl SshNode {
                 Err(e) => {
                     last = ConnectError::Network {
                         target: self.target(),
-                        message: e.to_string(),
+                        source: Arc::new(e),
                     }
                 }
             }

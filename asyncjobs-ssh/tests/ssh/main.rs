@@ -16,6 +16,8 @@ mod command_failures;
 mod command_input;
 mod connect_errors;
 mod connections_are_shared_and_closed;
+mod error_chains;
+mod examples;
 mod formatters;
 mod host_keys;
 mod hostile_servers;
