@@ -296,25 +296,50 @@ fn similar(a: &str, b: &str) -> bool {
 
 type ErrFn<'a> = dyn Fn(usize, String, String) -> ScenarioError + 'a;
 
+/// Each node has at most one gateway: one walk along the chains, each node
+/// visited once (linear in the number of nodes). The error names the first
+/// node, in file order, whose chain runs into a cycle, and its chain.
 fn check_gateway_cycles(nodes: &[NodeDef], err: &ErrFn<'_>) -> Result<(), ScenarioError> {
-    let by_id: HashMap<&str, &NodeDef> = nodes.iter().map(|n| (n.id.name.as_str(), n)).collect();
-    for n in nodes {
-        let mut seen = vec![n.id.name.as_str()];
-        let mut cur = n;
-        while let Some(g) = &cur.gateway {
-            if seen.contains(&g.name.as_str()) {
-                seen.push(&g.name);
-                return Err(err(
-                    n.id.line,
-                    format!("node `{}`", n.id.name),
-                    format!("gateway cycle: {}", seen.join(" -> ")),
-                ));
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        OnPath,
+        Done,
+    }
+    let by_id: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.name.as_str(), i))
+        .collect();
+    let mut state = vec![State::New; nodes.len()];
+    for (start, n) in nodes.iter().enumerate() {
+        let mut path: Vec<usize> = Vec::new();
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            match state[i] {
+                State::Done => break,
+                State::OnPath => {
+                    let mut names: Vec<&str> =
+                        path.iter().map(|&p| nodes[p].id.name.as_str()).collect();
+                    names.push(&nodes[i].id.name);
+                    return Err(err(
+                        n.id.line,
+                        format!("node `{}`", n.id.name),
+                        format!("gateway cycle: {}", names.join(" -> ")),
+                    ));
+                }
+                State::New => {
+                    state[i] = State::OnPath;
+                    path.push(i);
+                    cur = nodes[i]
+                        .gateway
+                        .as_ref()
+                        .and_then(|g| by_id.get(g.name.as_str()).copied());
+                }
             }
-            seen.push(&g.name);
-            match by_id.get(g.name.as_str()) {
-                Some(next) => cur = next,
-                None => break,
-            }
+        }
+        for p in path {
+            state[p] = State::Done;
         }
     }
     Ok(())
@@ -570,6 +595,43 @@ mod tests {
         assert!(check(&p).contains("s.toml:3: node `n`: unknown gateway node `gw`"));
         p.nodes[0].gateway = Some(at("n", 3));
         assert!(check(&p).contains("gateway cycle: n -> n"), "{}", check(&p));
+    }
+
+    #[test]
+    fn gateway_chains_are_followed_once_and_cycles_named_from_the_first_node() {
+        // a -> b -> c -> b: named from `a`, the first node whose chain loops
+        let mut p = plan(vec![]);
+        let node = |name: &str, gw: Option<&str>, line: usize| {
+            let mut d = p.nodes[0].clone();
+            d.id = at(name, line);
+            d.gateway = gw.map(|g| at(g, line));
+            d
+        };
+        let nodes = vec![
+            node("z", None, 1),
+            node("a", Some("b"), 2),
+            node("b", Some("c"), 3),
+            node("c", Some("b"), 4),
+        ];
+        p.nodes = nodes;
+        let e = check(&p);
+        assert!(
+            e.contains("s.toml:2: node `a`: gateway cycle: a -> b -> c -> b"),
+            "{e}"
+        );
+        // a long chain without a cycle is accepted
+        let mut p = plan(vec![]);
+        let last = p.nodes[0].clone();
+        p.nodes = (0..3000)
+            .map(|i| {
+                let mut d = last.clone();
+                d.id = at(&format!("n{i}"), i + 1);
+                d.gateway = (i + 1 < 3000).then(|| at(&format!("n{}", i + 1), i + 1));
+                d
+            })
+            .collect();
+        p.nodes.reverse();
+        p.check(std::path::Path::new("s.toml")).unwrap();
     }
 
     #[test]
