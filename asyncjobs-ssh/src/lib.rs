@@ -35,36 +35,37 @@
 //!   failure stops its remote command (signal through the channel) and
 //!   per-command timeouts do the same.
 //!
+//! One import brings what a script needs ([`prelude`]). Through a gateway,
+//! on three nodes: push a file, run a script, pull the result, then list,
+//! draw and shut down *whatever the outcome*, and only then propagate it:
+//!
 //! ```no_run
-//! use asyncjobs_core::{JobExt, Scheduler};
-//! use asyncjobs_ssh::{Push, Run, RunScript, SshJob, SshNode};
-//! use std::time::Duration;
+//! use asyncjobs_ssh::prelude::*;
 //!
-//! let gateway = SshNode::builder("bastion.example.org").build();
-//! let nodes: Vec<SshNode> = (1..=3)
-//!     .map(|i| SshNode::builder(format!("10.0.0.{i}")).user("root").gateway(&gateway).build())
-//!     .collect();
-//!
-//! let mut s = Scheduler::new().timeout(Duration::from_secs(60));
-//! for node in &nodes {
-//!     let push = s.add(SshJob::new(node).command(Push::new(["setup.sh"], "/tmp/")));
-//!     s.add(
-//!         SshJob::new(node)
-//!             .command(Run::new("hostname"))
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let gateway = SshNode::builder("bastion.example.org").build();
+//!     let mut s = Scheduler::new().timeout(Duration::from_secs(60));
+//!     for i in 1..=3 {
+//!         let node = SshNode::builder(format!("10.0.0.{i}")).user("root").gateway(&gateway).build();
+//!         s.add(SshJob::new(&node)
+//!             .label(format!("node {i}"))
+//!             .command(Push::new(["setup.sh"], "/tmp/"))
 //!             .command(RunScript::new("install.sh").arg("--quick"))
-//!             .requires(&push),
-//!     );
+//!             .command(Pull::new(["/tmp/install.log"], format!("logs/{i}.log"))));
+//!     }
+//!     let outcome = s.run();                 // Ok(true), Ok(false) or the error
+//!     s.list();                              // whatever happened
+//!     export_as_dotfile(&s, "install.dot")?;
+//!     s.shutdown()?;                         // every connection, hosts before their gateway
+//!     outcome?;                              // now propagate it
+//!     Ok(())
 //! }
-//! let ok = s.run();
-//! s.shutdown().unwrap(); // closes every connection, hosts before their gateway
-//! println!("{ok:?}");
 //! ```
 //!
 //! Runnable without any remote host, on a [`LocalNode`]:
 //!
 //! ```
-//! use asyncjobs_core::{JobExt, Scheduler};
-//! use asyncjobs_ssh::{LocalNode, Run, SshError, SshJob};
+//! use asyncjobs_ssh::prelude::*;
 //!
 //! let node = LocalNode::new();
 //! let mut s = Scheduler::new().critical(false);
@@ -107,16 +108,19 @@ mod local;
 mod node;
 mod output;
 mod phase;
+pub mod prelude;
 mod proxy_command;
 mod quickack;
 mod quote;
 mod runtime;
+pub mod scenario;
 mod server_id;
 mod service;
 mod session_stream;
 pub mod sftp;
 mod status;
 mod stdin;
+pub mod targets;
 mod topology;
 mod used_nodes;
 mod variables;
@@ -132,7 +136,7 @@ pub use formatter::{
     default_formatter, Event, Formatter, HostFormatter, RawFormatter, SharedBuffer, Stream,
     SubdirFormatter, TimeHostFormatter,
 };
-pub use job::{SshJob, DEFAULT_CAPTURE_LIMIT};
+pub use job::{SshJob, SshTask, DEFAULT_CAPTURE_LIMIT};
 pub use kex::{check_kex_algorithms, default_kex_algorithms, supported_kex_algorithms, KexError};
 pub use known_hosts::{default_known_hosts_files, known_hosts_name, HostKeyPolicy};
 pub use local::LocalNode;

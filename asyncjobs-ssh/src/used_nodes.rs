@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use asyncjobs_core::Scheduler;
 
 use crate::anynode::Node;
-use crate::job::SshJob;
+use crate::job::SshTask;
 use crate::node::SshNode;
 
 /// One SSH node in use.
@@ -32,7 +32,7 @@ pub(crate) fn used_nodes(scheduler: &Scheduler) -> UsedNodes {
     let mut ssh: Vec<UsedNode> = Vec::new();
     let mut index: HashMap<usize, usize> = HashMap::new();
     let mut local: Vec<String> = Vec::new();
-    for job in scheduler.jobs_of::<SshJob>() {
+    for job in scheduler.jobs_of::<SshTask>() {
         let node = match job.node() {
             Node::Ssh(n) => n,
             Node::Local(l) => {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::{eventually, node, testbed, unique, Output};
-use asyncjobs_core::{Job, JobExt, Scheduler, SchedulerError};
+use asyncjobs_core::{Job, Scheduler, SchedulerError};
 use asyncjobs_ssh::SshJob;
 
 /// A `sleep` whose command line is unique to this call, e.g. `sleep 4242.5123`.

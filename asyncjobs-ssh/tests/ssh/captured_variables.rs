@@ -1,7 +1,7 @@
 //! Captured outputs: a command stores its stdout, a later command on another node is built from it.
 
 use crate::support::{node, testbed, Output};
-use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_core::Scheduler;
 use asyncjobs_ssh::{shell_quote, Run, RunString, SshJob, Variables};
 
 #[test]

@@ -2,7 +2,7 @@
 //! (the scheduler is fine, the job holds the error); signals and allowed exits.
 
 use crate::support::{node, testbed, Output};
-use asyncjobs_core::{JobExt, Scheduler, SchedulerError};
+use asyncjobs_core::{Scheduler, SchedulerError};
 use asyncjobs_ssh::{ExitStatus, Run, SshError, SshJob};
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::{node, node_builder, unique, Output};
-use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_core::Scheduler;
 use asyncjobs_ssh::{ConnectError, HostKeyPolicy, Pull, Push, SshJob, SshNode, SshNodeBuilder};
 use asyncjobs_tests::{SshServer, Testbed, TestbedConfig};
 

@@ -1,20 +1,23 @@
 //! How SshJobs show in listings: kind, default label, details.
 
-use asyncjobs_core::{AbstractJob, JobExt, ListOptions, Scheduler, Symbols};
+use asyncjobs_core::{AbstractJob, ListOptions, Scheduler, Symbols};
 use asyncjobs_ssh::{LocalNode, Pull, Push, Run, RunString, SshJob, SshNode};
 
 #[test]
 fn default_label_is_the_first_command_plus_the_count_of_the_others() {
     let node = SshNode::builder("web1").user("deploy").build();
     let one = SshJob::new(&node).run("uptime");
-    assert_eq!(one.default_label(), "uptime");
+    assert_eq!(one.task().default_label(), "uptime");
     let three = SshJob::new(&node)
         .run("uptime")
         .command(Push::new(["a"], "b"))
         .command(Pull::new(["c"], "d"));
-    assert_eq!(three.default_label(), "uptime + 2 more");
-    assert_eq!(SshJob::new(&node).default_label(), "SshJob (no command)");
-    assert_eq!(one.kind(), "SshJob");
+    assert_eq!(three.task().default_label(), "uptime + 2 more");
+    assert_eq!(
+        SshJob::new(&node).task().default_label(),
+        "SshJob (no command)"
+    );
+    assert_eq!(one.task().kind(), "SshJob");
 }
 
 #[test]
@@ -29,11 +32,15 @@ fn details_show_user_at_host_then_each_command() {
         .command(Run::new("ls").arg("my dir"))
         .command(RunString::new("#!/bin/sh\necho hi\n"));
     assert_eq!(
-        job.details().unwrap(),
+        job.task().details().unwrap(),
         "admin@gw->root@10.0.0.7:2222\nls 'my dir'\nRunString: echo hi"
     );
     let local = SshJob::new(LocalNode::new()).run("true");
-    assert!(local.details().unwrap().ends_with("@localnode\ntrue"));
+    assert!(local
+        .task()
+        .details()
+        .unwrap()
+        .ends_with("@localnode\ntrue"));
 }
 
 #[test]
@@ -74,5 +81,40 @@ fn result_shows_in_listings_as_the_statuses_of_the_commands() {
     assert!(
         lines[1].ends_with("<SshJob `three`>[[ -> 0, 3, TERM]]"),
         "{listing}"
+    );
+}
+
+#[test]
+fn graphs_name_the_node_and_show_a_failed_command_by_status_and_last_stderr_line() {
+    let gw = SshNode::builder("127.0.0.1")
+        .user("admin")
+        .port(2500)
+        .build();
+    let node = SshNode::builder("127.0.0.2")
+        .user("root")
+        .port(2500)
+        .gateway(&gw)
+        .display_name("fit01")
+        .build();
+    let remote = SshJob::new(&node).run("uptime");
+    assert_eq!(remote.task().graph_target().as_deref(), Some("fit01"));
+    assert_eq!(remote.task().graph_details().as_deref(), Some("uptime"));
+    let local = LocalNode::new()
+        .with_name("here")
+        .with_formatter(std::sync::Arc::new(
+            asyncjobs_ssh::RawFormatter::with_writers(std::io::sink(), std::io::sink()),
+        ));
+    let mut s = Scheduler::new().critical(false);
+    s.add(
+        SshJob::new(&local)
+            .run("echo first >&2; echo 'no space left' >&2; exit 3")
+            .label("install"),
+    );
+    assert!(!s.run().unwrap());
+    let dot =
+        asyncjobs_graph::dot_format_with(&s, &asyncjobs_graph::DotOptions::outcomes()).unwrap();
+    assert!(
+        dot.contains(r#"label="1: install\nhere\necho first >&2; echo 'no space left' >&2; exit 3\nCommandFailed: exit code 3: no space left""#),
+        "{dot}"
     );
 }

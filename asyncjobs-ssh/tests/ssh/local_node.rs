@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::support::{eventually, unique, Output};
-use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_core::Scheduler;
 use asyncjobs_ssh::{ExitStatus, LocalNode, SshError, SshJob};
 
 fn local(out: &Output) -> LocalNode {

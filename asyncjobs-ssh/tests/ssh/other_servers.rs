@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::support::{node, node_builder, unique, Output};
-use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_core::Scheduler;
 use asyncjobs_ssh::{
     ConnectError, ExitStatus, Pull, Push, Run, SshError, SshJob, SshNode, SshNodeBuilder,
 };

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::support::{node, testbed, unique, Output};
-use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_core::Scheduler;
 use asyncjobs_ssh::{Pull, Push, SshJob};
 
 fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {

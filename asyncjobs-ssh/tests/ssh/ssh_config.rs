@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use asyncjobs_core::{JobExt, Scheduler};
+use asyncjobs_core::Scheduler;
 use asyncjobs_ssh::config::{ConfigError, SshConfig};
 use asyncjobs_ssh::{ConnectError, SshJob, SshNode};
 use asyncjobs_tests::{Host, Testbed};

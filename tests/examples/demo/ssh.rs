@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use asyncjobs_core::{Job, JobExt, ListOptions, Scheduler};
+use asyncjobs_core::{Job, ListOptions, Scheduler};
 use asyncjobs_ssh::{LocalNode, Pull, Push, Run, RunScript, SshJob, SshNode};
 use asyncjobs_tests::{Host, Testbed};
 
