@@ -791,6 +791,43 @@ mod tests {
     }
 
     #[test]
+    fn gateway_chains_are_followed_once_and_cycles_named_from_the_first_node() {
+        // a -> b -> c -> b: named from `a`, the first node whose chain loops
+        let mut p = plan(vec![]);
+        let node = |name: &str, gw: Option<&str>, line: usize| {
+            let mut d = p.nodes[0].clone();
+            d.id = at(name, line);
+            d.gateway = gw.map(|g| at(g, line));
+            d
+        };
+        let nodes = vec![
+            node("z", None, 1),
+            node("a", Some("b"), 2),
+            node("b", Some("c"), 3),
+            node("c", Some("b"), 4),
+        ];
+        p.nodes = nodes;
+        let e = check(&p);
+        assert!(
+            e.contains("s.toml:2: node `a`: gateway cycle: a -> b -> c -> b"),
+            "{e}"
+        );
+        // a long chain without a cycle is accepted
+        let mut p = plan(vec![]);
+        let last = p.nodes[0].clone();
+        p.nodes = (0..3000)
+            .map(|i| {
+                let mut d = last.clone();
+                d.id = at(&format!("n{i}"), i + 1);
+                d.gateway = (i + 1 < 3000).then(|| at(&format!("n{}", i + 1), i + 1));
+                d
+            })
+            .collect();
+        p.nodes.reverse();
+        p.check().unwrap();
+    }
+
+    #[test]
     fn similar_names_are_one_edit_apart() {
         assert!(similar("prepare", "prepar"));
         assert!(similar("deploy", "deploys"));
