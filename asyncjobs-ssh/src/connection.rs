@@ -88,7 +88,7 @@ impl HostKeyCheck {
                     ConnectError::KnownHostsWrite {
                         target: self.target.clone(),
                         file: file.clone(),
-                        message: e.to_string(),
+                        source: std::sync::Arc::new(e),
                     }
                 })
             }

@@ -301,7 +301,7 @@ impl SshTask {
             let output_err = |e: std::io::Error| SshError::Output {
                 host: host.clone(),
                 command: label.clone(),
-                message: e.to_string(),
+                source: Arc::new(e),
             };
             formatter
                 .event(&host, &Event::CommandStart { command: &label })

@@ -325,7 +325,7 @@ impl SshNodeBuilder {
         cfg.custom_display = self.display.is_some();
         cfg.display = self
             .display
-            .unwrap_or_else(|| host_port(&cfg.hostname, cfg.port));
+            .unwrap_or_else(|| default_display(&cfg.hostname, cfg.port));
         let user_files = self.known_hosts.unwrap_or_else(default_known_hosts_files);
         cfg.known_hosts_write = user_files.first().cloned();
         let mut files = user_files;
@@ -765,7 +765,7 @@ impl SshNode {
                 Err(e) => {
                     last = ConnectError::Network {
                         target: self.target(),
-                        message: e.to_string(),
+                        source: Arc::new(e),
                     }
                 }
             }
@@ -867,6 +867,19 @@ impl SshNode {
 
 /// `host` on port 22, else `host:port`, an IPv6 address then bracketed
 /// (`[::1]:2222`) so the port cannot be read as part of it.
+/// The display name of a node not given one: the host name, as ajssh
+/// shows a host; when the port is not 22 (or the host is an IPv6
+/// address), the host in brackets, `[host]:port`, so that a line prefix
+/// `[10.0.0.1]:2022:output` cannot be read as host `10.0.0.1`, output
+/// `2022:output`.
+fn default_display(host: &str, port: u16) -> String {
+    match (port, host.contains(':')) {
+        (22, false) => host.to_string(),
+        (22, true) => format!("[{host}]"),
+        _ => format!("[{host}]:{port}"),
+    }
+}
+
 fn host_port(host: &str, port: u16) -> String {
     match (port, host.contains(':')) {
         (22, _) => host.to_string(),
@@ -908,10 +921,12 @@ mod tests {
         assert_eq!(gw.target(), "[::1]:2222");
         assert_eq!(gw.to_string(), "u@[::1]:2222");
         let n = SshNode::builder("fe80::1").user("r").gateway(&gw).build();
-        assert_eq!(n.display_name(), "fe80::1");
+        assert_eq!(n.display_name(), "[fe80::1]");
         assert_eq!(n.to_string(), "u@[::1]:2222->r@fe80::1");
         let v4 = SshNode::builder("10.0.0.1").port(2022).user("r").build();
-        assert_eq!(v4.display_name(), "10.0.0.1:2022");
+        assert_eq!(v4.display_name(), "[10.0.0.1]:2022");
+        let plain = SshNode::builder("web").user("r").build();
+        assert_eq!(plain.display_name(), "web");
         assert_eq!(v4.to_string(), "r@10.0.0.1:2022");
     }
 }
