@@ -53,7 +53,7 @@ impl Tool {
     /// How the tool is told the window, and how it checks host keys.
     pub fn how(self) -> &'static str {
         match self {
-            Tool::Ajssh => "`ajssh -F none -t TARGETS -u USER -i KEY --known-hosts KH -w W --connect-timeout 30 --no-progress -- CMD` (host keys checked)",
+            Tool::Ajssh => "`ajssh -F none -t TARGETS -u USER -i KEY --known-hosts KH -f W --connect-timeout 30 --no-progress -- CMD` (host keys checked)",
             Tool::Apssh => "`xtask/bench/fanout_apssh.py`: one `SshJob(SshNode(ip, port=, username=, keys=, known_hosts=), Run(CMD), critical=False)` per host in an asynciojobs `Scheduler(jobs_window=W)`, as apssh's CLI does (its CLI has no per-host port; host keys checked)",
             Tool::ParallelSsh => "`xtask/bench/fanout_pssh.py`: `ParallelSSHClient(ips, host_config=[HostConfig(port=...)], pkey=KEY, pool_size=W, num_retries=1)`, `run_command(CMD)`, `join()` (libssh2; parallel-ssh has no host key checking)",
             Tool::Pdsh => "`PDSH_RCMD_TYPE=ssh PDSH_SSH_ARGS='-F CONFIG -x -l%u %h' pdsh -S -R ssh -f W -l USER -w ^IPS CMD` (one `ssh` per host; ports, key and known_hosts from CONFIG; host keys checked)",

@@ -77,7 +77,7 @@ impl Tool {
     /// How it is run, for BENCHMARKS.md.
     pub fn how(self) -> &'static str {
         match self {
-            Tool::Ajssh => "`ajssh -F none -t TARGETS -u USER -i KEY --known-hosts KH -w W --no-progress -v [-J USER@GW] -- CMD` (`-v` prints the phases read here)",
+            Tool::Ajssh => "`ajssh -F none -t TARGETS -u USER -i KEY --known-hosts KH -f W --no-progress -v [-J USER@GW] -- CMD` (`-v` prints the phases read here)",
             Tool::OpenSsh => "OpenSSH: `ssh -F CONFIG [-J USER@GW] HOST CMD` for one host; `xargs -P W -I{} ssh -F CONFIG -J USER@GW {} CMD` for N hosts (each `ssh` opens its own gateway connection, as `-J` does)",
             Tool::Apssh => "`xtask/bench/fanout_apssh.py`: one `SshNode` per host (with `gateway=` one shared gateway `SshNode`) in an asynciojobs `Scheduler(jobs_window=W)`",
             Tool::Asyncssh => "`xtask/bench/fanout_asyncssh.py`: `asyncssh.connect` per host (with `tunnel=` one gateway connection opened first), at most W at once",
@@ -171,7 +171,7 @@ pub fn invocation(
                 os(farm.identity()),
                 os("--known-hosts"),
                 os(farm.known_hosts()),
-                os("-w"),
+                os("-f"),
                 os(&w),
                 os("--connect-timeout"),
                 os(CONNECT_TIMEOUT_S.to_string()),
