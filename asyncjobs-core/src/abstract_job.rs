@@ -70,6 +70,23 @@ pub trait AbstractJob: Send + Sync + 'static {
         None
     }
 
+    /// The lines graphs draw under the label; by default the
+    /// [`details`](Self::details). A job whose details name where it runs at
+    /// length (an ssh job's `user@gateway->user@host` chain) gives shorter
+    /// ones here, and names the place with [`graph_target`](Self::graph_target).
+    fn graph_details(&self) -> Option<String> {
+        self.details()
+    }
+
+    /// Where the job runs, in a word (an ssh job: its node's name), if it is
+    /// one of a fan-out. Graphs show it under the label, and draw alike jobs
+    /// that differ only by their target (same label once the target is left
+    /// out, same details, flags, outcome and requirements) as one box with
+    /// the count and the set of targets.
+    fn graph_target(&self) -> Option<String> {
+        None
+    }
+
     /// How listings show a result, as in `[[ -> {text}]]`. By default a string
     /// shows as its text and any other type through `Debug` (Rust cannot ask
     /// a generic type whether it implements `Display`: override this to use

@@ -80,6 +80,8 @@ pub(crate) trait ErasedAbstract: Send + Sync {
     fn default_label(&self) -> String;
     fn graph_label(&self) -> Option<String>;
     fn details(&self) -> Option<String>;
+    fn graph_details(&self) -> Option<String>;
+    fn graph_target(&self) -> Option<String>;
 }
 
 /// What a scheduler needs of a nested scheduler it holds, without naming the
@@ -122,6 +124,12 @@ impl<J: AbstractJob> ErasedAbstract for AbstractBody<J> {
     }
     fn details(&self) -> Option<String> {
         self.job.details()
+    }
+    fn graph_details(&self) -> Option<String> {
+        self.job.graph_details()
+    }
+    fn graph_target(&self) -> Option<String> {
+        self.job.graph_target()
     }
     fn result_text(&self) -> Option<String> {
         self.cell.result().map(J::result_text)

@@ -31,7 +31,9 @@ pub struct JobError(Arc<Inner>);
 
 struct Inner {
     kind: Cow<'static, str>,
-    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+    /// Shared, so [`JobError::with_brief`] can rewrap an error already cloned.
+    error: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    brief: Option<Box<str>>,
 }
 
 impl JobError {
@@ -47,7 +49,8 @@ impl JobError {
     ) -> Self {
         JobError(Arc::new(Inner {
             kind: kind.into(),
-            error: Box::new(error),
+            error: Arc::new(error),
+            brief: None,
         }))
     }
 
@@ -60,8 +63,41 @@ impl JobError {
     pub fn from_boxed(error: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
         JobError(Arc::new(Inner {
             kind: Cow::Borrowed("Error"),
-            error,
+            error: Arc::from(error),
+            brief: None,
         }))
+    }
+
+    /// The same error with a one-line summary for pictures and summaries,
+    /// where the whole message would not fit: a failed command gives its exit
+    /// status and the last line of its stderr rather than the command again.
+    /// Listings and chains still show the whole message.
+    ///
+    /// ```
+    /// use asyncjobs_core::JobError;
+    /// let e = JobError::msg("command `make` failed on web1 (exit 2)\nno rule")
+    ///     .with_brief("exit 2: no rule");
+    /// assert_eq!(e.brief(), Some("exit 2: no rule"));
+    /// assert_eq!(JobError::msg("a\nb").brief(), None);
+    /// ```
+    pub fn with_brief(mut self, brief: impl Into<String>) -> Self {
+        let brief = Some(brief.into().into_boxed_str());
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.brief = brief,
+            None => {
+                self = JobError(Arc::new(Inner {
+                    kind: self.0.kind.clone(),
+                    error: Arc::clone(&self.0.error),
+                    brief,
+                }))
+            }
+        }
+        self
+    }
+
+    /// The one-line summary given by [`with_brief`](Self::with_brief), if any.
+    pub fn brief(&self) -> Option<&str> {
+        self.0.brief.as_deref()
     }
 
     /// The kind shown in listings: by default the short name of the error's type.

@@ -103,6 +103,22 @@ impl Record {
         }
     }
 
+    /// The lines graphs draw under the label (by default the details).
+    pub fn graph_details(&self) -> Option<String> {
+        match &self.body {
+            Body::Abstract(j) => j.graph_details(),
+            Body::Future { .. } => None,
+        }
+    }
+
+    /// Where the job runs, for graphs (see `AbstractJob::graph_target`).
+    pub fn graph_target(&self) -> Option<String> {
+        match &self.body {
+            Body::Abstract(j) => j.graph_target(),
+            Body::Future { .. } => None,
+        }
+    }
+
     /// The nested scheduler's hooks, when this job is one.
     pub fn nested(&self) -> Option<&dyn NestedHooks> {
         self.body.nested()

@@ -145,6 +145,12 @@ impl ErasedAbstract for NestedBody {
     fn details(&self) -> Option<String> {
         None
     }
+    fn graph_details(&self) -> Option<String> {
+        None
+    }
+    fn graph_target(&self) -> Option<String> {
+        None
+    }
 }
 
 impl NestedHooks for NestedBody {

@@ -50,6 +50,12 @@ pub struct JobView {
     pub requires: Vec<usize>,
     /// Extra lines from [`AbstractJob::details`](crate::AbstractJob::details).
     pub details: Option<String>,
+    /// The lines graphs draw under the label, from
+    /// [`AbstractJob::graph_details`](crate::AbstractJob::graph_details)
+    /// (by default the details).
+    pub graph_details: Option<String>,
+    /// Where the job runs, from [`AbstractJob::graph_target`](crate::AbstractJob::graph_target).
+    pub target: Option<String>,
     /// The content, when this job is a nested scheduler.
     pub nested: Option<Snapshot>,
 }
@@ -70,6 +76,8 @@ impl JobView {
             result: None,
             requires: Vec::new(),
             details: None,
+            graph_details: None,
+            target: None,
             nested: None,
         }
     }
@@ -157,6 +165,8 @@ impl Scheduler {
                 result: graph.result_text(i),
                 requires,
                 details: r.details(),
+                graph_details: r.graph_details(),
+                target: r.graph_target(),
                 nested,
             });
         }

@@ -9,6 +9,7 @@ use dot_writer::{Attributes, DotWriter, Scope};
 
 use crate::anchor::{anchor, placeholder_id, Side};
 use crate::escape::{escape, truncate};
+use crate::fold::{error_line, fold, id_set, node_set, template, Folding};
 use crate::options::DotOptions;
 use crate::outcome::Outcome;
 
@@ -16,8 +17,8 @@ use crate::outcome::Outcome;
 const LABEL_ERROR_MAX: usize = 60;
 /// Longest tooltip, in characters.
 const TOOLTIP_MAX: usize = 1000;
-/// Boxes per row of the legend: a compact block beside the graph.
-const LEGEND_COLUMNS: usize = 2;
+/// Longest line of details under a label, in characters.
+const DETAIL_LINE_MAX: usize = 60;
 
 /// Renders a snapshot as dot text; see [`dot_format_with`](crate::dot_format_with).
 ///
@@ -25,9 +26,12 @@ const LEGEND_COLUMNS: usize = 2;
 /// [`JobView::new`]). Requirements on ids absent from the snapshot are drawn as
 /// plain nodes, as dot does.
 pub fn snapshot_to_dot(snap: &Snapshot, opts: &DotOptions) -> String {
+    let mut node_of = HashMap::new();
+    fold_tree(snap, opts, &mut node_of);
     let mut ctx = Ctx {
         opts,
         clusters: Vec::new(),
+        node_of,
     };
     let mut bytes = Vec::new();
     {
@@ -37,37 +41,102 @@ pub fn snapshot_to_dot(snap: &Snapshot, opts: &DotOptions) -> String {
         graph.set("compound", "true", false);
         ctx.write_jobs(&mut graph, snap);
         if opts.outcome_colors && opts.legend {
-            ctx.write_legend(&mut graph, snap);
+            write_legend(&mut graph, snap);
         }
     }
     name_graph_and_clusters(&String::from_utf8_lossy(&bytes), &ctx.clusters)
+}
+
+/// Records, for every job of the tree, the id of the node drawing it (its
+/// own, or that of the first job of its folded box).
+fn fold_tree(snap: &Snapshot, opts: &DotOptions, node_of: &mut HashMap<usize, usize>) {
+    let folding = fold(snap, opts);
+    for (i, job) in snap.jobs.iter().enumerate() {
+        node_of.insert(job.id, folding.node_id(snap, i));
+        if let Some(inner) = &job.nested {
+            fold_tree(inner, opts, node_of);
+        }
+    }
 }
 
 struct Ctx<'o> {
     opts: &'o DotOptions,
     /// Names of the clusters, in the order dot-writer opened them.
     clusters: Vec<String>,
+    /// Job id -> id of the node that draws it (see [`fold_tree`]).
+    node_of: HashMap<usize, usize>,
+}
+
+/// One end of an edge within a level: a unit (index), or an id absent from it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum End {
+    Unit(usize),
+    Outside(usize),
 }
 
 impl Ctx<'_> {
     fn write_jobs(&mut self, scope: &mut Scope<'_, '_>, snap: &Snapshot) {
-        let by_id: HashMap<usize, &JobView> = snap.jobs.iter().map(|j| (j.id, j)).collect();
-        for job in &snap.jobs {
-            match &job.nested {
-                Some(inner) => self.write_cluster(scope, job, inner),
-                None => self.write_node(scope, job),
+        let folding = fold(snap, self.opts);
+        let index: HashMap<usize, usize> = snap
+            .jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (j.id, i))
+            .collect();
+        let end = |id: &usize| match index.get(id) {
+            Some(&i) => End::Unit(folding.unit_of[i]),
+            None => End::Outside(*id),
+        };
+        // how many job edges each drawn edge stands for
+        let mut counts: HashMap<(End, usize), usize> = HashMap::new();
+        for (i, job) in snap.jobs.iter().enumerate() {
+            for req in &job.requires {
+                *counts.entry((end(req), folding.unit_of[i])).or_default() += 1;
+            }
+        }
+        let columns = stack_lone(snap, &folding, &counts, self.opts.row_max);
+        let mut drawn: std::collections::HashSet<(End, usize)> = Default::default();
+        for (i, job) in snap.jobs.iter().enumerate() {
+            let unit = folding.unit_of[i];
+            let members = &folding.units[unit];
+            if members[0] == i {
+                match &job.nested {
+                    Some(inner) => self.write_cluster(scope, job, inner),
+                    None if members.len() == 1 => self.write_node(scope, job),
+                    None => {
+                        let jobs: Vec<&JobView> = members.iter().map(|&m| &snap.jobs[m]).collect();
+                        self.write_folded(scope, &jobs);
+                    }
+                }
             }
             for req in &job.requires {
-                let (tail, ltail) = match by_id.get(req).and_then(|r| r.nested.as_ref()) {
-                    Some(inner) => (anchor(*req, inner, Side::Exit), Some(*req)),
-                    None => (req.to_string(), None),
+                let key = (end(req), unit);
+                if !drawn.insert(key) {
+                    continue;
+                }
+                let (tail, ltail) = match key.0 {
+                    End::Unit(u) => {
+                        let first = &snap.jobs[folding.units[u][0]];
+                        match &first.nested {
+                            Some(inner) => {
+                                (self.anchor(first.id, inner, Side::Exit), Some(first.id))
+                            }
+                            None => (first.id.to_string(), None),
+                        }
+                    }
+                    End::Outside(id) => (id.to_string(), None),
                 };
-                let (head, lhead) = match &job.nested {
-                    Some(inner) => (anchor(job.id, inner, Side::Entry), Some(job.id)),
-                    None => (job.id.to_string(), None),
+                let first = &snap.jobs[members[0]];
+                let (head, lhead) = match &first.nested {
+                    Some(inner) => (self.anchor(first.id, inner, Side::Entry), Some(first.id)),
+                    None => (first.id.to_string(), None),
+                };
+                let label = match key.0 {
+                    End::Unit(u) => fan_label(folding.units[u].len(), members.len(), counts[&key]),
+                    End::Outside(_) => None,
                 };
                 let edge = scope.edge(&tail, &head);
-                if lhead.is_some() || ltail.is_some() {
+                if lhead.is_some() || ltail.is_some() || label.is_some() {
                     let mut attrs = edge.attributes();
                     if let Some(id) = lhead {
                         attrs.set("lhead", &cluster_name(id), true);
@@ -75,10 +144,35 @@ impl Ctx<'_> {
                     if let Some(id) = ltail {
                         attrs.set("ltail", &cluster_name(id), true);
                     }
-                    // clipped at the cluster's border, a one-rank edge would be a stub
-                    attrs.set("minlen", "2", true);
+                    if lhead.is_some() || ltail.is_some() {
+                        // clipped at the cluster's border, a one-rank edge would be a stub
+                        attrs.set("minlen", "2", true);
+                    }
+                    if let Some(text) = label {
+                        attrs
+                            .set("label", &text, true)
+                            .set("fontsize", "9", true)
+                            .set("fontcolor", "gray30", true);
+                    }
                 }
             }
+        }
+        // lone jobs beyond a row's worth, stacked in columns by invisible edges
+        for (above, below) in columns {
+            let id = |u: usize| snap.jobs[folding.units[u][0]].id.to_string();
+            scope
+                .edge(id(above), id(below))
+                .attributes()
+                .set("style", "invis", true);
+        }
+    }
+
+    /// The node an edge into (out of) nested scheduler `owner` attaches to.
+    fn anchor(&self, owner: usize, inner: &Snapshot, side: Side) -> String {
+        let id = anchor(owner, inner, side);
+        match id.parse::<usize>().ok().and_then(|i| self.node_of.get(&i)) {
+            Some(node) => node.to_string(),
+            None => id,
         }
     }
 
@@ -94,8 +188,42 @@ impl Ctx<'_> {
         .set("shape", "box", true);
         border(&mut *node, job.critical);
         if let Some(o) = outcome {
-            node.set("fillcolor", o.fill(), true)
-                .set("tooltip", &tooltip(job, o), true);
+            node.set("fillcolor", o.fill(), true).set(
+                "tooltip",
+                &escape(&truncate(&tooltip(job, o), TOOLTIP_MAX)),
+                true,
+            );
+        }
+    }
+
+    /// One box for alike jobs on several targets (see [`fold`]), drawn as a
+    /// stack (a double border), named after the first one.
+    fn write_folded(&mut self, scope: &mut Scope<'_, '_>, jobs: &[&JobView]) {
+        let first = jobs[0];
+        let outcome = self.opts.outcome_colors.then(|| Outcome::of(first));
+        let mut node = scope.node_named(first.id.to_string());
+        node.set(
+            "style",
+            &style("rounded", first.forever, outcome.is_some()),
+            true,
+        )
+        .set("label", &self.folded_label(jobs), true)
+        .set("shape", "box", true)
+        .set("peripheries", "2", true);
+        border(&mut *node, first.critical);
+        if let Some(o) = outcome {
+            let targets: Vec<&str> = jobs.iter().filter_map(|j| j.target.as_deref()).collect();
+            let text = format!(
+                "{} jobs, on {}: {}",
+                jobs.len(),
+                targets.join(", "),
+                tooltip(first, o)
+            );
+            node.set("fillcolor", o.fill(), true).set(
+                "tooltip",
+                &escape(&truncate(&text, TOOLTIP_MAX)),
+                true,
+            );
         }
     }
 
@@ -116,7 +244,7 @@ impl Ctx<'_> {
             if let Some(o) = outcome {
                 attrs.set("fillcolor", o.cluster_fill(), true).set(
                     "tooltip",
-                    &tooltip(job, o),
+                    &escape(&truncate(&tooltip(job, o), TOOLTIP_MAX)),
                     true,
                 );
             }
@@ -133,87 +261,147 @@ impl Ctx<'_> {
         }
     }
 
-    /// A cluster with one sample box per outcome, two per row, in reading order.
-    fn write_legend(&mut self, scope: &mut Scope<'_, '_>, snap: &Snapshot) {
-        let running = snap
-            .walk()
-            .iter()
-            .any(|(_, j)| Outcome::of(j) == Outcome::Running);
-        let shown: Vec<Outcome> = Outcome::ALL
-            .into_iter()
-            .filter(|&o| o != Outcome::Running || running)
-            .collect();
-        let mut legend = scope.cluster();
-        self.clusters.push("cluster_legend".into());
-        legend
-            .graph_attributes()
-            .set("label", "outcome", true)
-            .set("style", "rounded", true)
-            .set("color", "gray60", true)
-            .set("fontcolor", "gray30", true);
-        let ids: Vec<String> = shown
-            .iter()
-            .map(|o| format!("legend_{}", o.key()))
-            .collect();
-        for (o, id) in shown.iter().zip(&ids) {
-            legend
-                .node_named(id.clone())
-                .set("style", "rounded,filled", true)
-                .set("label", o.text(), true)
-                .set("shape", "box", true)
-                .set("penwidth", "0.5", true)
-                .set("fillcolor", o.fill(), true);
-        }
-        // invisible edges: down the columns make the rows, along a row keep its order
-        let rows: Vec<&[String]> = ids.chunks(LEGEND_COLUMNS).collect();
-        for pair in rows.windows(2) {
-            for (above, below) in pair[0].iter().zip(pair[1]) {
-                legend
-                    .edge(above, below)
-                    .attributes()
-                    .set("style", "invis", true);
-            }
-        }
-        for row in rows.iter().filter(|r| r.len() > 1) {
-            let mut same = legend.subgraph();
-            same.set("rank", "same", true);
-            if let Some(edges) = same.edges(row.iter()) {
-                edges.attributes().set("style", "invis", true);
-            };
-        }
-    }
-
-    /// `{id}: {label}`, then the details — or, as in the reference, the job's
-    /// graph label alone when it has one — and, after a run, the error's first line.
+    /// `{id}: {label}`, then where it runs and its graph details — or, as in
+    /// the reference, the job's graph label alone when it has one — and, after
+    /// a run, its error in one line (a failed command: exit status and the
+    /// last line of stderr).
     fn label(&self, job: &JobView) -> String {
         let mut text = match &job.graph_label {
             Some(graph) => graph.clone(),
             None => format!("{}: {}", job.id, job.label),
         };
         if self.opts.details && job.graph_label.is_none() {
-            if let Some(details) = job
-                .details
-                .as_deref()
-                .map(str::trim_end)
-                .filter(|d| !d.is_empty())
-            {
+            if let Some(target) = job.target.as_deref().filter(|t| !job.label.contains(t)) {
                 text.push('\n');
-                text.push_str(details);
+                text.push_str(target);
             }
+            push_details(&mut text, job.graph_details.as_deref());
         }
         if self.opts.outcome_colors {
-            if let Some(e) = &job.error {
-                let message = e.to_string();
-                let first = message.lines().next().unwrap_or_default();
+            if let Some(line) = error_line(job) {
                 text.push('\n');
-                text.push_str(&truncate(
-                    &format!("{}: {first}", e.kind()),
-                    LABEL_ERROR_MAX,
-                ));
+                text.push_str(&truncate(&line, LABEL_ERROR_MAX));
             }
         }
         escape(&text)
     }
+
+    /// A folded box: ids, the shared label with `{node}` for the target and
+    /// the count, the node set, the shared details and error.
+    fn folded_label(&self, jobs: &[&JobView]) -> String {
+        let first = jobs[0];
+        let target = first.target.as_deref();
+        let mut text = match &first.graph_label {
+            Some(graph) => template(graph, target),
+            None => {
+                let ids: Vec<usize> = jobs.iter().map(|j| j.id).collect();
+                format!("{}: {}", id_set(&ids), template(&first.label, target))
+            }
+        };
+        text.push_str(&format!(" ×{}", jobs.len()));
+        let targets: Vec<&str> = jobs.iter().filter_map(|j| j.target.as_deref()).collect();
+        text.push('\n');
+        text.push_str(&node_set(&targets));
+        if self.opts.details && first.graph_label.is_none() {
+            let details = first.graph_details.as_deref().map(|d| template(d, target));
+            push_details(&mut text, details.as_deref());
+        }
+        if self.opts.outcome_colors {
+            if let Some(line) = error_line(first) {
+                text.push('\n');
+                text.push_str(&truncate(&template(&line, target), LABEL_ERROR_MAX));
+            }
+        }
+        escape(&text)
+    }
+}
+
+/// Appends the details' lines, each cut to [`DETAIL_LINE_MAX`].
+fn push_details(text: &mut String, details: Option<&str>) {
+    if let Some(details) = details.map(str::trim_end).filter(|d| !d.is_empty()) {
+        for line in details.lines() {
+            text.push('\n');
+            text.push_str(&truncate(line, DETAIL_LINE_MAX));
+        }
+    }
+}
+
+/// Pairs of lone boxes (no requirement, no dependent, not a nested
+/// scheduler) to stack one above the other with invisible edges, so that
+/// more than `row_max` of them come `row_max` to a row.
+///
+/// Only lone boxes: rows of boxes hanging from one box, as graphviz's
+/// `unflatten` makes them, come out wider than the star they replace (dot
+/// routes each long edge through the rows above, as a staircase); folding is
+/// what keeps fan-outs narrow.
+fn stack_lone(
+    snap: &Snapshot,
+    folding: &Folding,
+    counts: &HashMap<(End, usize), usize>,
+    row_max: usize,
+) -> Vec<(usize, usize)> {
+    let mut linked = vec![false; folding.units.len()];
+    for &(tail, head) in counts.keys() {
+        linked[head] = true;
+        if let End::Unit(t) = tail {
+            linked[t] = true;
+        }
+    }
+    let lone: Vec<usize> = (0..folding.units.len())
+        .filter(|&u| !linked[u] && snap.jobs[folding.units[u][0]].nested.is_none())
+        .collect();
+    if row_max == 0 || lone.len() <= row_max {
+        return Vec::new();
+    }
+    lone.iter()
+        .zip(&lone[row_max..])
+        .map(|(&a, &b)| (a, b))
+        .collect()
+}
+
+/// The label of an edge between two folded boxes: `1:1` when it pairs their
+/// jobs one by one, `all` when each requires all; none when one side is a
+/// single job (the picture says it all).
+fn fan_label(tails: usize, heads: usize, edges: usize) -> Option<String> {
+    if tails < 2 || heads < 2 {
+        None
+    } else if edges == tails && tails == heads {
+        Some("1:1".into())
+    } else if edges == tails * heads {
+        Some("all".into())
+    } else {
+        Some(format!("{edges} edges"))
+    }
+}
+
+/// The outcomes present, one small coloured line each, in one plain node: a
+/// key that stays smaller than the graph it explains.
+fn write_legend(scope: &mut Scope<'_, '_>, snap: &Snapshot) {
+    let present: std::collections::HashSet<Outcome> =
+        snap.walk().iter().map(|(_, j)| Outcome::of(j)).collect();
+    let rows: String = Outcome::ALL
+        .into_iter()
+        .filter(|o| present.contains(o))
+        .map(|o| format!(r#"<TR><TD BGCOLOR="{}">{}</TD></TR>"#, o.fill(), o.text()))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    scope
+        .node_named("legend")
+        .set("shape", "plaintext", true)
+        .set("margin", "0", true)
+        .set("width", "0", true)
+        .set("height", "0", true)
+        .set("fontsize", "9", true)
+        .set("fontcolor", "gray30", true)
+        .set(
+            "label",
+            &format!(
+                r#"<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>>"#
+            ),
+            false,
+        );
 }
 
 /// The reference's borders: thick red when critical, thin black otherwise.
@@ -249,7 +437,7 @@ fn tooltip(job: &JobView, outcome: Outcome) -> String {
         (Outcome::Succeeded, _, Some(result)) => format!("succeeded: {result}"),
         (o, _, _) => o.text().to_string(),
     };
-    escape(&truncate(&text, TOOLTIP_MAX))
+    text
 }
 
 fn cluster_name(id: usize) -> String {

@@ -11,9 +11,19 @@
 //! - a nested scheduler is a cluster holding its jobs; edges into (out of) it
 //!   attach to its middle entry (exit) job and are clipped at its border.
 //!
+//! - under the label, where the job runs (an ssh job: its node's name, never
+//!   the `user@gateway->user@host` chain) and its graph details (commands);
+//! - fan-outs are folded: alike jobs that differ only by where they run, with
+//!   the same requirements' shape, are one box (double border) with their count
+//!   and node set (`deploy ×40` / `fit[01-40]`), and edges between two such
+//!   boxes say `1:1` (node by node) or `all`; so 40 hosts draw as small as 10
+//!   ([`DotOptions::fold_at`]).
+//!
 //! With [`DotOptions::outcomes`], jobs are filled by [`Outcome`] (succeeded,
 //! raised an error, cancelled or timed out, never ran), the jobs that raised
-//! show their error, and a legend explains the colours.
+//! show their error in one line (a failed command: its exit status and the
+//! last line of its stderr, see `JobError::brief`), and a small legend lists
+//! the outcomes present.
 //!
 //! Output is deterministic: jobs come in listing order, numbered as listings
 //! number them, so the same scheduler gives the same bytes. [`Graphviz`] runs
@@ -25,6 +35,7 @@ mod dot;
 mod error;
 mod escape;
 pub mod examples;
+mod fold;
 mod options;
 mod outcome;
 mod render;
@@ -75,7 +86,7 @@ pub fn dot_format(s: &Scheduler) -> Result<String, GraphError> {
 /// let dot = dot_format_with(&s, &DotOptions::outcomes())?;
 /// assert!(dot.contains(Outcome::Raised.fill()));
 /// assert!(dot.contains(r#"label="1: boom\nError: no luck""#));
-/// assert!(dot.contains("subgraph cluster_legend {"));
+/// assert!(dot.contains(r#"legend [shape="plaintext""#)); // the outcomes present
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn dot_format_with(s: &Scheduler, opts: &DotOptions) -> Result<String, GraphError> {

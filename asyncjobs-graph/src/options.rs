@@ -19,8 +19,18 @@ pub struct DotOptions {
     pub outcome_colors: bool,
     /// With `outcome_colors`, add a legend cluster explaining the colours.
     pub legend: bool,
-    /// Add the jobs' details (e.g. the commands of an ssh job) under their label.
+    /// Add where each job runs and its details (e.g. the node and the
+    /// commands of an ssh job) under its label.
     pub details: bool,
+    /// Alike jobs on this many targets or more — a fan-out, e.g. the same
+    /// command on 40 hosts — are drawn as one box with their count and node
+    /// set (see [`AbstractJob::graph_target`](asyncjobs_core::AbstractJob::graph_target));
+    /// 0 draws every job in a box of its own.
+    pub fold_at: usize,
+    /// More than this many lone jobs (no requirement, no dependent, not
+    /// folded together) are drawn in rows of this many instead of one wide
+    /// row; 0 keeps them in one row.
+    pub row_max: usize,
 }
 
 impl Default for DotOptions {
@@ -29,6 +39,8 @@ impl Default for DotOptions {
             outcome_colors: false,
             legend: true,
             details: true,
+            fold_at: 3,
+            row_max: 8,
         }
     }
 }

@@ -88,15 +88,4 @@ impl Outcome {
             Outcome::NeverRan => "#f6f6f6",
         }
     }
-
-    /// Legend key, used in the legend's node ids.
-    pub(crate) fn key(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Raised => "raised",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Running => "running",
-            Outcome::NeverRan => "never_ran",
-        }
-    }
 }

@@ -420,8 +420,30 @@ impl SshError {
 
 impl SshError {
     /// Wraps it as a job error whose kind is [`SshError::kind`] (the core's
-    /// blanket `From` would name every variant `SshError`).
+    /// blanket `From` would name every variant `SshError`). A failed command's
+    /// [brief](asyncjobs_core::JobError::brief), drawn by graphs, is its exit
+    /// status and the last line of its stderr.
     pub fn into_job_error(self) -> asyncjobs_core::JobError {
-        asyncjobs_core::JobError::with_kind(self.kind(), self)
+        let brief = match &self {
+            SshError::CommandFailed {
+                status,
+                stderr_tail,
+                ..
+            } => match stderr_tail
+                .lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+            {
+                Some(last) => Some(format!("{status}: {last}")),
+                None => Some(status.to_string()),
+            },
+            _ => None,
+        };
+        let error = asyncjobs_core::JobError::with_kind(self.kind(), self);
+        match brief {
+            Some(b) => error.with_brief(b),
+            None => error,
+        }
     }
 }

@@ -384,4 +384,16 @@ impl AbstractJob for SshTask {
         lines.extend(self.commands.iter().map(|c| c.label()));
         Some(lines.join("\n"))
     }
+
+    /// The commands only: graphs name the node by [`graph_target`](Self::graph_target),
+    /// not by its `user@gateway->user@host` chain.
+    fn graph_details(&self) -> Option<String> {
+        let lines = self.command_labels();
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    /// The node's name as outputs show it (a scenario's node id).
+    fn graph_target(&self) -> Option<String> {
+        Some(self.node.display_name().to_string())
+    }
 }

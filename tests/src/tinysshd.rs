@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn raw_public_key_becomes_an_openssh_line() {
-        // The real check is OpenSSH's ssh accepting the key (tests/harness_servers.rs).
+        // The real check is OpenSSH's ssh accepting the key (tests/harness/servers.rs).
         let raw: Vec<u8> = (0..32).collect();
         let line = public_line(&raw).unwrap();
         let blob = data_encoding::BASE64

@@ -5,8 +5,19 @@ use std::process::{Command, Stdio};
 
 use asyncjobs_tests::{reap_leaked_sshd, Testbed, SSHD_PATH};
 
+/// The two tests run in parallel threads of one process, and each one's reaping
+/// kills the other's leaked server, possibly before it listens: they take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[test]
 fn sshd_of_a_dead_test_process_is_reaped() {
+    let _turn = one_at_a_time();
     let bed = Testbed::start(1).expect("testbed starts");
     // A process id that no longer exists: a child that has exited and been reaped.
     let mut gone = Command::new("true").spawn().unwrap();
@@ -42,19 +53,7 @@ fn sshd_of_a_dead_test_process_is_reaped() {
     // Another test binary starting a testbed right now may reap it first: either way
     // it must be gone, killed, within a bounded wait.
     let _ = reap_leaked_sshd();
-    let mut status = None;
-    for _ in 0..500 {
-        status = leaked.try_wait().unwrap();
-        if status.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let Some(status) = status else {
-        let _ = leaked.kill();
-        let _ = leaked.wait();
-        panic!("the leaked sshd was not reaped");
-    };
+    let status = wait_reaped(&mut leaked, "sshd");
     assert!(!status.success(), "killed, not exited normally: {status}");
     assert!(!dir.exists());
     // A live testbed is left alone.
@@ -76,6 +75,7 @@ fn wait_reaped(child: &mut std::process::Child, what: &str) -> std::process::Exi
 
 #[test]
 fn dropbear_of_a_dead_test_process_is_reaped() {
+    let _turn = one_at_a_time();
     let bed = Testbed::start(1).expect("testbed starts");
     let mut gone = Command::new("true").spawn().unwrap();
     let dead_pid = gone.id();

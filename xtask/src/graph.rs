@@ -355,6 +355,69 @@ mod tests {
         Ok(())
     }
 
+    /// (width, height) of a PNG, from its IHDR chunk.
+    fn png_size(png: &[u8]) -> (u32, u32) {
+        let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+        (be(16), be(20))
+    }
+
+    /// deploy -> run -> collect on `n` nodes, paired node by node.
+    fn fan_out_scenario(n: usize) -> String {
+        let mut toml = String::new();
+        for i in 1..=n {
+            toml.push_str(&format!("[nodes.fit{i:02}]\nlocal = true\n\n"));
+        }
+        for i in 1..=n {
+            for (step, command, after) in [
+                ("deploy", "cp app.tgz /tmp/", None),
+                ("run", "./run.sh --quick", Some("deploy")),
+                ("collect", "cat /tmp/out", Some("run")),
+            ] {
+                toml.push_str(&format!(
+                    "[[job]]\nid = \"{step}-fit{i:02}\"\nnode = \"fit{i:02}\"\nrun = \"{command}\"\n"
+                ));
+                if let Some(after) = after {
+                    toml.push_str(&format!("requires = [\"{after}-fit{i:02}\"]\n"));
+                }
+                toml.push('\n');
+            }
+        }
+        toml
+    }
+
+    #[test]
+    fn a_fan_out_scenario_draws_one_box_per_step_whatever_the_node_count() -> Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let mut sizes = Vec::new();
+        for n in [10, 40] {
+            let plan = tmp.path().join(format!("fan{n}.toml"));
+            std::fs::write(&plan, fan_out_scenario(n))?;
+            run(
+                &Args {
+                    files: vec![plan],
+                    ..Default::default()
+                },
+                &Graphviz::new(),
+            )?;
+            let dot = std::fs::read_to_string(tmp.path().join(format!("fan{n}.dot")))?;
+            for step in ["deploy", "run", "collect"] {
+                let folded = format!("{step}-{{node}} ×{n}\\nfit[01-{n}]");
+                assert!(dot.contains(&folded), "{folded} in {dot}");
+            }
+            assert!(!dot.contains("@"), "no user@host in {dot}");
+            sizes.push(png_size(&std::fs::read(
+                tmp.path().join(format!("fan{n}.png")),
+            )?));
+        }
+        // as tall, and as wide but for the ids (`1…28` and `1…118`)
+        let (ten, forty) = (sizes[0], sizes[1]);
+        assert!(
+            ten.1 == forty.1 && forty.0 * 10 <= ten.0 * 11,
+            "10 and 40 nodes draw alike: {sizes:?}"
+        );
+        Ok(())
+    }
+
     #[test]
     fn a_bad_scenario_file_fails_with_ajssh_s_message() {
         let tmp = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@
 
 mod common;
 mod escaping;
+mod fanout;
 mod golden;
 mod outcomes;
 mod render;

@@ -65,45 +65,76 @@ fn a_failed_run_reads_at_a_glance() {
 }
 
 #[test]
-fn the_legend_explains_every_colour_in_reading_order() {
+fn the_legend_explains_the_colours_present_in_reading_order() {
     let s = examples::example_f_after_run().unwrap();
     let dot = dot_format_with(&s, &DotOptions::outcomes()).unwrap();
-    assert!(dot.contains("subgraph cluster_legend {"), "{dot}");
+    let legend = node_line(&dot, "legend");
+    assert!(legend.contains(r#"shape="plaintext""#), "{dot}");
     let mut last = 0;
-    for o in [
-        Outcome::Succeeded,
-        Outcome::Raised,
-        Outcome::Cancelled,
-        Outcome::NeverRan,
-    ] {
-        let entry = format!(
-            r#"label="{}", shape="box", penwidth="0.5", {}"#,
-            o.text(),
-            fill(o)
-        );
-        let at = dot
+    for o in [Outcome::Succeeded, Outcome::Raised, Outcome::NeverRan] {
+        let entry = format!(r#"<TD BGCOLOR="{}">{}</TD>"#, o.fill(), o.text());
+        let at = legend
             .find(&entry)
             .unwrap_or_else(|| panic!("legend lacks {entry}: {dot}"));
         assert!(at > last, "legend out of order: {dot}");
         last = at;
     }
-    assert!(
-        !dot.contains(Outcome::Running.text()),
-        "nothing was running: {dot}"
-    );
+    for absent in [Outcome::Cancelled, Outcome::Running] {
+        assert!(
+            !legend.contains(absent.text()),
+            "no job {}: {dot}",
+            absent.text()
+        );
+    }
     let svg = common::graphviz_svg(&dot);
-    for o in [
-        Outcome::Succeeded,
-        Outcome::Raised,
-        Outcome::Cancelled,
-        Outcome::NeverRan,
-    ] {
+    for o in [Outcome::Succeeded, Outcome::Raised, Outcome::NeverRan] {
         assert!(
             svg.contains(&format!(">{}</text>", o.text())),
             "{} not drawn",
             o.text()
         );
     }
+}
+
+#[test]
+fn the_legend_of_a_small_graph_stays_smaller_than_the_graph() {
+    let mut s = Scheduler::new().critical(false);
+    s.add(Job::ok(async { 1 }).label("only"));
+    s.run().unwrap();
+    let dot = dot_format_with(&s, &DotOptions::outcomes()).unwrap();
+    // one node for the whole key, one line per outcome present
+    assert_eq!(dot.matches("<TR>").count(), 1, "{dot}");
+    assert!(!dot.contains("cluster_legend"), "{dot}");
+    let without = dot_format_with(
+        &s,
+        &DotOptions {
+            legend: false,
+            ..DotOptions::outcomes()
+        },
+    )
+    .unwrap();
+    let (w0, h0) = svg_size(&common::graphviz_svg(&without));
+    let (w1, h1) = svg_size(&common::graphviz_svg(&dot));
+    assert!(
+        h1 <= h0,
+        "the legend makes the picture taller: {h0} -> {h1}pt"
+    );
+    assert!(
+        w1 <= 2.0 * w0,
+        "the legend more than doubles the width: {w0} -> {w1}pt"
+    );
+}
+
+/// Width and height of graphviz's SVG, in points.
+fn svg_size(svg: &str) -> (f64, f64) {
+    let attr = |name: &str| -> f64 {
+        svg.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|v| v.split("pt\"").next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {svg}"))
+    };
+    (attr("width"), attr("height"))
 }
 
 #[test]
@@ -183,7 +214,10 @@ fn a_job_caught_running_gets_its_own_colour_and_legend_entry() {
         "{dot}"
     );
     assert!(
-        dot.contains(r#"legend_running [style="rounded,filled", label="still running""#),
+        node_line(&dot, "legend").contains(&format!(
+            r#"<TD BGCOLOR="{}">still running</TD>"#,
+            Outcome::Running.fill()
+        )),
         "{dot}"
     );
     common::graphviz_svg(&dot);

@@ -18,6 +18,26 @@ const REWORDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// When `-p PORT` is a small number other than 22, it was probably meant
+/// as pssh's `-p` (parallelism): the advice to give when no target is left
+/// or hosts refuse that port.
+pub fn port_hint(port: Option<u16>) -> Option<String> {
+    let p = port.filter(|p| *p < 1024 && *p != 22)?;
+    Some(format!(
+        "-p {p} is the SSH port: for {p} hosts in flight (pssh's -p), did you mean -f {p}?"
+    ))
+}
+
+/// The error when no target was given, with the habit it may come from.
+pub fn no_target(port: Option<u16>) -> String {
+    let mut s = "no target given (see --help: TARGETS, -w TARGETS, -t FILE)".to_string();
+    if let Some(h) = port_hint(port) {
+        s.push_str("; ");
+        s.push_str(&h);
+    }
+    s
+}
+
 /// A connection error as ajssh says it.
 pub fn connect_error(e: &ConnectError) -> String {
     reword(asyncjobs_core::ErrorChain(e).to_string())
@@ -47,6 +67,18 @@ mod tests {
         for library in ["HostKeyPolicy", "SshNodeBuilder", "SshNode::", "::"] {
             assert!(!text.contains(library), "library name in: {text}");
         }
+    }
+
+    #[test]
+    fn a_small_port_suggests_the_fanout_option() {
+        assert!(port_hint(Some(22)).is_none() && port_hint(Some(2222)).is_none());
+        assert!(port_hint(None).is_none());
+        let e = no_target(Some(32));
+        assert!(
+            e.contains("no target given") && e.contains("did you mean -f 32?"),
+            "{e}"
+        );
+        assert!(!no_target(Some(22)).contains("-f"));
     }
 
     #[test]

@@ -18,6 +18,13 @@ const TARGET_HELP: &str = "\
 Target syntax:
   host, user@host, user@host:port, [v6addr]:port  one host (or ~/.ssh/config alias)
   node[01-20,35]                 a node set: node01 .. node20 and node35
+  n[1-9/2]                       a step: n1, n3, n5, n7, n9
+  @web, @source:web, u@@web      a group of ClusterShell's group files
+                                 (/etc/clustershell/groups.d/*.yaml,
+                                 ~/.local/etc/clustershell/groups.d/*.yaml)
+                                 or of ajssh's own ($AJSSH_GROUPS, else
+                                 ~/.config/ajssh/groups.yaml)
+  -w TARGETS                     the same, as pdsh and clush (repeatable)
   a,b c                          several targets (commas or spaces)
   gw->user@host, a->b->host      through jump hosts (also written →)
   None->host                     directly, even when -J is given
@@ -27,8 +34,8 @@ Target syntax:
 Each host runs, in order: the --push copies, the script (-s) or the command,
 then the --pull copies. The command words are joined with spaces and run by
 the remote login shell (as ssh does): quote or escape shell characters.
-Without `--`: with -t, all the words are the command (options must come
-before it); with -L, -s, --push or --pull, all the words are targets;
+Without `--`: with -t or -w, all the words are the command (options must
+come before it); with -L, -s, --push or --pull, all the words are targets;
 otherwise the first word holds the targets (commas) and the rest is the
 command. Use `--` whenever the command has words starting with `-`.
 
@@ -45,7 +52,8 @@ failed and unreachable hosts always ends the run on stderr.
 
 Examples:
   ajssh web[01-20] -- uptime
-  ajssh -t hosts.txt -x web07 -w 64 -b -- 'cat /etc/os-release | head -1'
+  ajssh -t hosts.txt -x web07 -f 64 -b -- 'cat /etc/os-release | head -1'
+  ajssh -w @web -l root -b -- uname -r     (groups of ClusterShell's files)
   ajssh -J admin@bastion:2222 db1,db2 -s check.sh -- --verbose
   ajssh node[1-4] --push app.tar.gz --to /tmp/ --pull /var/log/app.log --into logs
   ajssh scenario run deploy.toml";
@@ -56,6 +64,7 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
        ajssh [OPTIONS] TARGETS... -s SCRIPT [-- ARGS...]
        ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
        ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
+       ajssh [OPTIONS] TARGETS...        (no command: interactive mode, `:help`)
        ajssh scenario run|check|dot FILE";
 
 /// Parallel SSH: run a command, a script or file copies on many hosts at
@@ -67,6 +76,16 @@ pub struct Cli {
     /// Hosts to run on (see Target syntax below).
     #[arg(value_name = "TARGETS")]
     pub words: Vec<String>,
+
+    /// Targets, as pdsh's and clush's -w (same syntax as TARGETS); repeatable.
+    #[arg(
+        short = 'w',
+        long = "nodes",
+        value_name = "TARGETS",
+        help_heading = "Targets",
+        value_parser = parse_target_word
+    )]
+    pub target_words: Vec<String>,
 
     /// Read targets from FILE (`-` for stdin) or a directory of host-named files; repeatable.
     #[arg(
@@ -116,18 +135,20 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectOpts {
-    /// Login user (default: from ~/.ssh/config, else the local user).
+    /// Login user, as ssh's and pdsh's -l (default: from ~/.ssh/config, else
+    /// the local user).
     #[arg(
         short = 'u',
         long,
         visible_alias = "login",
-        short_alias = 'l',
+        visible_short_alias = 'l',
         value_name = "USER"
     )]
     pub user: Option<String>,
 
-    /// Port (default: from ~/.ssh/config, else 22).
-    #[arg(short = 'p', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    /// SSH port (default: from ~/.ssh/config, else 22). Not pssh's -p: the
+    /// hosts in flight are -f.
+    #[arg(short = 'p', long, value_name = "PORT", value_parser = parse_port)]
     pub port: Option<u16>,
 
     /// Private key file; repeatable. Only these are tried then (default: ssh-agent,
@@ -193,8 +214,16 @@ fn parse_kex(s: &str) -> Result<KexList, String> {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Run")]
 pub struct RunOpts {
-    /// Hosts in flight at once (connections being set up or used).
-    #[arg(short = 'w', long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Hosts in flight at once (connections being set up or used), as pdsh's
+    /// and clush's -f (pssh's -p).
+    #[arg(
+        short = 'f',
+        long = "fanout",
+        visible_alias = "window",
+        value_name = "N",
+        default_value_t = 32,
+        value_parser = parse_fanout
+    )]
     pub window: u64,
 
     /// Timeout of each command, push or pull on each host, in seconds.
@@ -286,6 +315,10 @@ pub struct OutputOpts {
     /// No progress bar (it is only shown when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Colours: host prefixes, stderr in red (auto: on terminals, unless NO_COLOR is set).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: crate::color::ColorChoice,
 }
 
 /// The output mode: at most one of these.
@@ -366,6 +399,9 @@ pub struct ScenarioRun {
     /// Also write the graph with outcome colours to this .dot file after the run.
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
     #[command(flatten)]
     pub connect: ConnectOpts,
 }
@@ -378,6 +414,9 @@ pub struct ScenarioDot {
     /// Where to write (default: FILE with the extension .dot; `-` for stdout).
     #[arg(short = 'o', long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
 }
 
 /// `ajssh scenario check FILE`
@@ -385,13 +424,68 @@ pub struct ScenarioDot {
 pub struct ScenarioCheck {
     /// The scenario (.toml, or .yaml/.yml in apssh's format).
     pub file: PathBuf,
+    /// A variable of Jinja templates (`.j2` files): `-D name=value`, repeatable.
+    #[arg(short = 'D', long = "define", value_name = "NAME=VALUE")]
+    pub defines: Vec<String>,
 }
 
 fn after_help() -> String {
     format!("{TARGET_HELP}\n\n{}", exit::HELP)
 }
 
+/// True when `s` reads as hosts rather than a number: letters, a node
+/// set, a list (`node[01-03]`, `web1,web2`, `@web`).
+fn looks_like_hosts(s: &str) -> bool {
+    s.parse::<f64>().is_err()
+        && (s.contains(['[', ',', '@', '.']) || s.chars().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// The advice for a host list given where a number is expected.
+fn hosts_hint(s: &str, what: &str) -> String {
+    format!(
+        "`{}` is not {what}; it looks like hosts: give them as TARGETS or with -w (as pdsh and clush)",
+        asyncjobs_ssh::escape::escape_control(s)
+    )
+}
+
+fn parse_fanout(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 host in flight".into()),
+        Ok(n) => Ok(n),
+        Err(_) if looks_like_hosts(s) => Err(hosts_hint(s, "a number of hosts in flight")),
+        Err(_) => Err(format!(
+            "`{}` is not a number of hosts in flight (1 or more)",
+            asyncjobs_ssh::escape::escape_control(s)
+        )),
+    }
+}
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(0) => Err("a port is 1 to 65535".into()),
+        Ok(n) => Ok(n),
+        Err(_) if looks_like_hosts(s) => Err(hosts_hint(s, "a port")),
+        Err(_) => Err(format!(
+            "`{}` is not a port (1 to 65535)",
+            asyncjobs_ssh::escape::escape_control(s)
+        )),
+    }
+}
+
+/// `-w` takes targets: a bare number there is the old `-w N` (now -f N).
+fn parse_target_word(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "-w takes targets (as in pdsh and clush), not a number: for {s} hosts in flight, use -f {s}"
+        ));
+    }
+    Ok(s.to_string())
+}
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
+    if looks_like_hosts(s) && s.parse::<f64>().is_err() {
+        return Err(hosts_hint(s, "a number of seconds"));
+    }
     let secs: f64 = s
         .parse()
         .map_err(|_| format!("`{s}` is not a number of seconds"))?;
@@ -462,12 +556,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
     Ok(cli)
 }
 
+/// `-t` or `-w` (pdsh, clush, pssh): the targets are given by the option,
+/// so all the words are the command.
 fn is_targets_option(a: &OsString) -> bool {
     let a = a.to_string_lossy();
-    a == "-t"
-        || a == "--targets"
+    a == "--targets"
         || a.starts_with("--targets=")
-        || (a.starts_with("-t") && !a.starts_with("--"))
+        || a == "--nodes"
+        || a.starts_with("--nodes=")
+        || ((a.starts_with("-t") || a.starts_with("-w")) && !a.starts_with("--"))
 }
 
 #[cfg(test)]
@@ -498,7 +595,7 @@ mod tests {
 
     #[test]
     fn command_follows_double_dash_and_options_may_come_anywhere() {
-        let c = p("h1 -w 4 h2 -- ls -l --all");
+        let c = p("h1 -f 4 h2 -- ls -l --all");
         assert_eq!(c.words, ["h1", "h2"]);
         assert_eq!(c.command, ["ls", "-l", "--all"]);
         assert_eq!(c.run.window, 4);
@@ -517,7 +614,7 @@ mod tests {
 
     #[test]
     fn with_target_files_all_words_are_the_command() {
-        let c = p("-t hosts.txt -w 3 uname -a");
+        let c = p("-t hosts.txt -f 3 uname -a");
         assert!(c.words.is_empty());
         assert_eq!(c.target_sources, ["hosts.txt"]);
         assert_eq!(c.command, ["uname", "-a"]);
@@ -587,8 +684,9 @@ mod tests {
     #[test]
     fn bad_arguments_are_usage_errors() {
         for line in [
-            "h -w 0 -- true",
-            "h -w many -- true",
+            "h -f 0 -- true",
+            "h -f many -- true",
+            "h -w 32 -- true",
             "h --timeout -1 -- true",
             "h --connect-timeout abc -- true",
             "h -p 70000 -- true",

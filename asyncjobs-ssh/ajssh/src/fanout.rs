@@ -21,6 +21,7 @@ use crate::steps::{self, Step};
 use crate::stop::{self, Reason, Stop};
 use crate::targets::{self, Target, TargetError};
 use crate::writer::Writer;
+use asyncjobs_ssh::targets::resolve;
 
 /// An error that ends the run before it starts, with its exit code.
 #[derive(Debug)]
@@ -59,18 +60,7 @@ fn local(message: impl ToString) -> Fail {
 
 /// The targets given (words and `-t` sources) and the excludes.
 pub fn collect(cli: &Cli) -> Result<(Vec<Target>, Vec<Target>), TargetError> {
-    let mut all = Vec::new();
-    for w in &cli.words {
-        all.extend(targets::parse_word(w)?);
-    }
-    for s in &cli.target_sources {
-        all.extend(targets::from_source(s)?);
-    }
-    let mut excludes = Vec::new();
-    for x in &cli.exclude {
-        excludes.extend(targets::from_source(x)?);
-    }
-    Ok((all, excludes))
+    targets::collect(cli)
 }
 
 /// `ajssh -G`: the resolved ssh config of each target, as `ssh -G` prints it.
@@ -91,9 +81,9 @@ pub fn print_config(cli: &Cli) -> Result<u8, Fail> {
 pub fn run(cli: Cli) -> Result<u8, Fail> {
     let (all, excludes) = collect(&cli).map_err(usage)?;
     if all.is_empty() {
-        return Err(usage("no target given (see --help: TARGETS, -t FILE)"));
+        return Err(usage(crate::advice::no_target(cli.connect.port)));
     }
-    let (selected, excluded) = targets::resolve(all, &excludes);
+    let (selected, excluded) = resolve(all, &excludes);
     let resolver = Resolver::new(&cli.connect).map_err(usage)?;
     let resolved = resolver.resolve(&selected).map_err(usage)?;
     if cli.connect.verbose > 0 {
@@ -118,6 +108,9 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
             "no target left: all {excluded} were excluded"
         )));
     }
+    if !cli.dry_run && crate::interactive::wanted(&cli) {
+        return crate::interactive::run(&cli, specs);
+    }
     let steps = steps::from_options(&cli.run, &cli.command).map_err(usage)?;
     if cli.dry_run {
         print!("{}", dry_run(&excludes, &specs, excluded, &steps));
@@ -137,6 +130,7 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         specs.len(),
         Arc::clone(&progress),
         writer.clone(),
+        crate::color::Colors::detect(cli.output.color),
     )
     .map_err(local)?;
     let factory = NodeFactory::new(output.node_formatter())
@@ -180,7 +174,11 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         // the hosts' jobs are dropped with the scheduler: that stops their
         // commands (TERM, then KILL); closing the connections waits for it
         drop(sched);
-        fanout.close_active().await;
+        let stopped = fanout.close_active().await;
+        if stop.reason().is_some() {
+            // the hosts in flight had started: the summary says so
+            fanout.output.hosts_stopped(stopped);
+        }
         fanout.factory.close_gateways().await;
         Ok::<(), Fail>(())
     })?;
@@ -196,6 +194,11 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
         Some(Reason::ClosedStdout) => None,
         _ => Some(fanout.output.finish(verbose)),
     };
+    if let (Some(Ok(exit::UNREACHABLE)), Some(hint)) =
+        (&code, crate::advice::port_hint(cli.connect.port))
+    {
+        writer.eprint(&format!("ajssh: hint: {hint}\n"));
+    }
     let written = writer.finish();
     match (reason, code, written) {
         (Some(r @ (Reason::ClosedStdout | Reason::StdoutError)), _, Err(e)) => {

@@ -48,10 +48,12 @@ impl Fanout {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Closes the connections of the hosts that were in flight when the run was cut short.
-    pub async fn close_active(&self) {
+    /// Closes the connections of the hosts that were in flight when the run
+    /// was cut short; returns how many there were.
+    pub async fn close_active(&self) -> usize {
         let nodes: Vec<SshNode> = self.active().drain().map(|(_, n)| n).collect();
         futures::future::join_all(nodes.iter().map(SshNode::close)).await;
+        nodes.len()
     }
 }
 
@@ -110,7 +112,8 @@ impl AbstractJob for HostJob {
         f.active().remove(&self.order);
         if result.is_err() && f.stop.reason().is_some() {
             // failed because the run is stopping (output released, command
-            // stopped): counted as not run, as the hosts still waiting are
+            // stopped): counted as stopped, not as failed
+            f.output.hosts_stopped(1);
             return Ok(());
         }
         let (status, error_kind, error) = classify(&result);

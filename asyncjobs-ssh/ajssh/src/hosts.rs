@@ -19,7 +19,7 @@ use asyncjobs_ssh::config::{
 use asyncjobs_ssh::{Formatter, HostKeyPolicy, PassphrasePrompt, SshNode};
 
 use crate::args::ConnectOpts;
-use crate::targets::{parse_hop, Hop, Target, TargetError, Via};
+use asyncjobs_ssh::targets::{parse_hop, Hop, Target, TargetError, Via};
 
 /// Default connect timeout of `ajssh` (shorter than the library's 30 s:
 /// in a fan-out, a dead host should not hold a window slot for long).
@@ -445,8 +445,8 @@ impl NodeFactory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::parse_word;
     use asyncjobs_ssh::config::Proxy;
+    use asyncjobs_ssh::targets::parse_word;
 
     fn opts() -> ConnectOpts {
         ConnectOpts {

@@ -60,7 +60,7 @@ pub fn check_window(window: usize, per_host: u64, nofile: NoFile) -> Option<Stri
     (need > nofile.soft).then(|| {
         format!(
             "a window of {window} hosts needs about {need} file descriptors ({per_host} per host + {RESERVED}), \
-             but the limit is {} (hard limit {}): use -w {} or less, or raise the hard limit (ulimit -Hn)",
+             but the limit is {} (hard limit {}): use -f {} or less, or raise the hard limit (ulimit -Hn)",
             nofile.soft,
             nofile.hard,
             max_window(nofile.soft, per_host).max(1)
@@ -88,6 +88,6 @@ mod tests {
         assert_eq!(check_window(32, 2, lim), None);
         let e = check_window(1000, 2, lim).unwrap();
         assert!(e.contains("needs about 2064 file descriptors"), "{e}");
-        assert!(e.contains("use -w 480 or less"), "{e}");
+        assert!(e.contains("use -f 480 or less"), "{e}");
     }
 }

@@ -4,13 +4,14 @@
 
 mod advice;
 mod args;
+mod color;
 mod exit;
 mod fanout;
 mod hostjob;
 mod hosts;
 mod input;
+mod interactive;
 mod limits;
-mod nodeset;
 mod output;
 mod passphrase;
 mod progress;

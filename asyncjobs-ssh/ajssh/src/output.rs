@@ -18,6 +18,7 @@ use asyncjobs_ssh::{
     Event, Formatter, HostFormatter, RawFormatter, Stream, SubdirFormatter, TimeHostFormatter,
 };
 
+use crate::color::{ColorFormatter, Colors};
 use crate::progress::Progress;
 use crate::summary::Summary;
 use crate::writer::Writer;
@@ -90,6 +91,7 @@ pub struct Output {
     budget: Budget,
     state: Mutex<State>,
     started: Instant,
+    colors: Colors,
 }
 
 /// Connection failures in ajssh's words ([`advice`](crate::advice)), escaped:
@@ -138,7 +140,9 @@ impl Formatter for DirFormatter {
 
 impl Output {
     /// Sets up `mode` for `total` hosts (creates the `-d` directory and its
-    /// marks dirs); everything printed goes through `writer`.
+    /// marks dirs); everything printed goes through `writer`, with `colors`
+    /// (host-prefixed lines and gathered headers only: raw, `-d` and JSON
+    /// outputs are never coloured).
     pub fn new(
         mode: Mode,
         verbose: bool,
@@ -146,6 +150,7 @@ impl Output {
         total: usize,
         progress: Arc<Progress>,
         writer: Writer,
+        colors: Colors,
     ) -> io::Result<Output> {
         let (out, err) = (
             || writer.sink(Stream::Stdout),
@@ -169,6 +174,19 @@ impl Output {
                 }))
             }
             Mode::Gather | Mode::Json => None,
+        };
+        let stream = match (stream, &mode) {
+            (Some(plain), Mode::Prefixed | Mode::Time) if colors.any() => {
+                let colored: Arc<dyn Formatter> = Arc::new(ColorFormatter::new(
+                    plain,
+                    colors,
+                    mode == Mode::Time,
+                    out(),
+                    err(),
+                ));
+                Some(colored)
+            }
+            (stream, _) => stream,
         };
         // connection events (verbose) always go to stderr, never into -b/--json stdout
         let events: Arc<dyn Formatter> = Arc::new(CliEvents {
@@ -198,6 +216,7 @@ impl Output {
                 gather: Gather::default(),
             }),
             started: Instant::now(),
+            colors,
         })
     }
 
@@ -274,13 +293,19 @@ impl Output {
             result = result.and(mark);
         }
         let mut state = self.state();
-        state
-            .summary
-            .record(r.order, &r.label, r.status, r.error.as_deref());
+        state.summary.record_result(&r);
         let (ok, failed, unreachable) = state.summary.counts();
         self.progress
             .update(ok, failed, unreachable, state.summary.total());
         result
+    }
+
+    /// Records `n` hosts stopped while running (an interrupted run): the
+    /// summary counts them apart from the hosts that never started.
+    pub fn hosts_stopped(&self, n: usize) {
+        if n > 0 {
+            self.state().summary.record_stopped(n);
+        }
     }
 
     fn write_json<T: serde::Serialize>(&self, rec: &T) -> io::Result<()> {
@@ -300,10 +325,10 @@ impl Output {
         if let Mode::Gather = self.mode {
             self.writer
                 .sink(Stream::Stdout)
-                .send(state.gather.stdout())?;
+                .send(state.gather.stdout_colored(self.colors))?;
             self.writer
                 .sink(Stream::Stderr)
-                .send(state.gather.stderr())?;
+                .send(state.gather.stderr_colored(self.colors))?;
         }
         if let Mode::Json = self.mode {
             let (ok, failed, unreachable) = state.summary.counts();
@@ -417,6 +442,7 @@ mod tests {
             2,
             Arc::new(Progress::hidden()),
             test_writer(),
+            Colors::NONE,
         )
         .unwrap();
         std::fs::write(dir.path().join("1failed/h1"), "1\n").unwrap();
@@ -451,6 +477,7 @@ mod tests {
             1,
             Arc::new(Progress::hidden()),
             test_writer(),
+            Colors::NONE,
         )
         .unwrap()
         .host_formatter();
@@ -464,6 +491,7 @@ mod tests {
             1,
             Arc::new(Progress::hidden()),
             test_writer(),
+            Colors::NONE,
         )
         .unwrap();
         let f = stream.host_formatter();

@@ -56,10 +56,12 @@ impl Progress {
         }
     }
 
-    /// Removes the bar for good.
+    /// Removes the bar for good (once: later calls do nothing).
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            if !bar.is_finished() {
+                bar.finish_and_clear();
+            }
         }
     }
 }

@@ -135,7 +135,13 @@ impl Writer {
             .spawn(move || write_loop(&sh))?;
         let writer = Writer { shared };
         let w = writer.clone();
-        stop.on_stop(move || w.release());
+        // a stop (Ctrl-C) clears the bar at once, before anything else is
+        // printed: the messages that follow may bypass the queue, and a bar
+        // still ticking would be drawn again among them
+        stop.on_stop(move || {
+            w.release();
+            w.shared.progress.finish();
+        });
         Ok(writer)
     }
 
@@ -169,6 +175,17 @@ impl Writer {
             .is_err()
         {
             let _ = io::stderr().lock().write_all(text.as_bytes());
+        }
+    }
+
+    /// Waits until what is queued so far is written (or the writing ended,
+    /// or the producers were released): the interactive mode shows its
+    /// prompt after the output of the command before.
+    pub fn flush(&self) {
+        let sh = &self.shared;
+        let mut st = sh.state();
+        while st.bytes > 0 && !st.done && !st.released {
+            st = sh.changed.wait(st).unwrap_or_else(|e| e.into_inner());
         }
     }
 

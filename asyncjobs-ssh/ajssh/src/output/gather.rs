@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use asyncjobs_ssh::escape::{escape_control, escape_invalid_utf8};
 
 use super::capture::Kept;
-use crate::nodeset;
+use asyncjobs_ssh::targets as nodeset;
 
 /// Hosts as (rank among targets, label).
 type Hosts = Vec<(usize, String)>;
@@ -44,7 +44,7 @@ impl Groups {
         dropped
     }
 
-    fn render(&self) -> Vec<u8> {
+    fn render(&self, color: Option<&str>) -> Vec<u8> {
         let mut blocks: Vec<(&[u8], bool, &Hosts)> = self
             .index
             .iter()
@@ -58,7 +58,11 @@ impl Groups {
             let title = escape_control(&format!("{} ({})", nodeset::fold(&names), names.len()))
                 .into_owned();
             let rule = "-".repeat(title.chars().count().clamp(15, 80));
-            out.extend_from_slice(format!("{rule}\n{title}\n{rule}\n").as_bytes());
+            let header = format!("{rule}\n{title}\n{rule}\n");
+            match color {
+                Some(c) => out.extend_from_slice(crate::color::paint_lines(&header, c).as_bytes()),
+                None => out.extend_from_slice(header.as_bytes()),
+            }
             // text, as the default output: bytes that are not UTF-8 as \xNN
             let text = escape_invalid_utf8(bytes);
             out.extend_from_slice(text.as_bytes());
@@ -92,13 +96,27 @@ impl Gather {
     }
 
     /// The stdout blocks.
+    #[cfg(test)]
     pub fn stdout(&self) -> Vec<u8> {
-        self.stdout.render()
+        self.stdout.render(None)
     }
 
     /// The stderr blocks.
+    #[cfg(test)]
     pub fn stderr(&self) -> Vec<u8> {
-        self.stderr.render()
+        self.stderr.render(None)
+    }
+
+    /// The stdout blocks, headers coloured when `colors` says so.
+    pub fn stdout_colored(&self, colors: crate::color::Colors) -> Vec<u8> {
+        self.stdout
+            .render(colors.stdout.then_some(crate::color::HOST))
+    }
+
+    /// The stderr blocks, headers coloured when `colors` says so.
+    pub fn stderr_colored(&self, colors: crate::color::Colors) -> Vec<u8> {
+        self.stderr
+            .render(colors.stderr.then_some(crate::color::ERROR))
     }
 }
 

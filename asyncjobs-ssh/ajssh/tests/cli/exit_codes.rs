@@ -119,7 +119,8 @@ fn a_command_timeout_is_a_failure_naming_the_timeout() {
 fn usage_errors_exit_64_with_a_clear_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["--", "true"], "no target given"),
-        (&["h1"], "nothing to run"),
+        // without a command, `ajssh h1` is an interactive session; -n still needs one
+        (&["-n", "h1"], "nothing to run"),
         (&["h:99999", "--", "true"], "bad port `99999`"),
         (&["n[3-1]", "--", "true"], "reversed range `3-1`"),
         (
@@ -136,7 +137,7 @@ fn usage_errors_exit_64_with_a_clear_message() {
             "script /nonexistent/s.sh",
         ),
         (&["h", "-x", "h", "--", "true"], "no target left"),
-        (&["-w", "0", "h", "--", "true"], "invalid value '0'"),
+        (&["-f", "0", "h", "--", "true"], "invalid value '0'"),
         (&["-b", "--json", "h", "--", "true"], "cannot be used with"),
         (
             &["--bogus", "h", "--", "true"],

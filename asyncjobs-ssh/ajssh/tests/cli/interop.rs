@@ -48,7 +48,7 @@ macro_rules! every_server {
                     "{}",
                     r.stderr
                 );
-                assert!(r.stderr.contains("(exit code 7)"), "{}", r.stderr);
+                assert!(r.stderr.contains("(2): exit 7"), "{}", r.stderr);
             }
 
             #[test]

@@ -192,7 +192,15 @@ fn scenario_dot_and_check_need_no_connection() {
     assert_eq!(r.stdout, dot);
     let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.starts_with("dry run of"), "{}", r.stdout);
+    assert!(r.stdout.contains(": 1 nodes, 2 jobs\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("n: 127.0.0.1:1\n")
+            && r.stdout
+                .contains("b on n [wave 2]\n    requires a\n    run: true\n")
+            && r.stdout.contains("========== 2 waves\n1. a\n2. b\n"),
+        "the plan: nodes, jobs with requirements and commands, waves: {}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -94,7 +94,7 @@ fn each_stopping_signal_stops_the_remote_commands_and_exits_128_plus_its_number(
             "SIG{signal}: {err}"
         );
         assert!(
-            err.contains("2 not run (interrupted)"),
+            err.contains("2 stopped (interrupted)"),
             "SIG{signal}: {err}"
         );
         assert!(

@@ -105,6 +105,33 @@ impl Farm {
         }
     }
 
+    /// A HOME for bssh, which reads host keys from `~/.ssh/known_hosts`: that
+    /// file is a copy of the farm's known_hosts as it is now.
+    pub fn bssh_home(&self) -> PathBuf {
+        let home = self.dir().join("bssh-home");
+        let ssh = home.join(".ssh");
+        // a failure here shows as bssh refusing every host key: an invalid run
+        let _ = std::fs::create_dir_all(&ssh);
+        let _ = std::fs::copy(self.known_hosts(), ssh.join("known_hosts"));
+        home
+    }
+
+    /// Adds a line to the farm's known_hosts (the name of a relay in front of a host).
+    pub fn add_known_host(&self, line: &str) -> Result<()> {
+        use std::io::Write;
+        let path = self.known_hosts();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        writeln!(f, "{line}").with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The public host key every host of the farm has (`type base64`).
+    pub fn host_public_key(&self) -> String {
+        self.bed.host_public_key().to_string()
+    }
+
     /// The sshd log, to explain a failed run.
     pub fn sshd_log(&self) -> String {
         self.bed.sshd_log()

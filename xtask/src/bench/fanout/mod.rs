@@ -1,17 +1,18 @@
 //! `cargo xtask bench fanout`: `true` on N loopback sshd hosts (N = 10, 100,
-//! 500, from the test harness) with `ajssh` and its peers — apssh and
-//! parallel-ssh (PyPI), pdsh and an `xargs -P` loop of OpenSSH `ssh` (Debian) —
+//! 500, from the test harness) with `ajssh` and its peers — apssh, asyncssh,
+//! parallel-ssh and ClusterShell's clush (PyPI), pdsh and an `xargs -P` loop of
+//! OpenSSH `ssh` (Debian), bssh (crates.io, when built with `--with-bssh`) —
 //! with the same window, several runs each in turns; medians, ratios to ajssh,
 //! client and sshd CPU, peak RSS; every run validated and capped in time.
 
-mod farm;
+pub(crate) mod farm;
 mod procs;
-mod report;
+pub(crate) mod report;
 mod results;
-mod run;
-mod setup;
+pub(crate) mod run;
+pub(crate) mod setup;
 mod targets;
-mod tools;
+pub(crate) mod tools;
 
 use std::time::Duration;
 
@@ -34,13 +35,17 @@ struct Options {
     window: usize,
     sizes: Vec<(usize, usize)>,
     tools: Vec<Tool>,
+    /// Build bssh with `cargo install` if it is not there.
+    with_bssh: bool,
     /// Only the full default run writes BENCHMARKS.md.
     write: bool,
 }
 
 const OPTIONS_HELP: &str = "options of `bench fanout`: --quick (N = 10 and 100, 3 runs), \
     --window W (default 32), --sizes N[,N...] (default 10,100,500), \
-    --tools T[,T...] (ajssh,apssh,parallel-ssh,pdsh,xargs); any of them: BENCHMARKS.md untouched";
+    --tools T[,T...] (ajssh,apssh,parallel-ssh,pdsh,xargs,asyncssh,clush,bssh); any of them: \
+    BENCHMARKS.md untouched. --with-bssh: build bssh (cargo install into target/bench-bssh) \
+    when it is not there; without it bssh is skipped with a note unless an earlier build left it";
 
 /// Timed runs at size n: fewer where one run takes long.
 fn reps(n: usize, quick: bool) -> usize {
@@ -57,8 +62,10 @@ fn parse(args: &[String]) -> Result<Options> {
         window: WINDOW,
         sizes: Vec::new(),
         tools: Tool::ALL.to_vec(),
+        with_bssh: false,
         write: true,
     };
+    let mut tools_given = false;
     let mut sizes: Option<Vec<usize>> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -69,6 +76,7 @@ fn parse(args: &[String]) -> Result<Options> {
         };
         match arg.as_str() {
             "--quick" => opts.quick = true,
+            "--with-bssh" => opts.with_bssh = true,
             "--window" => {
                 let v = value("--window")?;
                 opts.window = v
@@ -92,6 +100,7 @@ fn parse(args: &[String]) -> Result<Options> {
                 sizes = Some(list);
             }
             "--tools" => {
+                tools_given = true;
                 let v = value("--tools")?;
                 opts.tools = v
                     .split(',')
@@ -106,7 +115,7 @@ fn parse(args: &[String]) -> Result<Options> {
             other => bail!("unknown option `{other}`\n{OPTIONS_HELP}"),
         }
     }
-    opts.write = !opts.quick && sizes.is_none() && opts.tools.len() == Tool::ALL.len();
+    opts.write = !opts.quick && sizes.is_none() && !tools_given;
     let sizes = sizes.unwrap_or_else(|| {
         if opts.quick {
             vec![10, 100]
@@ -189,9 +198,18 @@ fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<
 
 /// Runs the benchmark; see the module doc.
 pub fn main(args: &[String]) -> Result<()> {
-    let opts = parse(args)?;
+    let mut opts = parse(args)?;
     let root = checkout::workspace_root();
-    let (kit, versions) = setup::prepare(&root)?;
+    let (kit, versions) = setup::prepare(&root, opts.with_bssh)?;
+    let mut skipped = Vec::new();
+    opts.tools.retain(|&t| match kit.missing(t) {
+        None => true,
+        Some(why) => {
+            eprintln!("{}: {why}", t.name());
+            skipped.push(format!("{}: {why}", t.name()));
+            false
+        }
+    });
     // the load before each size: other work on the machine (the tools' own
     // processes are gone by then, the load average decays over a minute)
     let mut loads = Vec::new();
@@ -220,6 +238,7 @@ pub fn main(args: &[String]) -> Result<()> {
         machine: super::machine::describe(),
         versions,
         load: loads.join(", "),
+        skipped,
     };
     let body = report::markdown(&cells, &verdicts, &setting);
     let path = root.join("BENCHMARKS.md");

@@ -125,6 +125,8 @@ pub struct Setting {
     pub machine: Vec<(&'static str, String)>,
     pub versions: Vec<(&'static str, String)>,
     pub load: String,
+    /// Tools not measured, and why.
+    pub skipped: Vec<String>,
 }
 
 /// The generated part of the "SSH fan-out" section.
@@ -173,6 +175,9 @@ pub fn markdown(cells: &[Cell], verdicts: &[Verdict], s: &Setting) -> String {
     out.push_str("How each tool is run:\n");
     for t in Tool::ALL {
         out.push_str(&format!("- {}: {}\n", t.name(), t.how()));
+    }
+    for why in &s.skipped {
+        out.push_str(&format!("- not measured: {why}\n"));
     }
     out.push('\n');
     out.push_str(&markdown_table(cells));

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use asyncjobs_tests::Host;
 
 use super::farm::Farm;
 use super::procs::{Sampler, TreePeak};
@@ -33,6 +34,8 @@ pub struct Timing {
     pub sshd_cpu_s: f64,
     /// Sampled peak of the whole tree (validation runs only).
     pub tree: Option<TreePeak>,
+    /// What the tool wrote on stderr (the latency benchmark reads ajssh's phases there).
+    pub stderr: String,
 }
 
 /// How a run ended.
@@ -93,10 +96,10 @@ pub fn answered(stdout: &str) -> BTreeSet<String> {
     seen
 }
 
-/// Checks that every host of the farm, and only they, answered.
-pub fn check_answers(stdout: &str, farm: &Farm) -> Result<(), String> {
+/// Checks that every host of `hosts`, and only they, answered.
+pub fn check_answers(stdout: &str, hosts: &[Host]) -> Result<(), String> {
     let seen = answered(stdout);
-    let wanted: BTreeSet<String> = farm.hosts().iter().map(|h| h.address()).collect();
+    let wanted: BTreeSet<String> = hosts.iter().map(|h| h.address()).collect();
     let missing: Vec<&String> = wanted.difference(&seen).collect();
     let extra: Vec<&String> = seen.difference(&wanted).collect();
     if missing.is_empty() && extra.is_empty() {
@@ -121,6 +124,18 @@ pub fn check_answers(stdout: &str, farm: &Farm) -> Result<(), String> {
 /// Runs `inv` once on `farm`, capped at `cap`. `validate`: check the output
 /// of [`VALIDATION_COMMAND`] and sample the memory of the process tree.
 pub fn once(inv: &Invocation, farm: &Farm, cap: Duration, validate: bool) -> Result<Outcome> {
+    once_on(inv, farm, farm.hosts(), cap, validate)
+}
+
+/// [`once`] for a run on some of the farm's hosts: with `validate`, exactly
+/// `hosts` must answer.
+pub fn once_on(
+    inv: &Invocation,
+    farm: &Farm,
+    hosts: &[Host],
+    cap: Duration,
+    validate: bool,
+) -> Result<Outcome> {
     let time_file = farm.dir().join("bench-time");
     let mut cmd = Command::new("timeout");
     cmd.args(["-k", &KILL_AFTER_S.to_string(), &cap.as_secs().to_string()])
@@ -161,7 +176,7 @@ pub fn once(inv: &Invocation, farm: &Farm, cap: Duration, validate: bool) -> Res
         return Ok(Outcome::Invalid(format!("exit {status}: {}", tail(&err))));
     }
     if validate {
-        if let Err(why) = check_answers(&out, farm) {
+        if let Err(why) = check_answers(&out, hosts) {
             return Ok(Outcome::Invalid(why));
         }
     }
@@ -177,6 +192,7 @@ pub fn once(inv: &Invocation, farm: &Farm, cap: Duration, validate: bool) -> Res
         max_rss_kib,
         sshd_cpu_s,
         tree,
+        stderr: err,
     }))
 }
 

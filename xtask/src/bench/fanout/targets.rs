@@ -65,7 +65,15 @@ fn compare(
     Some((all_ok, format!("N={n}: {}", parts.join(", "))))
 }
 
-const PEERS: [Tool; 4] = [Tool::Apssh, Tool::ParallelSsh, Tool::Pdsh, Tool::Xargs];
+const PEERS: [Tool; 7] = [
+    Tool::Apssh,
+    Tool::ParallelSsh,
+    Tool::Pdsh,
+    Tool::Xargs,
+    Tool::Asyncssh,
+    Tool::Clush,
+    Tool::Bssh,
+];
 
 /// Every target of the benchmark paragraph.
 pub fn evaluate(cells: &[Cell]) -> Vec<Verdict> {
@@ -123,6 +131,7 @@ mod tests {
                 max_rss_kib: kib as f64,
                 sshd_cpu_s: 0.0,
                 tree: None,
+                stderr: String::new(),
             }),
             120,
         );

@@ -1,6 +1,6 @@
-//! The five fan-out tools and the exact command line each one is given, so
-//! that they all do the same work: one command on every host of the farm,
-//! at most `window` hosts at a time, with the farm's key and user.
+//! The fan-out tools and the exact command line each one is given, so that
+//! they all do the same work: one command on every host of the farm, at most
+//! `window` hosts at a time, with the farm's key and user.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,15 +15,21 @@ pub enum Tool {
     ParallelSsh,
     Pdsh,
     Xargs,
+    Asyncssh,
+    Clush,
+    Bssh,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 5] = [
+    pub const ALL: [Tool; 8] = [
         Tool::Ajssh,
         Tool::Apssh,
         Tool::ParallelSsh,
         Tool::Pdsh,
         Tool::Xargs,
+        Tool::Asyncssh,
+        Tool::Clush,
+        Tool::Bssh,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,12 +39,15 @@ impl Tool {
             Tool::ParallelSsh => "parallel-ssh",
             Tool::Pdsh => "pdsh",
             Tool::Xargs => "xargs -P ssh",
+            Tool::Asyncssh => "asyncssh",
+            Tool::Clush => "clush",
+            Tool::Bssh => "bssh",
         }
     }
 
     /// One OpenSSH `ssh` process per host: its largest process is one host's.
     pub fn process_per_host(self) -> bool {
-        matches!(self, Tool::Pdsh | Tool::Xargs)
+        matches!(self, Tool::Pdsh | Tool::Xargs | Tool::Clush)
     }
 
     /// How the tool is told the window, and how it checks host keys.
@@ -49,9 +58,15 @@ impl Tool {
             Tool::ParallelSsh => "`xtask/bench/fanout_pssh.py`: `ParallelSSHClient(ips, host_config=[HostConfig(port=...)], pkey=KEY, pool_size=W, num_retries=1)`, `run_command(CMD)`, `join()` (libssh2; parallel-ssh has no host key checking)",
             Tool::Pdsh => "`PDSH_RCMD_TYPE=ssh PDSH_SSH_ARGS='-F CONFIG -x -l%u %h' pdsh -S -R ssh -f W -l USER -w ^IPS CMD` (one `ssh` per host; ports, key and known_hosts from CONFIG; host keys checked)",
             Tool::Xargs => "`xargs -a IPS -P W -I{} ssh -F CONFIG {} CMD` (one `ssh` per host; same CONFIG; host keys checked)",
+            Tool::Asyncssh => "`xtask/bench/fanout_asyncssh.py`: `asyncssh.connect(ip, port, username=, client_keys=[KEY], known_hosts=KH)` and `conn.run(CMD)` per host, at most W at once (an `asyncio.Semaphore`), no scheduler (host keys checked)",
+            Tool::Clush => "`clush -S -f W -o '-F CONFIG' --hostfile IPS CMD` (ClusterShell; one `ssh` per host, same CONFIG; host keys checked)",
+            Tool::Bssh => "`bssh -H user@ip:port,... -i KEY -p W CMD` with HOME's `.ssh/known_hosts` holding the farm's keys (host keys checked); built with `cargo install bssh` only when asked (`--with-bssh`)",
         }
     }
 }
+
+/// The `bssh` release the benchmark builds (`--with-bssh`).
+pub const BSSH_VERSION: &str = "2.2.1";
 
 /// What the tools are run from.
 pub struct Kit {
@@ -59,6 +74,11 @@ pub struct Kit {
     pub python: PathBuf,
     pub apssh_driver: PathBuf,
     pub pssh_driver: PathBuf,
+    pub asyncssh_driver: PathBuf,
+    /// ClusterShell's `clush`, in the venv.
+    pub clush: PathBuf,
+    /// `bssh`, when built (see [`BSSH_VERSION`]); why not otherwise.
+    pub bssh: Result<PathBuf, String>,
 }
 
 /// A program, its arguments and its extra environment.
@@ -73,6 +93,14 @@ fn os(s: impl Into<OsString>) -> OsString {
 }
 
 impl Kit {
+    /// Why `tool` cannot be run here, if it cannot (bssh not built).
+    pub fn missing(&self, tool: Tool) -> Option<String> {
+        match (tool, &self.bssh) {
+            (Tool::Bssh, Err(why)) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
     /// `tool` running `remote` on every host of `farm`, `window` at a time.
     pub fn invocation(&self, tool: Tool, farm: &Farm, window: usize, remote: &str) -> Invocation {
         let w = window.to_string();
@@ -91,7 +119,7 @@ impl Kit {
                     os(farm.identity()),
                     os("--known-hosts"),
                     os(farm.known_hosts()),
-                    os("-w"),
+                    os("-f"),
                     os(&w),
                     os("--connect-timeout"),
                     os(CONNECT_TIMEOUT_S.to_string()),
@@ -168,7 +196,77 @@ impl Kit {
                 ],
                 vec![],
             ),
+            Tool::Asyncssh => (
+                os(&self.python),
+                vec![
+                    os(&self.asyncssh_driver),
+                    os(&farm.ip_port),
+                    os(farm.identity()),
+                    os(farm.known_hosts()),
+                    os(&user),
+                    os(&w),
+                    os(remote),
+                ],
+                vec![],
+            ),
+            Tool::Clush => {
+                let mut ssh_options = os("-F ");
+                ssh_options.push(&farm.ssh_config);
+                let mut hostfile = os("--hostfile=");
+                hostfile.push(&farm.ips);
+                (
+                    os(&self.clush),
+                    vec![
+                        os("-S"),
+                        os("-f"),
+                        os(&w),
+                        os("-o"),
+                        ssh_options,
+                        hostfile,
+                        os(remote),
+                    ],
+                    vec![],
+                )
+            }
+            Tool::Bssh => {
+                let hosts: Vec<String> = farm
+                    .hosts()
+                    .iter()
+                    .map(|h| format!("{user}@{}:{}", h.ip, h.port))
+                    .collect();
+                bssh_invocation(self, farm, hosts.join(","), &w, None, remote)
+            }
         };
         Invocation { program, args, env }
     }
+}
+
+/// `bssh -H HOSTS -i KEY -p W [-J JUMP] CMD`, with a HOME whose
+/// `.ssh/known_hosts` is the farm's (bssh reads host keys there).
+pub fn bssh_invocation(
+    kit: &Kit,
+    farm: &Farm,
+    hosts: String,
+    window: &str,
+    jump: Option<String>,
+    remote: &str,
+) -> (OsString, Vec<OsString>, Vec<(String, OsString)>) {
+    let program = kit.bssh.clone().map(os).unwrap_or_else(|_| os("bssh"));
+    let mut args = vec![
+        os("-H"),
+        os(hosts),
+        os("-i"),
+        os(farm.identity()),
+        os("-p"),
+        os(window),
+    ];
+    if let Some(j) = jump {
+        args.extend([os("-J"), os(j)]);
+    }
+    args.push(os(remote));
+    (
+        program,
+        args,
+        vec![("HOME".to_string(), os(farm.bssh_home()))],
+    )
 }

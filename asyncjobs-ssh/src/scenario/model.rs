@@ -128,6 +128,9 @@ pub struct Node {
     /// This machine.
     #[serde(default)]
     pub local: bool,
+    /// Values substituted as `{name}` in the jobs on this node.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
 }
 
 /// A job.
@@ -137,11 +140,16 @@ pub struct Job {
     /// Unique id, used by `requires`.
     pub id: Spanned<String>,
     /// Node id.
-    pub node: Spanned<String>,
+    pub node: Option<Spanned<String>>,
+    /// Node set or list: one job per node.
+    pub nodes: Option<Spanned<OneOrMany<String>>>,
     /// Label in listings (default: the id).
     pub label: Option<String>,
-    /// Ids of jobs (or groups) of the same scope that must be done first.
+    /// Ids of jobs (or groups) of the same scope that must be done first
+    /// (node by node between jobs fanned over the same nodes).
     pub requires: Option<Spanned<OneOrMany<String>>>,
+    /// Ids of jobs of the same scope whose every copy must be done first.
+    pub requires_all: Option<Spanned<OneOrMany<String>>>,
     /// Default true.
     pub critical: Option<bool>,
     /// Default false.
@@ -198,6 +206,10 @@ pub struct Group {
     pub label: Option<String>,
     /// Requirements in the enclosing scope.
     pub requires: Option<Spanned<OneOrMany<String>>>,
+    /// Requirements on every copy of fanned jobs, in the enclosing scope.
+    pub requires_all: Option<Spanned<OneOrMany<String>>>,
+    /// Node set or list of the jobs inside that name no node.
+    pub nodes: Option<Spanned<OneOrMany<String>>>,
     /// Default true.
     pub critical: Option<bool>,
     /// Default false.

@@ -1,15 +1,16 @@
 //! A scenario once read, whatever its format (TOML, apssh YAML): nodes,
 //! jobs and nested groups, each with the line it was written on; and the
 //! checks that need the whole picture (unknown or duplicate ids, gateways,
-//! requirement cycles), each error naming the line and the job.
+//! requirement cycles), each error naming the line and the job. All checks
+//! are linear in the size of the plan.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use asyncjobs_ssh::ExitStatus;
+use crate::ExitStatus;
 
-use super::ScenarioError;
+use super::error::ScenarioError;
 
 /// A name with the line it appears on (1-based; 0 when unknown).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +21,23 @@ pub struct At {
     pub line: usize,
 }
 
+impl At {
+    /// `name` on `line`.
+    pub fn new(name: impl Into<String>, line: usize) -> At {
+        At {
+            name: name.into(),
+            line,
+        }
+    }
+}
+
 /// A node.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct NodeDef {
     /// Id and line.
     pub id: At,
-    /// Host (None for a local node).
+    /// Host name, address or ssh_config alias (None for a local node).
     pub host: Option<String>,
     /// User.
     pub user: Option<String>,
@@ -37,10 +49,36 @@ pub struct NodeDef {
     pub gateway: Option<At>,
     /// This machine.
     pub local: bool,
+    /// apssh's `formatter:` (a formatter class name), if given.
+    pub formatter: Option<String>,
+    /// Values substituted as `{name}` in the jobs on this node.
+    pub vars: BTreeMap<String, String>,
+    /// Not defined in the file: named by a job's `nodes`, resolved through
+    /// ssh_config as `ssh NAME` would.
+    pub implicit: bool,
+}
+
+impl NodeDef {
+    /// A remote node `id` on `host`, with nothing else set.
+    pub fn remote(id: At, host: impl Into<String>) -> NodeDef {
+        NodeDef {
+            id,
+            host: Some(host.into()),
+            user: None,
+            port: None,
+            identities: Vec::new(),
+            gateway: None,
+            local: false,
+            formatter: None,
+            vars: BTreeMap::new(),
+            implicit: false,
+        }
+    }
 }
 
 /// One command of a job.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum CommandDef {
     /// Shell command line.
     Run {
@@ -103,17 +141,80 @@ pub enum CommandDef {
     },
 }
 
+impl CommandDef {
+    /// What it does, in one line (for `scenario check`).
+    pub fn describe(&self) -> String {
+        fn paths(p: &[PathBuf]) -> String {
+            p.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        let with_args = |what: String, args: &str| {
+            if args.is_empty() {
+                what
+            } else {
+                format!("{what} {args}")
+            }
+        };
+        match self {
+            CommandDef::Run { line, .. } => format!("run: {line}"),
+            CommandDef::Script { path, args, .. } => {
+                with_args(format!("script: {}", path.display()), args)
+            }
+            CommandDef::String { body, args, .. } => {
+                let first = body.lines().find(|l| !l.starts_with("#!")).unwrap_or("");
+                with_args(format!("string: {}", first.trim()), args)
+            }
+            CommandDef::Push { local, remote, .. } => {
+                format!("push: {} -> {remote}", paths(local))
+            }
+            CommandDef::Pull { remote, local, .. } => {
+                format!("pull: {} -> {}", remote.join(" "), local.display())
+            }
+        }
+    }
+
+    /// The local files this command reads (scripts, includes, pushed paths).
+    pub fn local_inputs(&self) -> Vec<&Path> {
+        match self {
+            CommandDef::Script { path, includes, .. } => std::iter::once(path.as_path())
+                .chain(includes.iter().map(PathBuf::as_path))
+                .collect(),
+            CommandDef::String { includes, .. } => includes.iter().map(PathBuf::as_path).collect(),
+            CommandDef::Push { local, .. } => local.iter().map(PathBuf::as_path).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The nodes a job (or the jobs of a group) is fanned over, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeSel {
+    /// `nodes = "fit[01-40]"`: a node set.
+    Set(At),
+    /// `nodes = ["a", "b"]`: names, each maybe a set.
+    List(Vec<At>),
+}
+
 /// A job.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct JobDef {
-    /// Id and line.
+    /// Id and line (`base@node` once fanned out).
     pub id: At,
     /// Node id.
     pub node: At,
+    /// Before fan-out only: the nodes it runs on, one job each.
+    pub nodes: Option<NodeSel>,
+    /// Once fanned out: the id as written and the node of this copy.
+    pub fanned: Option<(String, String)>,
     /// Label.
     pub label: Option<String>,
-    /// Requirements (same scope).
+    /// Requirements (same scope): node by node between jobs fanned over the same nodes.
     pub requires: Vec<At>,
+    /// Requirements on every copy of a fanned job or group (same scope).
+    pub requires_all: Vec<At>,
     /// Critical (default true).
     pub critical: bool,
     /// Forever (default false).
@@ -126,6 +227,7 @@ pub struct JobDef {
 
 /// A nested group.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GroupDef {
     /// Id and line.
     pub id: At,
@@ -133,6 +235,8 @@ pub struct GroupDef {
     pub label: Option<String>,
     /// Requirements (enclosing scope).
     pub requires: Vec<At>,
+    /// Requirements on every copy of a fanned job (enclosing scope).
+    pub requires_all: Vec<At>,
     /// Critical (default true).
     pub critical: bool,
     /// Forever (default false).
@@ -141,6 +245,8 @@ pub struct GroupDef {
     pub window: usize,
     /// Timeout.
     pub timeout: Option<Duration>,
+    /// Before fan-out only: the nodes of its jobs that name none.
+    pub nodes: Option<NodeSel>,
     /// Contents.
     pub items: Vec<Item>,
 }
@@ -162,12 +268,13 @@ impl Item {
             Item::Group(g) => &g.id,
         }
     }
-    /// Its requirements.
-    pub fn requires(&self) -> &[At] {
-        match self {
-            Item::Job(j) => &j.requires,
-            Item::Group(g) => &g.requires,
-        }
+    /// Its requirements (node by node, and all of).
+    pub fn requires(&self) -> impl Iterator<Item = &At> {
+        let (a, b) = match self {
+            Item::Job(j) => (&j.requires, &j.requires_all),
+            Item::Group(g) => (&g.requires, &g.requires_all),
+        };
+        a.iter().chain(b.iter())
     }
     /// `job` or `group`.
     pub fn what(&self) -> &'static str {
@@ -180,7 +287,12 @@ impl Item {
 
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Plan {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// The directory relative paths are relative to (the file's).
+    pub base: PathBuf,
     /// Label.
     pub label: Option<String>,
     /// Jobs window.
@@ -198,14 +310,50 @@ pub struct Plan {
     pub items: Vec<Item>,
 }
 
+/// Most names listed in an "unknown ..." message.
+const LISTED: usize = 12;
+
 impl Plan {
-    /// Every check; the first error found (in file order) is returned.
-    pub fn check(&self, file: &std::path::Path) -> Result<(), ScenarioError> {
+    /// An empty plan read from `file` (relative paths from its directory).
+    pub fn new(file: &Path) -> Plan {
+        let base = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        Plan {
+            file: file.to_path_buf(),
+            base,
+            label: None,
+            window: 0,
+            timeout: None,
+            critical: true,
+            default_user: None,
+            nodes: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Every check on a fanned-out plan; the first error found (in file
+    /// order) is returned.
+    pub fn check(&self) -> Result<(), ScenarioError> {
+        let file = self.file.as_path();
         let err = |line: usize, what: String, message: String| {
-            ScenarioError::at(file, line, Some(what), message)
+            ScenarioError::invalid(file, line, Some(what), message)
         };
-        let nodes: HashMap<&str, &NodeDef> =
-            self.nodes.iter().map(|n| (n.id.name.as_str(), n)).collect();
+        let mut nodes: HashMap<&str, &NodeDef> = HashMap::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            if let Some(first) = nodes.insert(n.id.name.as_str(), n) {
+                return Err(err(
+                    n.id.line,
+                    format!("node `{}`", n.id.name),
+                    format!(
+                        "node `{}` is defined twice (first on line {})",
+                        n.id.name, first.id.line
+                    ),
+                ));
+            }
+        }
         for n in &self.nodes {
             let what = format!("node `{}`", n.id.name);
             match (n.local, &n.host) {
@@ -241,25 +389,84 @@ impl Plan {
                 }
             }
         }
-        check_gateway_cycles(&self.nodes, &err)?;
+        check_gateway_cycles(&self.nodes, &nodes, &err)?;
         let mut ids = HashMap::new();
         check_items(&self.items, &nodes, &mut ids, &err)
     }
+
+    /// Every job, depth first in file order, with the ids of its enclosing groups.
+    pub fn jobs(&self) -> Vec<(Vec<&str>, &JobDef)> {
+        fn walk<'a>(
+            items: &'a [Item],
+            path: &mut Vec<&'a str>,
+            out: &mut Vec<(Vec<&'a str>, &'a JobDef)>,
+        ) {
+            for i in items {
+                match i {
+                    Item::Job(j) => out.push((path.clone(), j)),
+                    Item::Group(g) => {
+                        path.push(&g.id.name);
+                        walk(&g.items, path, out);
+                        path.pop();
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.items, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// Checks that every local file the scenario reads (scripts, includes,
+    /// pushed paths) exists; the error names the job and its line.
+    pub fn check_local_files(&self) -> Result<(), ScenarioError> {
+        for (_, j) in self.jobs() {
+            for c in &j.commands {
+                for p in c.local_inputs() {
+                    if std::fs::symlink_metadata(p).is_err() {
+                        return Err(ScenarioError::invalid(
+                            &self.file,
+                            j.id.line,
+                            Some(format!("job `{}`", j.id.name)),
+                            format!("local file {} does not exist", p.display()),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-fn unknown<'a>(what: &str, name: &str, known: impl Iterator<Item = &'a str>) -> String {
-    let known: Vec<&str> = known.collect();
-    let close = known
-        .iter()
-        .filter(|k| similar(k, name))
-        .min_by_key(|k| k.len().abs_diff(name.len()));
+pub(crate) fn unknown<'a>(what: &str, name: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let mut close: Option<&str> = None;
+    let mut listed: Vec<&str> = Vec::new();
+    let mut count = 0usize;
+    for k in known {
+        count += 1;
+        if similar(k, name)
+            && close.is_none_or(|c| k.len().abs_diff(name.len()) < c.len().abs_diff(name.len()))
+        {
+            close = Some(k);
+        }
+        listed.push(k);
+    }
     match close {
         Some(k) => format!("unknown {what} `{name}` (did you mean `{k}`?)"),
-        None if known.is_empty() => format!("unknown {what} `{name}` (none is defined)"),
+        None if count == 0 => format!("unknown {what} `{name}` (none is defined)"),
         None => {
-            let mut sorted = known.clone();
-            sorted.sort_unstable();
-            format!("unknown {what} `{name}` (known: {})", sorted.join(", "))
+            listed.sort_unstable();
+            let more = count.saturating_sub(LISTED);
+            listed.truncate(LISTED);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "unknown {what} `{name}` (known: {}{tail})",
+                listed.join(", ")
+            )
         }
     }
 }
@@ -296,41 +503,51 @@ fn similar(a: &str, b: &str) -> bool {
 
 type ErrFn<'a> = dyn Fn(usize, String, String) -> ScenarioError + 'a;
 
-fn check_gateway_cycles(nodes: &[NodeDef], err: &ErrFn<'_>) -> Result<(), ScenarioError> {
-    let by_id: HashMap<&str, &NodeDef> = nodes.iter().map(|n| (n.id.name.as_str(), n)).collect();
+/// Each node is walked once: a chain already known to end well stops the walk.
+fn check_gateway_cycles(
+    nodes: &[NodeDef],
+    by_id: &HashMap<&str, &NodeDef>,
+    err: &ErrFn<'_>,
+) -> Result<(), ScenarioError> {
+    let mut done: HashSet<&str> = HashSet::with_capacity(nodes.len());
     for n in nodes {
-        let mut seen = vec![n.id.name.as_str()];
+        let mut path: Vec<&str> = vec![n.id.name.as_str()];
+        let mut on_path: HashSet<&str> = path.iter().copied().collect();
         let mut cur = n;
         while let Some(g) = &cur.gateway {
-            if seen.contains(&g.name.as_str()) {
-                seen.push(&g.name);
+            if done.contains(g.name.as_str()) {
+                break;
+            }
+            if !on_path.insert(g.name.as_str()) {
+                path.push(&g.name);
                 return Err(err(
                     n.id.line,
                     format!("node `{}`", n.id.name),
-                    format!("gateway cycle: {}", seen.join(" -> ")),
+                    format!("gateway cycle: {}", path.join(" -> ")),
                 ));
             }
-            seen.push(&g.name);
+            path.push(&g.name);
             match by_id.get(g.name.as_str()) {
                 Some(next) => cur = next,
                 None => break,
             }
         }
+        done.extend(path);
     }
     Ok(())
 }
 
-fn check_items(
-    items: &[Item],
+fn check_items<'a>(
+    items: &'a [Item],
     nodes: &HashMap<&str, &NodeDef>,
-    ids: &mut HashMap<String, usize>,
+    ids: &mut HashMap<&'a str, usize>,
     err: &ErrFn<'_>,
 ) -> Result<(), ScenarioError> {
     let scope: HashSet<&str> = items.iter().map(|i| i.id().name.as_str()).collect();
     for item in items {
         let id = item.id();
         let what = format!("{} `{}`", item.what(), id.name);
-        if let Some(first) = ids.insert(id.name.clone(), id.line) {
+        if let Some(first) = ids.insert(&id.name, id.line) {
             let message = format!("duplicate id `{}` (first defined on line {first})", id.name);
             return Err(err(id.line, what, message));
         }
@@ -341,7 +558,7 @@ fn check_items(
             if !scope.contains(r.name.as_str()) {
                 let scope_ids = items.iter().map(|i| i.id().name.as_str());
                 let mut message = unknown("job", &r.name, scope_ids);
-                if ids.contains_key(&r.name) || all_ids(items).contains(&r.name) {
+                if ids.contains_key(r.name.as_str()) || contains_id(items, &r.name) {
                     message = format!(
                         "`{}` is not in the same group: requirements stay inside a group",
                         r.name
@@ -373,15 +590,15 @@ fn check_items(
     check_cycles(items, err)
 }
 
-fn all_ids(items: &[Item]) -> Vec<String> {
-    let mut v = Vec::new();
-    for i in items {
-        v.push(i.id().name.clone());
-        if let Item::Group(g) = i {
-            v.extend(all_ids(&g.items));
-        }
-    }
-    v
+/// Whether `name` is the id of an item at any depth (only on the error path).
+fn contains_id(items: &[Item], name: &str) -> bool {
+    items.iter().any(|i| {
+        i.id().name == name
+            || match i {
+                Item::Group(g) => contains_id(&g.items, name),
+                Item::Job(_) => false,
+            }
+    })
 }
 
 /// Depth-first search for a requirement cycle in one scope.
@@ -390,6 +607,14 @@ fn check_cycles(items: &[Item], err: &ErrFn<'_>) -> Result<(), ScenarioError> {
         .iter()
         .enumerate()
         .map(|(i, it)| (it.id().name.as_str(), i))
+        .collect();
+    let reqs: Vec<Vec<usize>> = items
+        .iter()
+        .map(|it| {
+            it.requires()
+                .filter_map(|r| index.get(r.name.as_str()).copied())
+                .collect()
+        })
         .collect();
     // 0 = unseen, 1 = on the path, 2 = done
     let mut state = vec![0u8; items.len()];
@@ -400,43 +625,38 @@ fn check_cycles(items: &[Item], err: &ErrFn<'_>) -> Result<(), ScenarioError> {
         let mut path: Vec<usize> = vec![start];
         let mut next: Vec<usize> = vec![0];
         state[start] = 1;
-        while let Some(&top) = path.last() {
-            let reqs = items[top].requires();
-            let k = next.last().copied().unwrap_or(0);
-            if k < reqs.len() {
-                *next.last_mut().expect("parallel to path") += 1;
-                let Some(&r) = index.get(reqs[k].name.as_str()) else {
-                    continue;
-                };
-                match state[r] {
-                    0 => {
-                        state[r] = 1;
-                        path.push(r);
-                        next.push(0);
-                    }
-                    1 => {
-                        let from = path.iter().position(|&p| p == r).unwrap_or(0);
-                        let mut names: Vec<&str> = path[from..]
-                            .iter()
-                            .map(|&p| items[p].id().name.as_str())
-                            .collect();
-                        names.push(&items[r].id().name);
-                        let it = &items[r];
-                        return Err(err(
-                            it.id().line,
-                            format!("{} `{}`", it.what(), it.id().name),
-                            format!(
-                                "requirement cycle: {} (each requires the next)",
-                                names.join(" -> ")
-                            ),
-                        ));
-                    }
-                    _ => {}
-                }
-            } else {
+        while let (Some(&top), Some(k)) = (path.last(), next.last_mut()) {
+            let Some(&r) = reqs[top].get(*k) else {
                 state[top] = 2;
                 path.pop();
                 next.pop();
+                continue;
+            };
+            *k += 1;
+            match state[r] {
+                0 => {
+                    state[r] = 1;
+                    path.push(r);
+                    next.push(0);
+                }
+                1 => {
+                    let from = path.iter().position(|&p| p == r).unwrap_or(0);
+                    let mut names: Vec<&str> = path[from..]
+                        .iter()
+                        .map(|&p| items[p].id().name.as_str())
+                        .collect();
+                    names.push(&items[r].id().name);
+                    let it = &items[r];
+                    return Err(err(
+                        it.id().line,
+                        format!("{} `{}`", it.what(), it.id().name),
+                        format!(
+                            "requirement cycle: {} (each requires the next)",
+                            names.join(" -> ")
+                        ),
+                    ));
+                }
+                _ => {}
             }
         }
     }
@@ -458,8 +678,11 @@ mod tests {
         Item::Job(JobDef {
             id: at(id, line),
             node: at("n", line + 1),
+            nodes: None,
+            fanned: None,
             label: None,
             requires: requires.iter().map(|r| at(r, line + 2)).collect(),
+            requires_all: vec![],
             critical: true,
             forever: false,
             timeout: None,
@@ -473,36 +696,20 @@ mod tests {
     }
 
     fn plan(items: Vec<Item>) -> Plan {
-        let node = NodeDef {
-            id: at("n", 1),
-            host: Some("h".into()),
-            user: None,
-            port: None,
-            identities: vec![],
-            gateway: None,
-            local: false,
-        };
-        Plan {
-            label: None,
-            window: 0,
-            timeout: None,
-            critical: true,
-            default_user: None,
-            nodes: vec![node],
-            items,
-        }
+        let mut p = Plan::new(std::path::Path::new("s.toml"));
+        p.nodes = vec![NodeDef::remote(at("n", 1), "h")];
+        p.items = items;
+        p
     }
 
     fn check(p: &Plan) -> String {
-        p.check(std::path::Path::new("s.toml"))
-            .unwrap_err()
-            .to_string()
+        p.check().unwrap_err().to_string()
     }
 
     #[test]
     fn a_valid_plan_passes() {
         plan(vec![job("a", 10, &[]), job("b", 20, &["a"])])
-            .check(std::path::Path::new("s.toml"))
+            .check()
             .unwrap();
     }
 
@@ -545,6 +752,8 @@ mod tests {
             id: at("g", 30),
             label: None,
             requires: vec![],
+            requires_all: vec![],
+            nodes: None,
             critical: true,
             forever: false,
             window: 0,

@@ -1,34 +1,30 @@
 //! TOML scenario files (format in [`super::model`]) into a [`Plan`]. Errors
-//! carry the line (from the `toml` crate's spans) and the job or node.
+//! carry the line (the `toml` crate's spans, through a [`LineIndex`]) and
+//! the job or node.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
 
+use super::error::{ErrorKind, ScenarioError};
+use super::lines::LineIndex;
 use super::model::{self, Exit, Loose, OneOrMany};
-use super::plan::{At, CommandDef, GroupDef, Item, JobDef, NodeDef, Plan};
-use super::ScenarioError;
-use asyncjobs_ssh::ExitStatus;
-
-/// 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len()))
-        .map_or(1, |t| t.matches('\n').count() + 1)
-}
+use super::plan::{At, CommandDef, GroupDef, Item, JobDef, NodeDef, NodeSel, Plan};
+use crate::ExitStatus;
 
 struct Ctx<'a> {
-    text: &'a str,
+    lines: &'a LineIndex,
     file: &'a Path,
     base: &'a Path,
 }
 
 impl Ctx<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.lines.line(offset)
+    }
     fn at(&self, s: &Spanned<String>) -> At {
-        At {
-            name: s.get_ref().clone(),
-            line: line_of(self.text, s.span().start),
-        }
+        At::new(s.get_ref().clone(), self.line(s.span().start))
     }
     fn err(
         &self,
@@ -36,12 +32,7 @@ impl Ctx<'_> {
         what: impl Into<String>,
         message: impl Into<String>,
     ) -> ScenarioError {
-        ScenarioError::at(
-            self.file,
-            line_of(self.text, offset),
-            Some(what.into()),
-            message.into(),
-        )
+        ScenarioError::invalid(self.file, self.line(offset), Some(what.into()), message)
     }
     fn path(&self, p: &Path) -> PathBuf {
         let p = expand_tilde(p);
@@ -58,62 +49,87 @@ impl Ctx<'_> {
     ) -> Result<Option<Duration>, ScenarioError> {
         match t {
             None => Ok(None),
-            Some(s) => match Duration::try_from_secs_f64(*s.get_ref()) {
-                Ok(d) if d > Duration::ZERO => Ok(Some(d)),
-                _ => Err(self.err(
-                    s.span().start,
-                    what,
-                    format!("bad timeout {}: expected seconds > 0", s.get_ref()),
-                )),
+            Some(s) => match super::secs(*s.get_ref()) {
+                Ok(d) => Ok(Some(d)),
+                Err(m) => Err(self.err(s.span().start, what, m)),
             },
         }
     }
+    fn sel(&self, n: &Option<Spanned<OneOrMany<String>>>) -> Option<NodeSel> {
+        let n = n.as_ref()?;
+        let line = self.line(n.span().start);
+        Some(match n.get_ref() {
+            OneOrMany::One(s) => NodeSel::Set(At::new(s.clone(), line)),
+            OneOrMany::Many(v) => {
+                NodeSel::List(v.iter().map(|s| At::new(s.clone(), line)).collect())
+            }
+        })
+    }
 }
 
-fn expand_tilde(p: &Path) -> PathBuf {
+pub(crate) fn expand_tilde(p: &Path) -> PathBuf {
     match (p.strip_prefix("~"), std::env::var_os("HOME")) {
         (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => p.to_path_buf(),
     }
 }
 
-/// Parses `text` (the content of `file`); relative local paths are resolved against `base`.
-pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Plan, ScenarioError> {
-    let ctx = Ctx { text, file, base };
-    let parsed: model::File = toml::from_str(text).map_err(|e| locate(text, file, &e))?;
+/// Parses `text` (the content of `plan.file`); relative local paths are
+/// resolved against `plan.base`. Node-set keys (`[nodes."fit[01-10]"]`)
+/// are expanded, `{node}` substituted in their fields.
+pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, ScenarioError> {
+    let lines = LineIndex::new(text);
+    let file = plan.file.clone();
+    let base = plan.base.clone();
+    let ctx = Ctx {
+        lines: &lines,
+        file: &file,
+        base: &base,
+    };
+    let parsed: model::File = toml::from_str(text).map_err(|e| locate(text, &lines, &file, &e))?;
     let mut nodes = Vec::new();
-    for (id, n) in &parsed.nodes {
-        let line = line_of(text, n.span().start);
+    for (key, n) in &parsed.nodes {
+        let line = ctx.line(n.span().start);
         let node = n.get_ref();
-        nodes.push(NodeDef {
-            id: At {
-                name: id.clone(),
-                line,
-            },
-            host: node.host.clone(),
-            user: node.user.clone(),
-            port: node.port,
-            identities: node
-                .identity
-                .as_ref()
-                .map(OneOrMany::to_vec)
-                .unwrap_or_default()
-                .iter()
-                .map(|p| expand_tilde(p))
-                .collect(),
-            gateway: node.gateway.as_ref().map(|g| ctx.at(g)),
-            local: node.local,
-        });
+        let names = super::nodeset::expand(key, max_set)
+            .map_err(|m| ctx.err(n.span().start, format!("node `{key}`"), m))?;
+        let set = names.len() > 1 || key.contains('[');
+        for id in names {
+            let sub = |s: &str| {
+                if set {
+                    s.replace("{node}", &id)
+                } else {
+                    s.to_string()
+                }
+            };
+            nodes.push(NodeDef {
+                host: node.host.as_deref().map(sub),
+                user: node.user.as_deref().map(sub),
+                port: node.port,
+                identities: node
+                    .identity
+                    .as_ref()
+                    .map(OneOrMany::to_vec)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| ctx.path(&expand_tilde(p)))
+                    .collect(),
+                gateway: node.gateway.as_ref().map(|g| ctx.at(g)),
+                local: node.local,
+                formatter: None,
+                vars: node.vars.iter().map(|(k, v)| (k.clone(), sub(v))).collect(),
+                implicit: false,
+                id: At::new(id.clone(), line),
+            });
+        }
     }
-    Ok(Plan {
-        label: parsed.label.clone(),
-        window: parsed.window.unwrap_or(0),
-        timeout: ctx.secs(&parsed.timeout, "scenario")?,
-        critical: parsed.critical.unwrap_or(true),
-        default_user: None,
-        nodes,
-        items: items(&ctx, &parsed.job, &parsed.group)?,
-    })
+    plan.label = parsed.label.clone();
+    plan.window = parsed.window.unwrap_or(0);
+    plan.timeout = ctx.secs(&parsed.timeout, "scenario")?;
+    plan.critical = parsed.critical.unwrap_or(true);
+    plan.nodes = nodes;
+    plan.items = items(&ctx, &parsed.job, &parsed.group)?;
+    Ok(plan)
 }
 
 fn items(
@@ -135,7 +151,7 @@ fn items(
 
 fn requires(ctx: &Ctx<'_>, r: &Option<Spanned<OneOrMany<String>>>) -> Vec<At> {
     let Some(r) = r else { return Vec::new() };
-    let line = line_of(ctx.text, r.span().start);
+    let line = ctx.line(r.span().start);
     r.get_ref()
         .to_vec()
         .into_iter()
@@ -149,6 +165,8 @@ fn group(ctx: &Ctx<'_>, g: &model::Group) -> Result<GroupDef, ScenarioError> {
         id: ctx.at(&g.id),
         label: g.label.clone(),
         requires: requires(ctx, &g.requires),
+        requires_all: requires(ctx, &g.requires_all),
+        nodes: ctx.sel(&g.nodes),
         critical: g.critical.unwrap_or(true),
         forever: g.forever.unwrap_or(false),
         window: g.window.unwrap_or(0),
@@ -171,11 +189,25 @@ fn job(ctx: &Ctx<'_>, j: &model::Job) -> Result<JobDef, ScenarioError> {
     for c in &j.commands {
         commands.push(command(ctx, c, &what)?);
     }
+    let node = match (&j.node, &j.nodes) {
+        (Some(_), Some(n)) => {
+            return Err(ctx.err(
+                n.span().start,
+                what,
+                "give `node` (one node) or `nodes` (one job per node), not both",
+            ))
+        }
+        (Some(n), None) => ctx.at(n),
+        (None, _) => At::new(String::new(), ctx.line(j.id.span().start)),
+    };
     Ok(JobDef {
         id: ctx.at(&j.id),
-        node: ctx.at(&j.node),
+        node,
+        nodes: ctx.sel(&j.nodes),
+        fanned: None,
         label: j.label.clone(),
         requires: requires(ctx, &j.requires),
+        requires_all: requires(ctx, &j.requires_all),
         critical: j.critical.unwrap_or(true),
         forever: j.forever.unwrap_or(false),
         timeout: ctx.secs(&j.timeout, &what)?,
@@ -255,7 +287,7 @@ fn command(
     let args = m
         .args
         .iter()
-        .map(|a| asyncjobs_ssh::shell_quote(a))
+        .map(|a| crate::shell_quote(a))
         .collect::<Vec<_>>()
         .join(" ");
     let includes: Vec<PathBuf> = m.includes.iter().map(|p| ctx.path(p)).collect();
@@ -326,16 +358,16 @@ fn command(
 }
 
 /// A parse error with its line, and the job / group / node it falls in.
-fn locate(text: &str, file: &Path, e: &toml::de::Error) -> ScenarioError {
+fn locate(text: &str, lines: &LineIndex, file: &Path, e: &toml::de::Error) -> ScenarioError {
     let message = e.message().trim().to_string();
     let Some(span) = e.span() else {
-        return ScenarioError::at(file, 0, None, message);
+        return ScenarioError::new(ErrorKind::Syntax, file, 0, None, message);
     };
-    let line = line_of(text, span.start);
+    let line = lines.line(span.start);
     let what = toml::from_str::<Loose>(text)
         .ok()
         .and_then(|l| enclosing(&l, span.start));
-    ScenarioError::at(file, line, what, message)
+    ScenarioError::new(ErrorKind::Syntax, file, line, what, message)
 }
 
 /// The innermost job, group or node whose table holds `offset`.
@@ -371,14 +403,18 @@ fn enclosing(l: &Loose, offset: usize) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn empty() -> Plan {
+        let mut p = Plan::new(Path::new("s.toml"));
+        p.base = "/base".into();
+        p
+    }
+
     fn parse_ok(text: &str) -> Plan {
-        parse(text, Path::new("s.toml"), Path::new("/base")).unwrap()
+        parse(text, empty(), 1000).unwrap()
     }
 
     fn parse_err(text: &str) -> String {
-        parse(text, Path::new("s.toml"), Path::new("/base"))
-            .unwrap_err()
-            .to_string()
+        parse(text, empty(), 1000).unwrap_err().to_string()
     }
 
     const GOOD: &str = r#"
@@ -460,7 +496,7 @@ commands = [{ push = "f", to = "/tmp/" }, { pull = ["/etc/hostname"], into = "ou
                 label: None
             }
         );
-        p.check(Path::new("s.toml")).unwrap();
+        p.check().unwrap();
     }
 
     #[test]

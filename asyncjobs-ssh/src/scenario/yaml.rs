@@ -1,23 +1,33 @@
 //! apssh's YAML scenarios (`YamlLoader`), so apssh users can bring their
-//! files: `nodes:` (id, hostname, username, gateway, localnode; formatter
-//! and verbose are accepted and ignored) and `jobs:` (id, node, commands,
+//! files: `nodes:` (id, hostname, username, gateway, localnode, formatter;
+//! verbose is accepted and ignored) and `jobs:` (id, node, commands,
 //! required, critical, label; verbose ignored). Commands have a `type`
 //! (Run, RunScript, RunString, Push, Pull) and apssh's fields. As in apssh,
 //! nodes log in as `root` unless they say otherwise, jobs are critical by
-//! default, `args` are shell text, and relative local paths are relative to
-//! the current directory. Jinja templating is not supported.
+//! default and `args` are shell text. Unlike apssh, relative local paths
+//! are relative to the file's directory. `.yaml.j2` files are Jinja
+//! templates (see [`super::template`]).
 //!
-//! YAML values carry no positions, so the lines in error messages come from
-//! the parser's location, else from the `id:` line of the job concerned.
+//! Extensions, as in the TOML format: a node `id` may be a node set
+//! (`fit[01-10]`, `{node}` substituted in its fields), with `port` and
+//! `vars`; a job may run on `nodes:` (a set or a list, one job per node)
+//! and have `required_all:`.
+//!
+//! YAML values carry no positions: a first pass over the parser's events
+//! ([`super::yaml_scan`]) records where each entry and key is, and bounds
+//! nesting, strings and alias expansion before serde reads the file.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::error::{ErrorKind, ScenarioError};
+use super::limits::Limits;
 use super::model::{Exit, OneOrMany};
-use super::plan::{At, CommandDef, Item, JobDef, NodeDef, Plan};
-use super::ScenarioError;
-use asyncjobs_ssh::ExitStatus;
+use super::plan::{At, CommandDef, Item, JobDef, NodeDef, NodeSel, Plan};
+use super::yaml_scan::{self, Entry};
+use crate::ExitStatus;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,22 +43,28 @@ struct Node {
     hostname: Option<String>,
     gateway: Option<Scalar>,
     username: Option<String>,
+    port: Option<u16>,
     localnode: Option<bool>,
     #[allow(dead_code)]
     critical: Option<bool>,
     formatter: Option<String>,
     #[allow(dead_code)]
     verbose: Option<bool>,
+    #[serde(default)]
+    vars: BTreeMap<String, Scalar>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Job {
     id: Scalar,
-    node: Scalar,
+    node: Option<Scalar>,
+    nodes: Option<OneOrMany<String>>,
     commands: Vec<Command>,
     required: Option<OneOrMany<Scalar>>,
+    required_all: Option<OneOrMany<Scalar>>,
     critical: Option<bool>,
+    forever: Option<bool>,
     #[allow(dead_code)]
     verbose: Option<bool>,
     label: Option<String>,
@@ -96,7 +112,8 @@ impl Scalar {
     }
 }
 
-const FORMATTERS: &[&str] = &[
+/// apssh's formatter classes, as `formatter:` names them.
+pub const FORMATTERS: &[&str] = &[
     "HostFormatter",
     "TimeHostFormatter",
     "RawFormatter",
@@ -105,8 +122,10 @@ const FORMATTERS: &[&str] = &[
     "TerminalFormatter",
 ];
 
-/// Parses apssh YAML `text` (the content of `file`).
-pub fn parse(text: &str, file: &Path) -> Result<Plan, ScenarioError> {
+/// Parses apssh YAML `text` (the content of `plan.file`).
+pub(crate) fn parse(text: &str, mut plan: Plan, limits: &Limits) -> Result<Plan, ScenarioError> {
+    let file = plan.file.clone();
+    let scan = yaml_scan::scan(text, &file, limits)?;
     let parsed: File = serde_yaml_ng::from_str(text).map_err(|e| {
         let line = e.location().map_or(0, |l| l.line());
         let message = e.to_string();
@@ -116,85 +135,133 @@ pub fn parse(text: &str, file: &Path) -> Result<Plan, ScenarioError> {
             .next()
             .unwrap_or(&message)
             .to_string();
-        ScenarioError::at(file, line, enclosing_id(text, line), message)
+        ScenarioError::new(
+            ErrorKind::Syntax,
+            &file,
+            line,
+            scan.enclosing(line),
+            message,
+        )
     })?;
+    let none = Entry::default();
+    let base = plan.base.clone();
+    let path = |p: &str| {
+        let p = super::toml_file::expand_tilde(Path::new(p));
+        if p.is_absolute() {
+            p
+        } else {
+            base.join(p)
+        }
+    };
     let mut nodes = Vec::new();
-    for n in &parsed.nodes {
-        let id = n.id.text();
-        let line = id_line(text, &id, 0);
-        let err = |m: String| ScenarioError::at(file, line, Some(format!("node `{id}`")), m);
+    for (k, n) in parsed.nodes.iter().enumerate() {
+        let entry = scan.nodes.get(k).unwrap_or(&none);
+        let key = n.id.text();
+        let line = entry.key("id");
+        let err = |m: String| ScenarioError::invalid(&file, line, Some(format!("node `{key}`")), m);
         if let Some(f) = n.formatter.as_deref().filter(|f| !FORMATTERS.contains(f)) {
             return Err(err(format!(
                 "unknown formatter `{f}` (known: {})",
                 FORMATTERS.join(", ")
             )));
         }
-        let local = n.localnode.unwrap_or(false);
-        nodes.push(NodeDef {
-            id: At {
-                name: id.clone(),
-                line,
-            },
-            host: n.hostname.clone(),
-            user: n.username.clone(),
-            port: None,
-            identities: Vec::new(),
-            gateway: n.gateway.as_ref().map(|g| At {
-                name: g.text(),
-                line: field_line(text, line, "gateway"),
-            }),
-            local,
-        });
+        let names = super::nodeset::expand(&key, limits.max_node_set).map_err(err)?;
+        let set = key.contains('[');
+        for id in names {
+            let sub = |s: &str| {
+                if set {
+                    s.replace("{node}", &id)
+                } else {
+                    s.to_string()
+                }
+            };
+            nodes.push(NodeDef {
+                host: n.hostname.as_deref().map(sub),
+                user: n.username.as_deref().map(sub),
+                port: n.port,
+                identities: Vec::new(),
+                gateway: n
+                    .gateway
+                    .as_ref()
+                    .map(|g| At::new(g.text(), entry.key("gateway"))),
+                local: n.localnode.unwrap_or(false),
+                formatter: n.formatter.clone(),
+                vars: n
+                    .vars
+                    .iter()
+                    .map(|(k, v)| (k.clone(), sub(&v.text())))
+                    .collect(),
+                implicit: false,
+                id: At::new(id.clone(), line),
+            });
+        }
     }
     let mut items = Vec::new();
-    for j in &parsed.jobs {
-        items.push(Item::Job(job(text, file, j)?));
+    for (k, j) in parsed.jobs.iter().enumerate() {
+        let entry = scan.jobs.get(k).unwrap_or(&none);
+        items.push(Item::Job(job(&file, j, entry, &path)?));
     }
     // apssh's SshNode logs in as root by default
-    Ok(Plan {
-        label: None,
-        window: 0,
-        timeout: None,
-        critical: true,
-        default_user: Some("root".into()),
-        nodes,
-        items,
-    })
+    plan.default_user = Some("root".into());
+    plan.nodes = nodes;
+    plan.items = items;
+    Ok(plan)
 }
 
-fn job(text: &str, file: &Path, j: &Job) -> Result<JobDef, ScenarioError> {
+fn job(
+    file: &Path,
+    j: &Job,
+    entry: &Entry,
+    path: &dyn Fn(&str) -> PathBuf,
+) -> Result<JobDef, ScenarioError> {
     let id = j.id.text();
-    let line = id_line(text, &id, 0);
+    let line = entry.key("id");
     let what = format!("job `{id}`");
     let mut commands = Vec::new();
-    for c in &j.commands {
-        commands
-            .push(command(c).map_err(|m| ScenarioError::at(file, line, Some(what.clone()), m))?);
+    for (k, c) in j.commands.iter().enumerate() {
+        let at = entry.commands.get(k).copied().unwrap_or(line);
+        commands.push(
+            command(c, path)
+                .map_err(|m| ScenarioError::invalid(file, at, Some(what.clone()), m))?,
+        );
     }
-    let req_line = field_line(text, line, "required");
-    Ok(JobDef {
-        id: At {
-            name: id.clone(),
-            line,
-        },
-        node: At {
-            name: j.node.text(),
-            line: field_line(text, line, "node"),
-        },
-        label: j.label.as_ref().map(|l| l.trim().to_string()),
-        requires: j
-            .required
-            .as_ref()
+    let reqs = |r: &Option<OneOrMany<Scalar>>, key: &str| -> Vec<At> {
+        let l = entry.key(key);
+        r.as_ref()
             .map(OneOrMany::to_vec)
             .unwrap_or_default()
             .iter()
-            .map(|r| At {
-                name: r.text(),
-                line: req_line,
-            })
-            .collect(),
+            .map(|r| At::new(r.text(), l))
+            .collect()
+    };
+    let node = match (&j.node, &j.nodes) {
+        (Some(_), Some(_)) => {
+            return Err(ScenarioError::invalid(
+                file,
+                entry.key("nodes"),
+                Some(what),
+                "give `node` (one node) or `nodes` (one job per node), not both",
+            ))
+        }
+        (Some(n), None) => At::new(n.text(), entry.key("node")),
+        (None, _) => At::new(String::new(), line),
+    };
+    let nodes_line = entry.key("nodes");
+    Ok(JobDef {
+        id: At::new(id.clone(), line),
+        node,
+        nodes: j.nodes.as_ref().map(|n| match n {
+            OneOrMany::One(s) => NodeSel::Set(At::new(s.clone(), nodes_line)),
+            OneOrMany::Many(v) => {
+                NodeSel::List(v.iter().map(|s| At::new(s.clone(), nodes_line)).collect())
+            }
+        }),
+        fanned: None,
+        label: j.label.as_ref().map(|l| l.trim().to_string()),
+        requires: reqs(&j.required, "required"),
+        requires_all: reqs(&j.required_all, "required_all"),
         critical: j.critical.unwrap_or(true),
-        forever: false,
+        forever: j.forever.unwrap_or(false),
         timeout: None,
         commands,
     })
@@ -206,7 +273,7 @@ fn words(list: &Option<Vec<Scalar>>) -> String {
         .unwrap_or_default()
 }
 
-fn command(c: &Command) -> Result<CommandDef, String> {
+fn command(c: &Command, path: &dyn Fn(&str) -> PathBuf) -> Result<CommandDef, String> {
     let allowed: Vec<ExitStatus> = c
         .allowed_exits
         .iter()
@@ -216,7 +283,7 @@ fn command(c: &Command) -> Result<CommandDef, String> {
             Exit::Signal(s) => ExitStatus::from(s.as_str()),
         })
         .collect();
-    let includes: Vec<PathBuf> = c.includes.iter().flatten().map(PathBuf::from).collect();
+    let includes: Vec<PathBuf> = c.includes.iter().flatten().map(|p| path(p)).collect();
     let label = c.label.clone();
     // `command: "a b c"` is argv split on whitespace, as apssh does
     let argv: Option<Vec<String>> = c
@@ -249,9 +316,9 @@ fn command(c: &Command) -> Result<CommandDef, String> {
             }
         }
         "RunScript" => {
-            let (path, args) = script_and_args(&c.local_script, "local_script")?;
+            let (script, args) = script_and_args(&c.local_script, "local_script")?;
             CommandDef::Script {
-                path: PathBuf::from(path),
+                path: path(&script),
                 args,
                 includes,
                 allowed,
@@ -276,8 +343,8 @@ fn command(c: &Command) -> Result<CommandDef, String> {
                 .as_ref()
                 .ok_or_else(|| missing("localpaths"))?
                 .to_vec()
-                .into_iter()
-                .map(PathBuf::from)
+                .iter()
+                .map(|p| path(p))
                 .collect(),
             remote: c.remotepath.clone().ok_or_else(|| missing("remotepath"))?,
             label,
@@ -288,7 +355,7 @@ fn command(c: &Command) -> Result<CommandDef, String> {
                 .as_ref()
                 .ok_or_else(|| missing("remotepaths"))?
                 .to_vec(),
-            local: PathBuf::from(c.localpath.clone().ok_or_else(|| missing("localpath"))?),
+            local: path(&c.localpath.clone().ok_or_else(|| missing("localpath"))?),
             label,
         },
         other => {
@@ -299,58 +366,15 @@ fn command(c: &Command) -> Result<CommandDef, String> {
     })
 }
 
-/// The line of `id: <id>` (first one after line `after`), 0 if not found.
-fn id_line(text: &str, id: &str, after: usize) -> usize {
-    for (i, l) in text.lines().enumerate().skip(after) {
-        let t = l.trim_start().trim_start_matches("- ").trim();
-        if let Some(v) = t.strip_prefix("id:") {
-            if v.trim().trim_matches(|c| c == '"' || c == '\'') == id {
-                return i + 1;
-            }
-        }
-    }
-    0
-}
-
-/// The line of `key:` in the entry starting at `line` (that line if not found).
-fn field_line(text: &str, line: usize, key: &str) -> usize {
-    if line == 0 {
-        return 0;
-    }
-    for (i, l) in text.lines().enumerate().skip(line - 1) {
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        if i + 1 > line && t.starts_with("id:") {
-            break;
-        }
-        if t.starts_with(&format!("{key}:")) {
-            return i + 1;
-        }
-    }
-    line
-}
-
-/// The job or node whose entry holds `line`: the nearest `id:` above it.
-fn enclosing_id(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut section = None;
-    let mut id = None;
-    for l in lines.iter().take(line) {
-        if l.starts_with("nodes:") {
-            (section, id) = (Some("node"), None);
-        } else if l.starts_with("jobs:") {
-            (section, id) = (Some("job"), None);
-        }
-        let t = l.trim_start().trim_start_matches("- ").trim();
-        if let Some(v) = t.strip_prefix("id:") {
-            id = Some(v.trim().trim_matches(|c| c == '"' || c == '\'').to_string());
-        }
-    }
-    Some(format!("{} `{}`", section?, id?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(text: &str, file: &Path) -> Result<Plan, ScenarioError> {
+        let mut p = Plan::new(file);
+        p.base = PathBuf::new();
+        super::parse(text, p, &Limits::default())
+    }
 
     const APSSH: &str = "\
 nodes:
@@ -398,7 +422,7 @@ jobs:
     #[test]
     fn apssh_files_read_into_a_plan() {
         let p = parse(APSSH, Path::new("a.yaml")).unwrap();
-        p.check(Path::new("a.yaml")).unwrap();
+        p.check().unwrap();
         assert_eq!(
             (p.nodes[0].user.as_deref(), p.default_user.as_deref()),
             (None, Some("root"))
@@ -454,7 +478,7 @@ jobs:
     fn unknown_requirements_name_the_line_of_required() {
         let text = "nodes:\n  - id: n\n    hostname: h\njobs:\n  - id: j1\n    node: n\n    required: nope\n    commands:\n      - type: Run\n        command: 'true'\n";
         let p = parse(text, Path::new("a.yaml")).unwrap();
-        let e = p.check(Path::new("a.yaml")).unwrap_err().to_string();
+        let e = p.check().unwrap_err().to_string();
         assert_eq!(e, "a.yaml:7: job `j1`: unknown job `nope` (known: j1)");
     }
 
@@ -463,7 +487,7 @@ jobs:
         let text = "nodes: []\njobs:\n  - id: j\n    node: n\n    commands:\n      - type: Sleep\n";
         let e = parse(text, Path::new("a.yaml")).unwrap_err().to_string();
         assert!(
-            e.starts_with("a.yaml:3: job `j`: unknown command type `Sleep`"),
+            e.starts_with("a.yaml:6: job `j`: unknown command type `Sleep`"),
             "{e}"
         );
         for (kind, field) in [("RunScript", "local_script"), ("RunString", "script_body")] {
@@ -472,7 +496,7 @@ jobs:
             );
             let e = parse(&text, Path::new("a.yaml")).unwrap_err().to_string();
             assert!(
-                e.starts_with("a.yaml:3: job `j`: ")
+                e.starts_with("a.yaml:6: job `j`: ")
                     && e.contains(&format!("command of type {kind} misses `{field}`")),
                 "{e}"
             );

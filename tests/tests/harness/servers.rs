@@ -358,9 +358,11 @@ fn an_ipv6_testbed_where_ipv6_is_disabled_fails_saying_so() {
     // A private network namespace (unprivileged too, through a user namespace)
     // with IPv6 switched off on its loopback, running the test above.
     let exe = std::env::current_exe().unwrap();
+    // the test's path in this binary: its module path without the crate's name
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
     let script = format!(
         "ip link set lo up && echo 1 > /proc/sys/net/ipv6/conf/lo/disable_ipv6 && \
-         exec '{}' --ignored --exact ipv6_testbed_in_a_namespace_without_ipv6 --nocapture",
+         exec '{}' --ignored --exact {module}::ipv6_testbed_in_a_namespace_without_ipv6 --nocapture",
         exe.display()
     );
     let out = Command::new("unshare")

@@ -1,0 +1,274 @@
+//! The latency tables (terminal and BENCHMARKS.md) and issue 14's targets,
+//! each verdict computed from what was measured.
+
+use super::cells::Cell;
+use super::tools::{Scenario, Tool};
+use crate::bench::fanout::report::secs;
+use crate::bench::verdict::{Status, Verdict};
+
+const HEADER: [&str; 10] = [
+    "scenario",
+    "RTT",
+    "tool",
+    "runs",
+    "median wall",
+    "vs ajssh",
+    "client CPU",
+    "round trips (wall − CPU) / RTT",
+    "round trips counted",
+    "status",
+];
+
+fn ajssh_of<'a>(cells: &'a [Cell], c: &Cell) -> Option<&'a Cell> {
+    cells
+        .iter()
+        .find(|a| a.tool == Tool::Ajssh && a.scenario == c.scenario && a.rtt_ms == c.rtt_ms)
+}
+
+fn row(c: &Cell, ajssh: Option<&Cell>) -> [String; 10] {
+    let dash = || "-".to_string();
+    let ratio = match (c.tool, c.wall(), ajssh.and_then(Cell::wall)) {
+        (Tool::Ajssh, _, _) => dash(),
+        (_, Some(w), Some(a)) if a > 0.0 => format!("{:.1}x", w / a),
+        _ => dash(),
+    };
+    [
+        c.scenario.name(),
+        format!("{} ms", c.rtt_ms),
+        c.tool.name().to_string(),
+        format!("{}/{}", c.runs.len(), c.planned),
+        c.wall().map(secs).unwrap_or_else(dash),
+        ratio,
+        c.cpu().map(secs).unwrap_or_else(dash),
+        c.estimated()
+            .map(|r| format!("{r:.1}"))
+            .unwrap_or_else(dash),
+        c.counted().map(|r| format!("{r:.1}")).unwrap_or_else(dash),
+        match c.problem() {
+            None => "ok".into(),
+            Some(p) => format!("INVALID: {p}"),
+        },
+    ]
+}
+
+fn rows(cells: &[Cell]) -> Vec<[String; 10]> {
+    cells.iter().map(|c| row(c, ajssh_of(cells, c))).collect()
+}
+
+/// One line while the benchmark runs.
+pub fn progress_line(c: &Cell) -> String {
+    row(c, None).join("  ")
+}
+
+/// Aligned columns for the terminal.
+pub fn text_table(cells: &[Cell]) -> String {
+    crate::bench::table::aligned(HEADER, rows(cells), |c| c == 0 || c == 2 || c == 9)
+}
+
+fn markdown_rows<const N: usize>(
+    header: [&str; N],
+    left: &[usize],
+    rows: Vec<[String; N]>,
+) -> String {
+    let align: String = (0..N)
+        .map(|c| if left.contains(&c) { "---|" } else { "--:|" })
+        .collect();
+    let mut out = format!("| {} |\n|{align}\n", header.join(" | "));
+    for r in rows {
+        let escaped: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", escaped.join(" | ")));
+    }
+    out
+}
+
+pub fn markdown_table(cells: &[Cell]) -> String {
+    markdown_rows(HEADER, &[0, 2, 9], rows(cells))
+}
+
+const PHASES: [&str; 6] = ["tcp", "kex", "auth", "channel", "exec", "exit"];
+
+fn phase_rows(cells: &[Cell]) -> Vec<[String; 8]> {
+    cells
+        .iter()
+        .filter(|c| c.tool == Tool::Ajssh && c.scenario.hosts() == 1)
+        .map(|c| {
+            let phases = c.phases();
+            let mut r: [String; 8] = Default::default();
+            r[0] = c.scenario.name();
+            r[1] = format!("{} ms", c.rtt_ms);
+            for (i, name) in PHASES.iter().enumerate() {
+                r[2 + i] = match phases.iter().find(|p| p.0 == *name) {
+                    None => "-".into(),
+                    Some((_, ms)) if c.rtt_ms > 0 => {
+                        format!("{ms:.1} ms ({:.1})", ms / c.rtt_ms as f64)
+                    }
+                    Some((_, ms)) => format!("{ms:.1} ms"),
+                };
+            }
+            r
+        })
+        .collect()
+}
+
+const PHASE_HEADER: [&str; 8] = [
+    "scenario", "RTT", "tcp", "kex", "auth", "channel", "exec", "exit",
+];
+
+/// ajssh's phases (median ms, and in round trips), one-host rows.
+pub fn phases_text(cells: &[Cell]) -> String {
+    crate::bench::table::aligned(PHASE_HEADER, phase_rows(cells), |c| c == 0)
+}
+
+pub fn phases_markdown(cells: &[Cell]) -> String {
+    markdown_rows(PHASE_HEADER, &[0], phase_rows(cells))
+}
+
+fn find(cells: &[Cell], tool: Tool, scenario: Scenario, rtt_ms: u64) -> Option<&Cell> {
+    cells
+        .iter()
+        .find(|c| c.tool == tool && c.scenario == scenario && c.rtt_ms == rtt_ms && c.valid())
+}
+
+fn verdict(target: &'static str, checks: Vec<(bool, String)>) -> Verdict {
+    let status = Status::of(&checks);
+    let detail = if checks.is_empty() {
+        "not measured".into()
+    } else {
+        checks
+            .iter()
+            .map(|c| c.1.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Verdict {
+        target,
+        status,
+        detail,
+    }
+}
+
+/// The round trips of one scenario at 50 ms are at most `bound` (counted).
+fn at_most(cells: &[Cell], scenario: Scenario, bound: f64) -> Vec<(bool, String)> {
+    match find(cells, Tool::Ajssh, scenario, 50) {
+        None => Vec::new(),
+        Some(c) => match c.counted() {
+            Some(n) => vec![(n <= bound, format!("{}: {n:.1} counted", scenario.name()))],
+            None => vec![(false, format!("{}: not counted", scenario.name()))],
+        },
+    }
+}
+
+/// Issue 14's targets.
+pub fn evaluate(cells: &[Cell]) -> Vec<Verdict> {
+    let mut versus = Vec::new();
+    for c in cells
+        .iter()
+        .filter(|c| c.tool == Tool::OpenSsh && c.rtt_ms > 0)
+    {
+        let Some(aj) = find(cells, Tool::Ajssh, c.scenario, c.rtt_ms) else {
+            if cells
+                .iter()
+                .any(|a| a.tool == Tool::Ajssh && a.scenario == c.scenario)
+            {
+                versus.push((
+                    false,
+                    format!("{} at {} ms: ajssh not valid", c.scenario.name(), c.rtt_ms),
+                ));
+            }
+            continue;
+        };
+        if !c.valid() {
+            continue;
+        }
+        // counted where both are counted on one connection (one host), else from the clock
+        let (a, o, how) = match (aj.counted(), c.counted(), c.scenario.hosts()) {
+            (Some(a), Some(o), 1) => (a, o, "counted"),
+            _ => match (aj.estimated(), c.estimated()) {
+                (Some(a), Some(o)) => (a, o, "from the clock"),
+                _ => continue,
+            },
+        };
+        versus.push((
+            a <= o,
+            format!(
+                "{} at {} ms: {a:.1} vs {o:.1} ({how})",
+                c.scenario.name(),
+                c.rtt_ms
+            ),
+        ));
+    }
+    let scaling = match (
+        find(cells, Tool::Ajssh, Scenario::Gateway(10), 50),
+        find(cells, Tool::Ajssh, Scenario::Gateway(100), 50),
+    ) {
+        (Some(ten), Some(hundred)) => match (ten.wall(), hundred.wall()) {
+            (Some(t), Some(h)) => vec![(
+                h <= 1.5 * t,
+                format!("{} vs {} ({:.2}x)", secs(h), secs(t), h / t),
+            )],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    vec![
+        verdict(
+            "ajssh: one command on one host in ≤ 5.5 round trips at 50 ms",
+            at_most(cells, Scenario::Direct, 5.5),
+        ),
+        verdict(
+            "ajssh: one command through a gateway in ≤ 10 round trips at 50 ms",
+            at_most(cells, Scenario::Gateway(1), 10.0),
+        ),
+        verdict(
+            "ajssh: never more round trips than OpenSSH on any row",
+            versus,
+        ),
+        verdict(
+            "ajssh: 100 hosts through one gateway at 50 ms within 1.5x of 10 hosts",
+            scaling,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{evaluate, Status};
+    use crate::bench::latency::cells::{Cell, Run};
+    use crate::bench::latency::tools::{Scenario, Tool};
+
+    fn cell(tool: Tool, scenario: Scenario, wall: f64, counted: f64) -> Cell {
+        let mut c = Cell::new(tool, scenario, 50, 1);
+        c.validation = Ok(());
+        c.runs.push(Run {
+            wall_s: wall,
+            cpu_s: 0.01,
+            counted: Some(counted),
+            phases: vec![],
+        });
+        c
+    }
+
+    #[test]
+    fn targets_follow_the_counts_and_an_openssh_row_with_fewer_round_trips_is_a_miss() {
+        let cells = vec![
+            cell(Tool::Ajssh, Scenario::Direct, 0.30, 6.0),
+            cell(Tool::OpenSsh, Scenario::Direct, 0.50, 5.0),
+            cell(Tool::Ajssh, Scenario::Gateway(1), 0.50, 10.0),
+            cell(Tool::OpenSsh, Scenario::Gateway(1), 1.0, 21.0),
+            cell(Tool::Ajssh, Scenario::Gateway(10), 0.60, 12.0),
+            cell(Tool::Ajssh, Scenario::Gateway(100), 0.95, 14.0),
+        ];
+        let v = evaluate(&cells);
+        assert_eq!(v[0].status, Status::Missed, "{}", v[0].detail);
+        assert_eq!(v[1].status, Status::Met, "{}", v[1].detail);
+        assert_eq!(v[2].status, Status::Missed, "{}", v[2].detail);
+        assert!(
+            v[2].detail.contains("6.0 vs 5.0 (counted)"),
+            "{}",
+            v[2].detail
+        );
+        // 0.95 > 1.5 x 0.60
+        assert_eq!(v[3].status, Status::Missed, "{}", v[3].detail);
+        assert_eq!(evaluate(&[])[0].status, Status::NotMeasured);
+    }
+}
