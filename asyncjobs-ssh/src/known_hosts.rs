@@ -7,6 +7,9 @@
 //! or modification time changes behind our back. Keys are compared as their
 //! base64 blobs, so nothing but the matching line is ever decoded.
 //!
+//! A file is read up to [`MAX_FILE_BYTES`]; parsing and lookups are linear
+//! in its size.
+//!
 //! Host names are compared as OpenSSH compares them: the name looked up is
 //! lower-cased first (plain entries match whatever their case, hashed ones
 //! are computed over the lower-cased name), and names are recorded in lower
@@ -245,7 +248,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The parsed file, from the cache unless it changed on disk. A missing file is empty.
+/// Most bytes read from one known_hosts file (about 150,000 RSA host keys):
+/// a larger file, or an endless one such as `/dev/zero`, is an error rather
+/// than memory exhausted.
+pub(crate) const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The parsed file, from the cache unless it changed on disk. A missing file
+/// is empty; one larger than [`MAX_FILE_BYTES`] is an error naming it.
 fn parsed(path: &Path) -> io::Result<Arc<RwLock<Parsed>>> {
     let now = stamp(path);
     if let Some(c) = lock(cache()).get(path) {
@@ -253,14 +262,27 @@ fn parsed(path: &Path) -> io::Result<Arc<RwLock<Parsed>>> {
             return Ok(Arc::clone(&c.parsed));
         }
     }
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let parsed = match std::fs::File::open(path) {
-        Ok(mut f) => {
+        Ok(f) => {
             let mut bytes = Vec::new();
-            f.read_to_end(&mut bytes)?;
+            f.take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(named)?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: larger than {} MiB (not a known_hosts file?)",
+                        path.display(),
+                        MAX_FILE_BYTES >> 20
+                    ),
+                ));
+            }
             Parsed::parse(&String::from_utf8_lossy(&bytes))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Parsed::default(),
-        Err(e) => return Err(e),
+        Err(e) => return Err(named(e)),
     };
     let parsed = Arc::new(RwLock::new(parsed));
     lock(cache()).insert(
@@ -595,5 +617,32 @@ mod tests {
             check(&files, "alpha", "ssh-ed25519", K1).unwrap(),
             Verdict::Changed { file: p, line: 1 }
         );
+    }
+
+    #[test]
+    fn endless_or_oversized_files_are_clear_errors_and_dev_null_is_empty() {
+        let zero = vec![PathBuf::from("/dev/zero")];
+        let e = check(&zero, "alpha", "ssh-ed25519", K1).unwrap_err();
+        assert!(
+            e.to_string().starts_with("/dev/zero: larger than 64 MiB"),
+            "{e}"
+        );
+        assert!(known_key_types(&zero, "alpha").is_empty());
+        let null = vec![PathBuf::from("/dev/null")];
+        assert_eq!(
+            check(&null, "alpha", "ssh-ed25519", K1).unwrap(),
+            Verdict::Unknown
+        );
+        let d = tempfile::tempdir().unwrap();
+        let big = d.path().join("kh");
+        std::fs::write(&big, format!("alpha ssh-ed25519 {K1}\n")).unwrap();
+        // sparse: no disk space used
+        let f = std::fs::OpenOptions::new().write(true).open(&big).unwrap();
+        f.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = check(&[big.clone()], "alpha", "ssh-ed25519", K1).unwrap_err();
+        assert!(e.to_string().contains("larger than 64 MiB"), "{e}");
+        assert!(e.to_string().contains(&big.display().to_string()), "{e}");
+        let e = append(&big, "beta", "ssh-ed25519", K2, false).unwrap_err();
+        assert!(e.to_string().contains("larger than 64 MiB"), "{e}");
     }
 }

@@ -175,7 +175,7 @@ impl Overrides {
 /// OpenSSH's syntax applied to this crate's defaults
 /// ([`default_kex_algorithms`](crate::default_kex_algorithms)): `a,b` only
 /// these, in this order; `^a` first then the defaults; `+a` appended; `-a`
-/// removed. Names only OpenSSH implements (`sntrup761x25519-sha512*`) are
+/// removed (`a` may be a pattern list: `-ecdh-*`); each name kept once. Names only OpenSSH implements (`sntrup761x25519-sha512*`) are
 /// left out unless nothing else remains, so the connection error names them.
 ///
 /// ```
@@ -198,16 +198,21 @@ pub fn kex_list(value: &str) -> Vec<String> {
         Some('^') => names(&value[1..]).into_iter().chain(defaults()).collect(),
         Some('+') => defaults().chain(names(&value[1..])).collect(),
         Some('-') => {
-            let removed = names(&value[1..]);
-            defaults().filter(|a| !removed.contains(a)).collect()
+            // a pattern list, as OpenSSH's `match_filter_denylist`
+            let removed = &value[1..];
+            defaults()
+                .filter(|a| pattern::match_list(a, removed, false) != pattern::ListMatch::Yes)
+                .collect()
         }
         _ => names(value),
     };
-    let named: Vec<String> = list
-        .iter()
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .collect();
+    // each name once, where it first appears (`^a` with `a` a default)
+    let mut named: Vec<String> = Vec::new();
+    for a in list.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+        if !named.iter().any(|n| n == a) {
+            named.push(a.to_string());
+        }
+    }
     let kept: Vec<String> = named
         .iter()
         .filter(|a| !OPENSSH_ONLY.contains(&a.as_str()))

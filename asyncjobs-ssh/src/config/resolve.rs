@@ -5,6 +5,7 @@
 //! it, then defaults and expansions, and the reports of what is in effect
 //! but not done.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -74,6 +75,9 @@ struct State {
     hash_known_hosts: At<bool>,
     identity_agent: At<String>,
     noted: Vec<Noted>,
+    /// The keywords in `noted`, lower-cased: a lookup per line keeps the
+    /// walk linear however many such lines there are.
+    noted_keywords: HashSet<String>,
 }
 
 fn first<T: Clone>(slot: &mut At<T>, value: &T, loc: Loc) {
@@ -255,11 +259,9 @@ impl Pass<'_> {
                     report,
                     accumulates,
                 } => {
-                    let seen = st
-                        .noted
-                        .iter()
-                        .any(|n| n.keyword.eq_ignore_ascii_case(keyword));
-                    if *active && (*accumulates || !seen) {
+                    if *active
+                        && (st.noted_keywords.insert(keyword.to_ascii_lowercase()) || *accumulates)
+                    {
                         st.noted.push(Noted {
                             keyword: keyword.to_string(),
                             value: value.to_string(),

@@ -484,6 +484,19 @@ fn kex_algorithms_edit_this_crates_defaults() {
     );
     assert!(kex_list(" , ").is_empty());
     assert_eq!(kex_list("-mlkem768x25519-sha256")[0], "curve25519-sha256");
+    // as OpenSSH's kex_assemble_names: each name once, removals are patterns
+    let defaults = crate::default_kex_algorithms();
+    let last = defaults[defaults.len() - 1];
+    let first = kex_list(&format!("^{last}"));
+    assert_eq!(first[0], last);
+    assert_eq!(first.len(), defaults.len(), "{first:?}");
+    assert_eq!(kex_list(&format!("+{last}")), defaults);
+    let no_dh = kex_list("-diffie-hellman-*");
+    assert!(!no_dh.is_empty() && no_dh.iter().all(|a| !a.starts_with("diffie-hellman-")));
+    assert_eq!(
+        kex_list("curve25519-sha256,curve25519-sha256"),
+        ["curve25519-sha256"]
+    );
 }
 
 #[test]

@@ -59,6 +59,20 @@ proptest! {
     }
 
     #[test]
+    fn plain_names_match_whatever_their_case(host in "[a-zA-Z0-9.-]{1,30}", port in 1u16.., flip in any::<u64>()) {
+        // OpenSSH lower-cases the name it looks up; a file may hold any case
+        let written: String = host
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if flip >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+            .collect();
+        let parsed = Parsed::parse(&format!("{} ssh-ed25519 AAAA\n", known_hosts_name(&written, port)));
+        prop_assert_eq!(parsed.matching(&known_hosts_name(&host, port)).len(), 1);
+        let other = format!("{}x", host);
+        prop_assert!(parsed.matching(&known_hosts_name(&other, port)).is_empty());
+    }
+
+    #[test]
     fn wildcard_matching_of_any_pattern_and_name_terminates(pattern in "[a*?!.]{0,40}", host in "[a.b]{0,60}") {
         // the backtracking glob is O(pattern x name): no blow-up on `a*a*a*...`
         let starred = glob(pattern.as_bytes(), host.as_bytes());

@@ -85,6 +85,41 @@ fn result_shows_in_listings_as_the_statuses_of_the_commands() {
 }
 
 #[test]
+fn graphs_name_the_node_and_show_a_failed_command_by_status_and_last_stderr_line() {
+    let gw = SshNode::builder("127.0.0.1")
+        .user("admin")
+        .port(2500)
+        .build();
+    let node = SshNode::builder("127.0.0.2")
+        .user("root")
+        .port(2500)
+        .gateway(&gw)
+        .display_name("fit01")
+        .build();
+    let remote = SshJob::new(&node).run("uptime");
+    assert_eq!(remote.task().graph_target().as_deref(), Some("fit01"));
+    assert_eq!(remote.task().graph_details().as_deref(), Some("uptime"));
+    let local = LocalNode::new()
+        .with_name("here")
+        .with_formatter(std::sync::Arc::new(
+            asyncjobs_ssh::RawFormatter::with_writers(std::io::sink(), std::io::sink()),
+        ));
+    let mut s = Scheduler::new().critical(false);
+    s.add(
+        SshJob::new(&local)
+            .run("echo first >&2; echo 'no space left' >&2; exit 3")
+            .label("install"),
+    );
+    assert!(!s.run().unwrap());
+    let dot =
+        asyncjobs_graph::dot_format_with(&s, &asyncjobs_graph::DotOptions::outcomes()).unwrap();
+    assert!(
+        dot.contains(r#"label="1: install\nhere\necho first >&2; echo 'no space left' >&2; exit 3\nCommandFailed: exit code 3: no space left""#),
+        "{dot}"
+    );
+}
+
+#[test]
 fn options_and_commands_go_in_any_order() {
     use asyncjobs_core::JobState;
     let node = LocalNode::new();
@@ -124,39 +159,4 @@ fn options_and_commands_go_in_any_order() {
         "a forever job is cancelled, not waited for"
     );
     assert!(s.shutdown().unwrap());
-}
-
-#[test]
-fn graphs_name_the_node_and_show_a_failed_command_by_status_and_last_stderr_line() {
-    let gw = SshNode::builder("127.0.0.1")
-        .user("admin")
-        .port(2500)
-        .build();
-    let node = SshNode::builder("127.0.0.2")
-        .user("root")
-        .port(2500)
-        .gateway(&gw)
-        .display_name("fit01")
-        .build();
-    let remote = SshJob::new(&node).run("uptime");
-    assert_eq!(remote.task().graph_target().as_deref(), Some("fit01"));
-    assert_eq!(remote.task().graph_details().as_deref(), Some("uptime"));
-    let local = LocalNode::new()
-        .with_name("here")
-        .with_formatter(std::sync::Arc::new(
-            asyncjobs_ssh::RawFormatter::with_writers(std::io::sink(), std::io::sink()),
-        ));
-    let mut s = Scheduler::new().critical(false);
-    s.add(
-        SshJob::new(&local)
-            .run("echo first >&2; echo 'no space left' >&2; exit 3")
-            .label("install"),
-    );
-    assert!(!s.run().unwrap());
-    let dot =
-        asyncjobs_graph::dot_format_with(&s, &asyncjobs_graph::DotOptions::outcomes()).unwrap();
-    assert!(
-        dot.contains(r#"label="1: install\nhere\necho first >&2; echo 'no space left' >&2; exit 3\nCommandFailed: exit code 3: no space left""#),
-        "{dot}"
-    );
 }

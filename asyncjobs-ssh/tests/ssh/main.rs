@@ -32,6 +32,7 @@ mod one_node_runs_hostname;
 mod other_servers;
 mod push_pull_in_jobs;
 mod round_trips;
+mod scenario_files;
 mod scripts_run_with_args;
 mod service_systemd;
 mod sftp_script;

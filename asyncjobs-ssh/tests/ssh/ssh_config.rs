@@ -366,3 +366,24 @@ fn settings_the_library_cannot_honour_make_the_host_an_error() {
     assert!(matches!(err, ConfigError::Unsupported { .. }), "{err}");
     assert!(cfg.node("other").is_ok());
 }
+
+#[test]
+fn an_endless_known_hosts_file_is_a_clear_error_not_an_abort() {
+    // issue 15: `UserKnownHostsFile /dev/zero` was read until memory ran out
+    let bed = testbed(1);
+    let h = &bed.hosts()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let text = alias_block(&bed, "zero", h, Path::new("/dev/zero"));
+    let cfg = SshConfig::load_file(write_config(dir.path(), &text)).unwrap();
+    let err = connect(&cfg.node("zero").unwrap()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("cannot read known_hosts: /dev/zero: larger than 64 MiB"),
+        "{msg}"
+    );
+    // and /dev/null is an empty file: the host is merely unknown
+    let text = alias_block(&bed, "null", h, Path::new("/dev/null"));
+    let cfg = SshConfig::load_file(write_config(dir.path(), &text)).unwrap();
+    let err = connect(&cfg.node("null").unwrap()).unwrap_err();
+    assert_eq!(err.kind(), "HostKeyUnknown", "{err}");
+}

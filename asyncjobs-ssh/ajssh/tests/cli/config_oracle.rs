@@ -243,3 +243,78 @@ fn ajssh_dash_g_agrees_with_openssh_on_the_config_corpus() {
     }
     assert!(checked >= 30, "only {checked} cases checked");
 }
+
+/// OpenSSH's `kex_assemble_names` applied to `defaults`: `^L` first, `+L`
+/// appended, `-P` removed by pattern, else `L` only; each name once.
+fn assemble(defaults: &[String], value: &str) -> Vec<String> {
+    let names = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+    let list = match value.as_bytes().first() {
+        Some(b'^') => [names(&value[1..]), defaults.to_vec()].concat(),
+        Some(b'+') => [defaults.to_vec(), names(&value[1..])].concat(),
+        Some(b'-') => {
+            let patterns = names(&value[1..]);
+            let glob = |p: &str, a: &str| match p.strip_suffix('*') {
+                Some(prefix) => a.starts_with(prefix),
+                None => p == a,
+            };
+            defaults
+                .iter()
+                .filter(|a| !patterns.iter().any(|p| glob(p, a)))
+                .cloned()
+                .collect()
+        }
+        _ => names(value),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for a in list {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+#[test]
+fn kex_algorithm_edits_apply_to_each_side_s_defaults_as_openssh_applies_them() {
+    // the model is checked against ssh -G on OpenSSH's defaults, then ajssh
+    // against the same model on its own defaults
+    let dir = tempfile::tempdir().expect("tempdir");
+    let values = [
+        "curve25519-sha256,diffie-hellman-group14-sha256,curve25519-sha256",
+        "^diffie-hellman-group14-sha256",
+        "^ecdh-sha2-nistp256,diffie-hellman-group16-sha512",
+        "+diffie-hellman-group1-sha1",
+        "+curve25519-sha256",
+        "-curve25519-sha256,curve25519-sha256@libssh.org",
+        "-diffie-hellman-*",
+        "-no-such-algorithm",
+    ];
+    let kex = |f: Runner, file: &Path| -> Vec<String> {
+        let (ok, out, err) = f(dir.path(), file, &["h".to_string()]);
+        assert!(ok, "{}: {err}", file.display());
+        let list = parse(&out)
+            .get("kexalgorithms")
+            .and_then(|v| v.first().cloned())
+            .unwrap_or_default();
+        list.split(',').map(str::to_string).collect()
+    };
+    let (theirs_default, mine_default) = (
+        kex(openssh, Path::new("/dev/null")),
+        kex(ours, Path::new("/dev/null")),
+    );
+    for (i, value) in values.iter().enumerate() {
+        let file = dir.path().join(format!("kex{i}.conf"));
+        std::fs::write(&file, format!("Host h\n    KexAlgorithms {value}\n")).expect("write");
+        let theirs = kex(openssh, &file);
+        assert_eq!(
+            theirs,
+            assemble(&theirs_default, value),
+            "KexAlgorithms {value}: the model is not OpenSSH's"
+        );
+        assert_eq!(
+            kex(ours, &file),
+            assemble(&mine_default, value),
+            "KexAlgorithms {value}: ajssh -G"
+        );
+    }
+}
