@@ -171,7 +171,7 @@ pub enum ConnectError {
     /// The node's key exchange preferences
     /// ([`SshNodeBuilder::kex_algorithms`](crate::SshNodeBuilder::kex_algorithms))
     /// cannot be used; nothing was sent to the host.
-    #[error("cannot connect to {target} with these key exchange preferences")]
+    #[error("cannot connect to {target}")]
     Kex {
         /// `host:port`.
         target: String,

@@ -138,12 +138,10 @@ async fn within_connect_timeout<T>(
     }
 }
 
-/// The local login name, OpenSSH's default remote user.
+/// The local login name, OpenSSH's default remote user: found as the ssh
+/// config finds it (the password database, then `$USER`, `$LOGNAME`).
 pub(crate) fn local_user() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "root".into())
+    crate::config::current_user()
 }
 
 impl SshNodeBuilder {

@@ -58,6 +58,22 @@ mod matching;
 mod pattern;
 mod resolve;
 mod tokens;
+
+/// The current user's login name, as OpenSSH finds it (one rule for the
+/// config's `%u` and a node's default user).
+pub(crate) fn current_user() -> String {
+    tokens::Local::current().user
+}
+
+/// `~`, `~/path` (under `$HOME`, as the SFTP side and local paths read it)
+/// and `~user/path`; other paths, and those of users that do not exist, as
+/// they are. The one tilde rule of the crate (see [`tokens::tilde`]).
+pub(crate) fn expand_tilde(path: &str) -> String {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map_or_else(|| tokens::Local::current().home, std::path::PathBuf::from);
+    tokens::tilde(path, &home).unwrap_or_else(|_| path.to_string())
+}
 mod values;
 
 use std::collections::HashMap;

@@ -68,9 +68,9 @@ impl Ctx<'_> {
 }
 
 pub(crate) fn expand_tilde(p: &Path) -> PathBuf {
-    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => p.to_path_buf(),
+    match p.to_str() {
+        Some(text) => PathBuf::from(crate::config::expand_tilde(text)),
+        None => p.to_path_buf(),
     }
 }
 

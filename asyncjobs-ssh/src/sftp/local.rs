@@ -81,14 +81,7 @@ pub(crate) async fn local_places(
 /// paths as they are (relative ones from the current directory, where local
 /// commands run).
 pub(crate) fn expand_home(path: &str) -> PathBuf {
-    let home = || std::env::var_os("HOME").map(PathBuf::from);
-    match path {
-        "~" => home().unwrap_or_else(|| PathBuf::from(path)),
-        _ => match (path.strip_prefix("~/"), home()) {
-            (Some(rest), Some(h)) => h.join(rest.trim_start_matches('/')),
-            _ => PathBuf::from(path),
-        },
-    }
+    PathBuf::from(crate::config::expand_tilde(path))
 }
 
 /// Copies local `sources` to local `dest` like `cp -r` with `scp`'s rules:

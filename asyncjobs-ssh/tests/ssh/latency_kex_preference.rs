@@ -125,7 +125,8 @@ fn unsupported_kex_name_fails_before_connecting_with_a_clear_error() {
     }
     assert_eq!(err.kind(), "UnsupportedKex");
     assert!(!err.is_unreachable(), "a local configuration error");
-    let text = err.to_string();
+    // the KexError is the cause, printed once by the chain
+    let text = asyncjobs_core::ErrorChain(&err).to_string();
     assert!(
         text.starts_with(&format!(
             "cannot connect to {}: unsupported key exchange algorithm `ecdh-sha2-nistp999` (supported: ",
