@@ -639,7 +639,7 @@ mod tests {
         // sparse: no disk space used
         let f = std::fs::OpenOptions::new().write(true).open(&big).unwrap();
         f.set_len(MAX_FILE_BYTES + 1).unwrap();
-        let e = check(&[big.clone()], "alpha", "ssh-ed25519", K1).unwrap_err();
+        let e = check(std::slice::from_ref(&big), "alpha", "ssh-ed25519", K1).unwrap_err();
         assert!(e.to_string().contains("larger than 64 MiB"), "{e}");
         assert!(e.to_string().contains(&big.display().to_string()), "{e}");
         let e = append(&big, "beta", "ssh-ed25519", K2, false).unwrap_err();
