@@ -18,7 +18,9 @@ pub(crate) fn job_text(
     if let Some(e) = error {
         let tag = if critical { "CRIT. EXC." } else { "exception" };
         // one line per job: a multi-line message is folded
-        let msg = e.to_string().replace('\n', " ");
+        let msg = crate::ErrorChain(e.as_error())
+            .to_string()
+            .replace('\n', " ");
         let _ = write!(s, "!! {tag} => {}:{msg}!!", e.kind());
     } else if let Some(r) = result {
         let _ = write!(s, "[[ -> {r}]]");

@@ -125,13 +125,16 @@ async fn load_key(path: &Path, passphrase: Option<&str>) -> Result<Arc<PrivateKe
     }
 }
 
-/// Authenticates `user` on an open session, trying the configured keys in order.
+/// Authenticates `user` on an open session, trying the configured keys in
+/// order; `then`: a channel to open behind the last key file's request (a
+/// refused key is refused as usual, and then no channel is returned).
 pub(crate) async fn authenticate<H: russh::client::Handler>(
     handle: &mut Handle<H>,
     user: &str,
     target: &str,
     cfg: &AuthConfig,
-) -> Result<(), ConnectError> {
+    then: Option<russh::client::OpenAfterAuth>,
+) -> Result<Option<Result<russh::Channel<russh::client::Msg>, russh::Error>>, ConnectError> {
     let protocol = |e: russh::Error| ConnectError::Protocol {
         target: target.to_string(),
         message: e.to_string(),
@@ -149,7 +152,7 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
         tried.push("no ssh-agent (SSH_AUTH_SOCK is set to '': no agent there)".into());
     } else if use_agent {
         match try_agent(handle, user, &mut tried).await {
-            Ok(true) => return Ok(()),
+            Ok(true) => return Ok(None),
             Ok(false) => {}
             Err(e) => return Err(protocol(e)),
         }
@@ -164,7 +167,8 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
             .map(|p| (p, None))
             .collect()
     };
-    for (path, own_pass) in files {
+    let last = files.len().saturating_sub(1);
+    for (i, (path, own_pass)) in files.into_iter().enumerate() {
         let pass = own_pass.as_deref().or(cfg.passphrase.as_deref());
         let key = match load_key(&path, pass).await {
             Ok(k) => k,
@@ -210,12 +214,22 @@ pub(crate) async fn authenticate<H: russh::client::Handler>(
             None
         };
         tried.push(format!("key {}", path.display()));
-        let res = handle
-            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key, hash))
-            .await
-            .map_err(protocol)?;
+        let key = PrivateKeyWithHashAlg::new(key, hash);
+        let (res, early) = match then.clone().filter(|_| i == last) {
+            Some(open) => handle
+                .authenticate_publickey_then_open(user, key, open)
+                .await
+                .map_err(protocol)?,
+            None => (
+                handle
+                    .authenticate_publickey(user, key)
+                    .await
+                    .map_err(protocol)?,
+                None,
+            ),
+        };
         match res {
-            russh::client::AuthResult::Success => return Ok(()),
+            russh::client::AuthResult::Success => return Ok(early),
             russh::client::AuthResult::Failure {
                 remaining_methods, ..
             } => {

@@ -88,7 +88,7 @@ impl HostKeyCheck {
                     ConnectError::KnownHostsWrite {
                         target: self.target.clone(),
                         file: file.clone(),
-                        message: e.to_string(),
+                        source: std::sync::Arc::new(e),
                     }
                 })
             }
@@ -216,7 +216,62 @@ pub(crate) struct Settings {
     pub kex: Option<Vec<russh::kex::Name>>,
     /// Reports the key exchange and authentication phases.
     pub phases: PhaseClock,
+    /// The channel the connection is opened for, sent right behind the last
+    /// authentication request (see [`Early`]).
+    pub then: Early,
 }
+
+/// What a connection is opened for, so that its first channel can be opened
+/// behind the authentication request, in the same flight (RFC 4252 §5; the
+/// patched russh's `authenticate_publickey_then_open`): one round trip less
+/// for the first command on a host, and for the first tunnel through a gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Early {
+    /// Nothing in particular (`SshNode::connect`, a chore).
+    Nothing,
+    /// A command or a transfer: a session channel.
+    Session,
+    /// A node behind this gateway: a `direct-tcpip` tunnel to `host:port`.
+    Tunnel { host: String, port: u16 },
+}
+
+impl Early {
+    /// The channel to open behind the last authentication request, if any.
+    pub fn after_auth(&self) -> Option<russh::client::OpenAfterAuth> {
+        match self {
+            Early::Nothing => None,
+            Early::Session => Some(russh::client::OpenAfterAuth::Session),
+            Early::Tunnel { host, port } => Some(russh::client::OpenAfterAuth::DirectTcpIp {
+                host_to_connect: host.clone(),
+                port_to_connect: u32::from(*port),
+                originator_address: TUNNEL_ORIGIN.into(),
+                originator_port: 0,
+            }),
+        }
+    }
+}
+
+/// Servers known to take a channel open right behind the authentication
+/// request that succeeds (RFC 4252 §5), by their identification string:
+/// OpenSSH and Dropbear. tinysshd and servers not known are asked the usual
+/// way, once authenticated (tinysshd drops the connection otherwise).
+fn handles_early_channels(server_id: &str) -> bool {
+    let software = server_id.strip_prefix("SSH-2.0-").unwrap_or("");
+    software.starts_with("OpenSSH_") || software.starts_with("dropbear")
+}
+
+/// The originator a tunnel names (the client side of `direct-tcpip`).
+const TUNNEL_ORIGIN: &str = "127.0.0.1";
+
+/// The channel opened behind authentication, until its user takes it.
+type EarlyChannel = Mutex<Option<(Early, Channel<Msg>)>>;
+
+/// What authentication gives back: the handle, and the channel opened behind
+/// the last request (opened or why not), if one was.
+pub(crate) type Authenticated = (
+    Handle<ClientHandler>,
+    Option<Result<Channel<Msg>, russh::Error>>,
+);
 
 /// An open, authenticated SSH connection.
 pub(crate) struct Connection {
@@ -238,10 +293,13 @@ pub(crate) struct Connection {
     x11: Arc<X11Registry>,
     /// The ProxyCommand the connection runs over, if any.
     proxy: Option<ProxyProcess>,
+    /// The first channel, opened behind authentication (see [`Early`]).
+    early: EarlyChannel,
 }
 
 impl Connection {
-    /// SSH handshake on `stream` (TCP or a tunnel), then authentication by `auth`.
+    /// SSH handshake on `stream` (TCP or a tunnel), then authentication by
+    /// `auth`, given the channel to open behind its last request.
     pub async fn handshake<S, F, Fut>(
         stream: S,
         settings: Settings,
@@ -249,9 +307,10 @@ impl Connection {
     ) -> Result<Connection, ConnectError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        F: FnOnce(Handle<ClientHandler>) -> Fut,
-        Fut: std::future::Future<Output = Result<Handle<ClientHandler>, ConnectError>>,
+        F: FnOnce(Handle<ClientHandler>, Option<russh::client::OpenAfterAuth>) -> Fut,
+        Fut: std::future::Future<Output = Result<Authenticated, ConnectError>>,
     {
+        let then = settings.then;
         let target = settings.check.target.clone();
         let mut phases = settings.phases;
         let mut preferred = russh::Preferred {
@@ -289,8 +348,18 @@ impl Connection {
                 },
             })?;
         phases.done(Phase::Kex);
-        let handle = auth(handle).await?;
+        let pipelined = server_id
+            .get()
+            .is_some_and(|id| handles_early_channels(id))
+            .then(|| then.after_auth())
+            .flatten();
+        let (handle, early) = auth(handle, pipelined).await?;
         phases.done(Phase::Auth);
+        // an early channel the server refused is opened again the usual way
+        let early = match early {
+            Some(Ok(channel)) => Some((then, channel)),
+            _ => None,
+        };
         let server_id = server_id.get().map_or("", String::as_str);
         let max_sessions = safe_concurrent_sessions(server_id)
             .map_or(settings.max_sessions, |safe| {
@@ -309,7 +378,17 @@ impl Connection {
             target,
             x11,
             proxy: None,
+            early: Mutex::new(early),
         })
+    }
+
+    /// The channel opened behind authentication, if it is `wanted` and not yet taken.
+    fn take_early(&self, wanted: &Early) -> Option<Channel<Msg>> {
+        let mut early = lock(&self.early);
+        match early.as_ref() {
+            Some((what, _)) if what == wanted => early.take().map(|(_, c)| c),
+            _ => None,
+        }
     }
 
     /// Records the ProxyCommand this connection runs over: its stderr is
@@ -356,6 +435,10 @@ impl Connection {
                     message: "the connection is closed".into(),
                     worn_out: true,
                 })?;
+            if let Some(channel) = self.take_early(&Early::Session) {
+                self.served.fetch_add(1, Ordering::Relaxed);
+                return Ok((channel, permit));
+            }
             let others = self.sessions_held().saturating_sub(1);
             match self.handle.channel_open_session().await {
                 Ok(channel) => {
@@ -411,10 +494,18 @@ impl Connection {
     }
 
     /// Opens a `direct-tcpip` tunnel to `host:port` as seen from this connection's host.
+    /// The tunnel opened behind authentication is used if it leads there.
     pub async fn open_tunnel(&self, host: &str, port: u16) -> Result<ChannelStream<Msg>, String> {
+        let early = self.take_early(&Early::Tunnel {
+            host: host.to_string(),
+            port,
+        });
+        if let Some(channel) = early {
+            return Ok(channel.into_stream());
+        }
         let channel = self
             .handle
-            .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
+            .channel_open_direct_tcpip(host, u32::from(port), TUNNEL_ORIGIN, 0)
             .await
             .map_err(|e| russh_message(&e))?;
         Ok(channel.into_stream())
@@ -490,5 +581,21 @@ pub(crate) fn russh_message(e: &russh::Error) -> String {
         russh::Error::Disconnect => "the server closed the connection".into(),
         russh::Error::IO(io) => io.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::handles_early_channels;
+
+    #[test]
+    fn only_servers_known_to_take_an_early_channel_get_one() {
+        assert!(handles_early_channels(
+            "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u6"
+        ));
+        assert!(handles_early_channels("SSH-2.0-dropbear_2022.83"));
+        assert!(!handles_early_channels("SSH-2.0-tinysshd"));
+        assert!(!handles_early_channels("SSH-2.0-Go"));
+        assert!(!handles_early_channels(""));
     }
 }

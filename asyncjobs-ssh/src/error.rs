@@ -2,6 +2,7 @@
 //! (what an [`SshJob`](crate::SshJob) fails with).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::kex::KexError;
@@ -55,12 +56,12 @@ pub enum ConnectError {
         after: Duration,
     },
     /// Another network error.
-    #[error("cannot connect to {target}: {message}")]
+    #[error("cannot connect to {target}")]
     Network {
         /// `host:port`.
         target: String,
-        /// The system's message.
-        message: String,
+        /// The system's error (match on its [`kind`](std::io::Error::kind)).
+        source: Arc<std::io::Error>,
     },
     /// The SSH handshake failed or the connection broke.
     #[error("SSH session with {target} failed: {message}")]
@@ -120,14 +121,14 @@ pub enum ConnectError {
         line: usize,
     },
     /// Writing the accepted key to known_hosts failed (policy accept-new).
-    #[error("cannot record the host key of {target} in {}: {message}", file.display())]
+    #[error("cannot record the host key of {target} in {}", file.display())]
     KnownHostsWrite {
         /// `host:port`.
         target: String,
         /// The known_hosts file.
         file: PathBuf,
-        /// The system's message.
-        message: String,
+        /// The system's error.
+        source: Arc<std::io::Error>,
     },
     /// The server refused every key tried.
     #[error("authentication refused for user `{user}` on {target}; tried: {}", tried_list(.tried))]
@@ -158,7 +159,7 @@ pub enum ConnectError {
         message: String,
     },
     /// The gateway in front of the node could not be reached.
-    #[error("cannot reach {target} through gateway {gateway}: {source}")]
+    #[error("cannot reach {target} through gateway {gateway}")]
     Gateway {
         /// `host:port` of the node behind the gateway.
         target: String,
@@ -170,7 +171,7 @@ pub enum ConnectError {
     /// The node's key exchange preferences
     /// ([`SshNodeBuilder::kex_algorithms`](crate::SshNodeBuilder::kex_algorithms))
     /// cannot be used; nothing was sent to the host.
-    #[error("cannot connect to {target}: {source}")]
+    #[error("cannot connect to {target} with these key exchange preferences")]
     Kex {
         /// `host:port`.
         target: String,
@@ -332,24 +333,24 @@ pub enum SshError {
         message: String,
     },
     /// A file transfer (push, pull, script upload) failed.
-    #[error("`{command}` on {host} failed: {source}")]
+    #[error("`{command}` on {host} failed")]
     Transfer {
         /// The node.
         host: String,
         /// The command's label.
         command: String,
         /// The SFTP module's error.
-        source: std::sync::Arc<crate::sftp::SftpError>,
+        source: Arc<crate::sftp::SftpError>,
     },
     /// The output of a command could not be written by its formatter.
-    #[error("output of `{command}` on {host} could not be written: {message}")]
+    #[error("output of `{command}` on {host} could not be written")]
     Output {
         /// The node.
         host: String,
         /// The command's label.
         command: String,
         /// The write error.
-        message: String,
+        source: Arc<std::io::Error>,
     },
     /// A local command could not be started or a local file could not be read.
     #[error("local command `{command}` on {host}: {message}")]

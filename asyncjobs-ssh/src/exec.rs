@@ -103,10 +103,11 @@ impl<'a> OutputSink<'a> {
         SshError::Output {
             host: host.into(),
             command: label.into(),
-            message: self
-                .error
-                .take()
-                .map_or_else(|| "write error".into(), |e| e.to_string()),
+            source: std::sync::Arc::new(
+                self.error
+                    .take()
+                    .unwrap_or_else(|| std::io::Error::other("write error")),
+            ),
         }
     }
 
@@ -365,7 +366,7 @@ pub(crate) async fn run_remote(
     let (stdout, stderr, truncated) = sink.finish().map_err(|e| SshError::Output {
         host: host.into(),
         command: label.into(),
-        message: e.to_string(),
+        source: std::sync::Arc::new(e),
     })?;
     let status = status.ok_or_else(|| {
         session("the session ended without an exit status (connection lost?)".into())

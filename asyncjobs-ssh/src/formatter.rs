@@ -240,6 +240,9 @@ fn record(layout: Layout, host: &str, line: &[u8]) -> Vec<u8> {
         rec.push(b':');
     }
     if !matches!(layout, Layout::Raw) {
+        // the node's display name, as given (ajssh's label) or by default
+        // the host, `[host]:port` when the port is not 22 (the brackets
+        // keep the port apart from the output)
         rec.extend_from_slice(escape_control(host).as_bytes());
         rec.push(b':');
         // prefixed lines show text as the command wrote it (colours

@@ -281,8 +281,13 @@ impl SshTask {
             .clone()
             .unwrap_or_else(|| Arc::clone(self.node.formatter()));
         if let Node::Ssh(n) = &self.node {
-            // connect before the first command, so errors are about the connection
-            n.connect().await?;
+            // connect before the first command, so errors are about the connection;
+            // the first command's session channel is opened behind authentication
+            let then = match self.commands.is_empty() {
+                true => crate::connection::Early::Nothing,
+                false => crate::connection::Early::Session,
+            };
+            n.connection_for(then).await?;
         }
         let ctx = CommandContext {
             node: &self.node,
@@ -296,7 +301,7 @@ impl SshTask {
             let output_err = |e: std::io::Error| SshError::Output {
                 host: host.clone(),
                 command: label.clone(),
-                message: e.to_string(),
+                source: Arc::new(e),
             };
             formatter
                 .event(&host, &Event::CommandStart { command: &label })

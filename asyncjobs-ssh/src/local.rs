@@ -212,7 +212,7 @@ pub(crate) async fn run_local(
     let (stdout, stderr, truncated) = sink.finish().map_err(|e| SshError::Output {
         host: host.into(),
         command: label.into(),
-        message: e.to_string(),
+        source: std::sync::Arc::new(e),
     })?;
     use std::os::unix::process::ExitStatusExt;
     let status = match (exit.code(), exit.signal()) {

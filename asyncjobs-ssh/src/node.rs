@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 
 use crate::auth::{self, AuthConfig};
 use crate::config::{AddressFamily, ConfigError, SshConfig};
-use crate::connection::{Connection, HostKeyCheck, Session, Settings};
+use crate::connection::{Connection, Early, HostKeyCheck, Session, Settings};
 use crate::error::{ConnectError, SshError};
 use crate::formatter::{default_formatter, Event, Formatter};
 use crate::kex;
@@ -325,7 +325,7 @@ impl SshNodeBuilder {
         cfg.custom_display = self.display.is_some();
         cfg.display = self
             .display
-            .unwrap_or_else(|| host_port(&cfg.hostname, cfg.port));
+            .unwrap_or_else(|| default_display(&cfg.hostname, cfg.port));
         let user_files = self.known_hosts.unwrap_or_else(default_known_hosts_files);
         cfg.known_hosts_write = user_files.first().cloned();
         let mut files = user_files;
@@ -515,7 +515,7 @@ impl SshNode {
     pub(crate) async fn open_session(&self, label: &str) -> Result<Session, SshError> {
         let asked = std::time::Instant::now();
         loop {
-            let conn = self.connection().await?;
+            let conn = self.connection_for(Early::Session).await?;
             match conn.open_session().await {
                 Ok((channel, permit)) => {
                     return Ok(Session {
@@ -539,11 +539,20 @@ impl SshNode {
 
     /// The shared connection, opened if needed; concurrent callers wait for one attempt.
     pub(crate) fn connection(&self) -> BoxFuture<'_, Result<Arc<Connection>, ConnectError>> {
-        // boxed: a gateway's connection is opened from inside this one (recursion)
-        self.connection_inner().boxed()
+        self.connection_for(Early::Nothing)
     }
 
-    async fn connection_inner(&self) -> Result<Arc<Connection>, ConnectError> {
+    /// [`connection`](Self::connection); if it is opened now, `then` is opened
+    /// behind its authentication (see [`Early`]).
+    pub(crate) fn connection_for(
+        &self,
+        then: Early,
+    ) -> BoxFuture<'_, Result<Arc<Connection>, ConnectError>> {
+        // boxed: a gateway's connection is opened from inside this one (recursion)
+        self.connection_inner(then).boxed()
+    }
+
+    async fn connection_inner(&self, then: Early) -> Result<Arc<Connection>, ConnectError> {
         let mut slot = self.inner.slot.lock().await;
         if let Some(c) = slot.as_ref() {
             if !c.is_closed() {
@@ -569,7 +578,7 @@ impl SshNode {
         let target = self.target();
         // the session task must live on the SSH runtime, not the caller's
         let outcome = crate::runtime::run(async move {
-            match within_connect_timeout(timeout, node.open()).await {
+            match within_connect_timeout(timeout, node.open(then)).await {
                 Some(r) => r,
                 None => Err(ConnectError::Timeout {
                     target: node.target(),
@@ -608,7 +617,7 @@ impl SshNode {
     }
 
     /// Transport, handshake and authentication (without the timeout).
-    async fn open(&self) -> Result<Connection, ConnectError> {
+    async fn open(&self, then: Early) -> Result<Connection, ConnectError> {
         let cfg = &self.inner.cfg;
         let phases =
             PhaseClock::start(Some(Arc::clone(&self.inner.formatter)), self.display_name());
@@ -636,11 +645,12 @@ impl SshNode {
             max_sessions: cfg.max_sessions,
             kex,
             phases,
+            then,
         };
         let (user, target, auth_cfg) = (cfg.user.clone(), self.target(), cfg.auth.clone());
-        let auth = move |mut handle| async move {
-            auth::authenticate(&mut handle, &user, &target, &auth_cfg).await?;
-            Ok(handle)
+        let auth = move |mut handle, then| async move {
+            let early = auth::authenticate(&mut handle, &user, &target, &auth_cfg, then).await?;
+            Ok((handle, early))
         };
         match (&cfg.gateway, &cfg.proxy_command) {
             (None, None) => {
@@ -650,11 +660,18 @@ impl SshNode {
             }
             (None, Some(command)) => self.through_command(command, settings, auth).await,
             (Some(gw), _) => {
-                let gw_conn = gw.connection().await.map_err(|e| ConnectError::Gateway {
-                    target: self.target(),
-                    gateway: gw.to_string(),
-                    source: Box::new(e),
-                })?;
+                let tunnel = Early::Tunnel {
+                    host: cfg.hostname.clone(),
+                    port: cfg.port,
+                };
+                let gw_conn =
+                    gw.connection_for(tunnel)
+                        .await
+                        .map_err(|e| ConnectError::Gateway {
+                            target: self.target(),
+                            gateway: gw.to_string(),
+                            source: Box::new(e),
+                        })?;
                 gw.add_dependent(self);
                 let stream =
                     gw_conn
@@ -680,10 +697,11 @@ impl SshNode {
         auth: F,
     ) -> Result<Connection, ConnectError>
     where
-        F: FnOnce(russh::client::Handle<crate::connection::ClientHandler>) -> Fut,
-        Fut: std::future::Future<
-            Output = Result<russh::client::Handle<crate::connection::ClientHandler>, ConnectError>,
-        >,
+        F: FnOnce(
+            russh::client::Handle<crate::connection::ClientHandler>,
+            Option<russh::client::OpenAfterAuth>,
+        ) -> Fut,
+        Fut: std::future::Future<Output = Result<crate::connection::Authenticated, ConnectError>>,
     {
         let (stream, process) = proxy_command::spawn(
             command,
@@ -747,7 +765,7 @@ impl SshNode {
                 Err(e) => {
                     last = ConnectError::Network {
                         target: self.target(),
-                        message: e.to_string(),
+                        source: Arc::new(e),
                     }
                 }
             }
@@ -849,6 +867,19 @@ impl SshNode {
 
 /// `host` on port 22, else `host:port`, an IPv6 address then bracketed
 /// (`[::1]:2222`) so the port cannot be read as part of it.
+/// The display name of a node not given one: the host name, as ajssh
+/// shows a host; when the port is not 22 (or the host is an IPv6
+/// address), the host in brackets, `[host]:port`, so that a line prefix
+/// `[10.0.0.1]:2022:output` cannot be read as host `10.0.0.1`, output
+/// `2022:output`.
+fn default_display(host: &str, port: u16) -> String {
+    match (port, host.contains(':')) {
+        (22, false) => host.to_string(),
+        (22, true) => format!("[{host}]"),
+        _ => format!("[{host}]:{port}"),
+    }
+}
+
 fn host_port(host: &str, port: u16) -> String {
     match (port, host.contains(':')) {
         (22, _) => host.to_string(),
@@ -890,10 +921,12 @@ mod tests {
         assert_eq!(gw.target(), "[::1]:2222");
         assert_eq!(gw.to_string(), "u@[::1]:2222");
         let n = SshNode::builder("fe80::1").user("r").gateway(&gw).build();
-        assert_eq!(n.display_name(), "fe80::1");
+        assert_eq!(n.display_name(), "[fe80::1]");
         assert_eq!(n.to_string(), "u@[::1]:2222->r@fe80::1");
         let v4 = SshNode::builder("10.0.0.1").port(2022).user("r").build();
-        assert_eq!(v4.display_name(), "10.0.0.1:2022");
+        assert_eq!(v4.display_name(), "[10.0.0.1]:2022");
+        let plain = SshNode::builder("web").user("r").build();
+        assert_eq!(plain.display_name(), "web");
         assert_eq!(v4.to_string(), "r@10.0.0.1:2022");
     }
 }

@@ -15,7 +15,7 @@ use crate::used_nodes::used_nodes;
 #[non_exhaustive]
 pub enum TopologyError {
     /// The dot file could not be written.
-    #[error("cannot write the topology to {}: {source}", path.display())]
+    #[error("cannot write the topology to {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,

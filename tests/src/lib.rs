@@ -35,6 +35,7 @@ pub mod hostile;
 mod keys;
 mod procfs;
 mod server;
+mod ssh_config_file;
 mod sshd;
 mod testbed;
 mod tinysshd;

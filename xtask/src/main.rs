@@ -4,11 +4,13 @@
 //! - `cargo xtask test`  — installs what the tests need, then runs the whole test suite
 //! - `cargo xtask graph [FILE.dot|FILE.toml] [--svg] [--out DIR]` — renders graphs with graphviz
 //! - `cargo xtask bench scheduler|fanout` — benchmarks against the reference tools
+//! - `cargo xtask package` — checks, offline, that the published crates would package
 //! - `cargo xtask oracle` — records the Python reference's outputs for the core's oracle tests
 
 mod bench;
 mod graph;
 mod oracle;
+mod package;
 mod setup;
 
 use std::process::ExitCode;
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         "graph" => graph::main(rest),
         "bench" => bench::main(rest),
         "oracle" => oracle::main(rest),
+        "package" => package::main(rest),
         "help" | "-h" | "--help" => {
             println!("{}", USAGE);
             Ok(())
@@ -48,5 +51,7 @@ tasks:
                              render .dot (or scenario .toml) files to PNG with graphviz;
                              without FILE, render the README examples into docs/img
   bench scheduler|fanout     benchmarks, side by side with the reference tools
+  package                    check, offline, that the published crates would package
+                             (metadata, licence files, readme, changelog, dependencies)
   oracle                     record what Python asynciojobs 0.21.3 prints for the
                              core's oracle tests (asyncjobs-core/tests/oracle/*.txt)";

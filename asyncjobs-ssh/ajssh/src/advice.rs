@@ -40,12 +40,12 @@ pub fn no_target(port: Option<u16>) -> String {
 
 /// A connection error as ajssh says it.
 pub fn connect_error(e: &ConnectError) -> String {
-    reword(e.to_string())
+    reword(asyncjobs_core::ErrorChain(e).to_string())
 }
 
 /// A host's error as ajssh says it (may span lines: a stderr tail).
 pub fn ssh_error(e: &SshError) -> String {
-    reword(e.to_string())
+    reword(asyncjobs_core::ErrorChain(e).to_string())
 }
 
 fn reword(mut text: String) -> String {

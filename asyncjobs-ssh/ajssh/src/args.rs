@@ -65,7 +65,8 @@ ajssh [OPTIONS] TARGETS... -- COMMAND...
        ajssh [OPTIONS] TARGETS... --push LOCAL... --to REMOTE
        ajssh [OPTIONS] TARGETS... --pull REMOTE... --into LOCALDIR
        ajssh [OPTIONS] TARGETS...        (no command: interactive mode, `:help`)
-       ajssh scenario run|check|dot FILE";
+       ajssh scenario run|check|dot FILE
+       ajssh man | completions bash|zsh|fish|elvish|powershell";
 
 /// Parallel SSH: run a command, a script or file copies on many hosts at
 /// once, or a scenario file of jobs with requirements.
@@ -353,8 +354,14 @@ A TOML scenario (relative local paths are relative to the file):
   [nodes.web1]  host = \"10.0.0.1\" user = \"root\" port = 22 gateway = \"gw\"
                 identity = \"~/.ssh/key\"
   [nodes.here]  local = true
+  [nodes.\"fit[01-10]\"]  host = \"{node}.lab\"  gateway = \"gw\"   # a node set
   [[job]]
   id = \"prepare\"   node = \"web1\"   run = \"apt-get update\"
+  [[job]]                       # one job per node: probe@fit01 ... probe@fit10
+  id = \"probe\"  nodes = \"fit[01-10]\"  run = \"uptime > /tmp/{node}.txt\"
+  [[job]]                       # node by node: fetch@fit03 requires probe@fit03
+  id = \"fetch\"  nodes = \"fit[01-10]\"  requires = \"probe\"   # or requires_all
+  commands = [ { pull = \"/tmp/{node}.txt\", into = \"results/\" } ]
   [[job]]
   id = \"deploy\"    node = \"web1\"   requires = [\"prepare\"]
   critical = true  forever = false  timeout = 60     # per command
@@ -366,16 +373,38 @@ A TOML scenario (relative local paths are relative to the file):
   [[group]]                     # a nested scheduler: id, requires, window,
   id = \"checks\"  requires = \"deploy\"   # timeout, critical, forever
     [[group.job]]  id = \"c1\"  node = \"here\"  run = \"curl -fsS http://10.0.0.1/\"
-(TOML wants one key per line; they are packed here.) apssh's YAML files
-(nodes/jobs/commands with `type: Run`...) are read too. Errors name the line
-and the job. Exit codes: 0 success, 1 the scenario failed, 64 bad file.";
+(TOML wants one key per line; they are packed here.) {node}, {host}, {user},
+{port} and a node's `vars` are substituted in jobs; names in `nodes` that the
+file does not define are ssh_config hosts. apssh's YAML files (nodes/jobs/
+commands with `type: Run`...) are read too; .j2 files are Jinja templates
+(-D name=value). `check` prints the plan; `run` takes the fan-out's output
+options. Errors name the line and the job. Exit codes: 0 success, 1 the
+scenario failed, 2 a host was unreachable, 64 bad file.";
 
-/// Subcommands.
+/// Subcommands. Their names are not targets: a host named `man` is
+/// written `-w man` or `man,`.
+// parsed once per run: the size of the scenario variant does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Scenario files: jobs on nodes with requirements (TOML, or apssh's YAML).
     #[command(subcommand, after_help = SCENARIO_HELP)]
     Scenario(ScenarioCmd),
+    /// Print the manual page (roff: `ajssh man | man -l -`, or save it as
+    /// ajssh.1 in a man directory).
+    Man,
+    /// Print the completion script of a shell: `source <(ajssh completions
+    /// bash)`, `ajssh completions zsh > ~/.zfunc/_ajssh`, `ajssh completions
+    /// fish > ~/.config/fish/completions/ajssh.fish`.
+    Completions(Completions),
+}
+
+/// `ajssh completions SHELL`
+#[derive(Debug, Args)]
+pub struct Completions {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `ajssh scenario ...`
@@ -383,7 +412,7 @@ pub enum Sub {
 pub enum ScenarioCmd {
     /// Run a scenario file and print its listing.
     #[command(after_help = SCENARIO_HELP)]
-    Run(ScenarioRun),
+    Run(Box<ScenarioRun>),
     /// Write the scenario's graph in dot format.
     Dot(ScenarioDot),
     /// Check a scenario file and print what would run, in order, without running it.
@@ -396,6 +425,9 @@ pub enum ScenarioCmd {
 pub struct ScenarioRun {
     /// The scenario (.toml, or .yaml/.yml in apssh's format).
     pub file: PathBuf,
+    /// Output options, as for a fan-out (each job is one "host" of the summary).
+    #[command(flatten)]
+    pub output: OutputOpts,
     /// Also write the graph with outcome colours to this .dot file after the run.
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
@@ -486,13 +518,18 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     if looks_like_hosts(s) && s.parse::<f64>().is_err() {
         return Err(hosts_hint(s, "a number of seconds"));
     }
+    let shown = asyncjobs_ssh::escape::escape_control(s);
     let secs: f64 = s
         .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+        .map_err(|_| format!("`{shown}` is not a number of seconds"))?;
     if !(secs > 0.0 && secs.is_finite()) {
-        return Err(format!("`{s}`: must be more than 0 seconds"));
+        return Err(format!("`{shown}`: must be more than 0 seconds"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
+    // a value that would round to no time at all is a mistake, not a wish
+    if secs < 0.001 {
+        return Err(format!("`{shown}`: must be at least 0.001 seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("`{shown}`: {e}"))
 }
 
 /// A parse failure: clap's error (help and version included) to print, and the exit code.
@@ -544,7 +581,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             || r.script.is_some()
             || !r.push.is_empty()
             || !r.pull.is_empty();
-        let keep = if verbatim {
+        let keep = if cli.list_targets || cli.print_config {
+            // listings run nothing: every word is a target, even with -t/-w
+            cli.words.len()
+        } else if verbatim {
             0
         } else if needs_no_command {
             cli.words.len()
@@ -552,6 +592,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, ParseExit> {
             1
         };
         cli.command = cli.words.split_off(keep);
+    }
+    if matches!(cli.sub, Some(Sub::Man | Sub::Completions(_))) && !cli.command.is_empty() {
+        // `ajssh man -- uptime`: a host named `man` is written `-w man`
+        return Err(fail(clap::Error::raw(
+            clap::error::ErrorKind::UnknownArgument,
+            "`man` and `completions` take no command; for a host of that name, write `-w man` or `man,`\n",
+        )));
     }
     Ok(cli)
 }
@@ -688,6 +735,8 @@ mod tests {
             "h -f many -- true",
             "h -w 32 -- true",
             "h --timeout -1 -- true",
+            "h --connect-timeout 1e-10 -- true",
+            "h --timeout 1e30 -- true",
             "h --connect-timeout abc -- true",
             "h -p 70000 -- true",
             "h -r -b -- true",

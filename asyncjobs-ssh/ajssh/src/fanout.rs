@@ -243,7 +243,11 @@ fn read_input(cli: &Cli) -> Result<Input, Fail> {
 }
 
 fn mode(cli: &Cli) -> Mode {
-    let m = &cli.output.mode;
+    mode_of(&cli.output.mode)
+}
+
+/// The output mode the options select (shared with `scenario run`).
+pub fn mode_of(m: &crate::args::ModeOpts) -> Mode {
     if m.raw {
         Mode::Raw
     } else if m.time {

@@ -199,7 +199,7 @@ struct Session {
     writer: Writer,
     colors: Colors,
     gather: bool,
-    /// Hosts connecting at once (`-w`).
+    /// Hosts connecting at once (`-f`).
     connecting: Semaphore,
     timeout: Option<Duration>,
     stop: Arc<Stop>,
@@ -220,6 +220,7 @@ impl Session {
         let mut term = watch(SignalKind::terminate())?;
         let mut hup = watch(SignalKind::hangup())?;
         let mut code = exit::OK;
+        let mut ran = 0usize;
         loop {
             self.writer.flush();
             lines.request();
@@ -233,7 +234,16 @@ impl Session {
             let text = match read {
                 Waited::Done(Read::Line(l)) => l,
                 Waited::Done(Read::Interrupted) => continue,
-                Waited::Done(Read::Eof) => return Ok(End::Done(code)),
+                Waited::Done(Read::Eof) => {
+                    if ran == 0 && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                        // `ajssh h1` from a script, stdin empty: say why nothing ran
+                        self.eprint(
+                            "ajssh: interactive mode (no command given): no command read on stdin; \
+                             give one after `--` to run it\n",
+                        );
+                    }
+                    return Ok(End::Done(code));
+                }
                 Waited::Done(Read::Failed(e)) => {
                     self.eprint(&format!("ajssh: {e}\n"));
                     return Ok(End::Done(exit::LOCAL));
@@ -254,6 +264,7 @@ impl Session {
                     asyncjobs_ssh::escape::escape_control(c)
                 ))),
                 Line::Command(cmd) => {
+                    ran += 1;
                     let round = Round::new(cmd, self.gather, self.hosts.len(), &self.output);
                     let all = futures::future::join_all(
                         self.hosts

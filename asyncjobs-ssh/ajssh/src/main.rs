@@ -12,6 +12,7 @@ mod hosts;
 mod input;
 mod interactive;
 mod limits;
+mod manual;
 mod output;
 mod passphrase;
 mod progress;
@@ -38,6 +39,8 @@ fn main() -> ExitCode {
         Some(Sub::Scenario(ScenarioCmd::Run(r))) => scenario::run(&r),
         Some(Sub::Scenario(ScenarioCmd::Dot(d))) => scenario::dot(&d),
         Some(Sub::Scenario(ScenarioCmd::Check(c))) => scenario::check(&c),
+        Some(Sub::Man) => manual::man(),
+        Some(Sub::Completions(c)) => manual::completions(&c),
         None if cli.print_config => fanout::print_config(&cli),
         None => fanout::run(cli),
     };

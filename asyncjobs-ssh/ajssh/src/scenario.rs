@@ -3,22 +3,33 @@
 //! templates, fan-out over node sets); this module gives it the command
 //! line's connection options (through [`CliNodes`]) and prints.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
-use asyncjobs_core::{ErrorChain, ListOptions};
+use asyncjobs_core::{AbstractJob, ErrorChain, JobError, ListOptions};
 use asyncjobs_graph::DotOptions;
-use asyncjobs_ssh::scenario::{Item, Loader, NodeDef, NodeMaker, Plan, Scenario};
-use asyncjobs_ssh::{Formatter, HostFormatter, LocalNode, SshNode};
+use asyncjobs_ssh::scenario::{
+    Item, JobDef, Loader, NodeDef, NodeMaker, Plan, Scenario, ScenarioJob,
+};
+use asyncjobs_ssh::{
+    Formatter, HostFormatter, LocalNode, RawFormatter, SshError, SshJob, SshNode, SshOutput,
+    SshTask, Stream, TimeHostFormatter,
+};
 
 use crate::args::{ConnectOpts, ScenarioCheck, ScenarioDot, ScenarioRun};
 use crate::exit;
 use crate::fanout::Fail;
 use crate::hosts::{HostSpec, NodeFactory, Resolver};
 use crate::limits;
+use crate::output::capture::HostCapture;
+use crate::output::{HostResult, Mode, Output};
+use crate::progress::Progress;
+use crate::stop::{Reason, Stop};
 use crate::targets::Hop;
+use crate::writer::Writer;
 
 const INTERRUPTED: &str = "interrupted (signal)";
 
@@ -28,6 +39,18 @@ pub struct CliNodes {
     resolver: Resolver,
     factory: NodeFactory,
     formatter: Arc<dyn Formatter>,
+    report: Option<Report>,
+}
+
+/// Where `scenario run` sends each job's output and outcome: the fan-out's
+/// [`Output`] (modes, `-b`, `--json`, progress, summary).
+struct Report {
+    output: Arc<Output>,
+    writer: Writer,
+    mode: Mode,
+    verbose: bool,
+    stop: Arc<Stop>,
+    next: AtomicUsize,
 }
 
 impl CliNodes {
@@ -40,7 +63,14 @@ impl CliNodes {
             resolver,
             factory,
             formatter,
+            report: None,
         })
+    }
+
+    /// Jobs report to `output` (their lines and their outcome).
+    fn reporting(mut self, r: Report) -> Self {
+        self.report = Some(r);
+        self
     }
 }
 
@@ -79,6 +109,127 @@ impl NodeMaker for CliNodes {
             .with_name(def.id.name.clone())
             .with_formatter(Arc::clone(&self.formatter))
     }
+
+    fn job(&self, def: &JobDef, plan: &Plan, job: SshJob) -> ScenarioJob {
+        let Some(r) = &self.report else {
+            return ScenarioJob::new(job);
+        };
+        // apssh's `formatter:` of the node, unless an option chose the output
+        let node_formatter = plan
+            .node(&def.node.name)
+            .and_then(|n| n.formatter.as_deref());
+        let (out, err) = (
+            || r.writer.sink(Stream::Stdout),
+            || r.writer.sink(Stream::Stderr),
+        );
+        let own: Option<Arc<dyn Formatter>> = match (&r.mode, node_formatter) {
+            (Mode::Prefixed, Some("TimeHostFormatter" | "TimeColonFormatter")) => Some(Arc::new(
+                TimeHostFormatter::with_writers(out(), err()).verbose(r.verbose),
+            )),
+            (Mode::Prefixed, Some("RawFormatter")) => Some(Arc::new(
+                RawFormatter::with_writers(out(), err()).verbose(r.verbose),
+            )),
+            _ => None,
+        };
+        let capture = match own {
+            Some(f) => Arc::new(HostCapture::new(Some(f), None)),
+            None => r.output.host_formatter(),
+        };
+        let job = job.formatter(capture.clone());
+        if def.forever {
+            // never ends by itself: not a "host" of the summary
+            return ScenarioJob::new(job);
+        }
+        ScenarioJob::wrap(ReportingJob {
+            job,
+            order: r.next.fetch_add(1, Ordering::SeqCst),
+            label: def.id.name.clone(),
+            target: def.node.name.clone(),
+            capture,
+            output: Arc::clone(&r.output),
+            stop: Arc::clone(&r.stop),
+        })
+    }
+}
+
+/// A scenario job that hands its outcome to the [`Output`] as soon as it
+/// ends, as a fan-out host does (JSON record, `-b` block, `-d` mark, tallies).
+struct ReportingJob {
+    job: SshJob,
+    order: usize,
+    label: String,
+    target: String,
+    capture: Arc<HostCapture>,
+    output: Arc<Output>,
+    stop: Arc<Stop>,
+}
+
+#[asyncjobs_core::async_trait]
+impl AbstractJob for ReportingJob {
+    type Output = SshOutput;
+
+    async fn co_run(&self) -> Result<SshOutput, JobError> {
+        let start = self.output.started().elapsed();
+        let t0 = Instant::now();
+        let result = self.job.execute().await;
+        // failed because the run is stopping: counted as not run
+        if !(result.is_err() && self.stop.reason().is_some()) {
+            let (status, error_kind, error) = crate::hostjob::classify(&result);
+            let exit_status = match &result {
+                Err(e) => e.status().cloned(),
+                Ok(_) => None,
+            };
+            let r = HostResult {
+                order: self.order,
+                label: self.label.clone(),
+                target: self.target.clone(),
+                status,
+                error_kind,
+                error,
+                exit_code: exit_status.as_ref().and_then(|s| s.code()),
+                signal: exit_status
+                    .as_ref()
+                    .and_then(|s| s.signal().map(str::to_string)),
+                start,
+                duration: t0.elapsed(),
+                capture: Arc::clone(&self.capture),
+            };
+            if let Err(e) = self.output.finish_host(r) {
+                if self.stop.reason().is_none() {
+                    eprintln!("ajssh: error: {e}");
+                }
+            }
+        }
+        result.map_err(SshError::into_job_error)
+    }
+
+    async fn co_shutdown(&self) {
+        self.job.task().co_shutdown().await
+    }
+
+    fn kind(&self) -> String {
+        self.job.task().kind()
+    }
+
+    fn default_label(&self) -> String {
+        self.job.task().default_label()
+    }
+
+    fn details(&self) -> Option<String> {
+        self.job.task().details()
+    }
+
+    fn graph_details(&self) -> Option<String> {
+        self.job.task().graph_details()
+    }
+
+    fn graph_target(&self) -> Option<String> {
+        self.job.task().graph_target()
+    }
+
+    fn result_text(output: &SshOutput) -> String {
+        <SshTask as AbstractJob>::result_text(output)
+    }
 }
 
 /// `-D name=value` pairs into template variables.
@@ -103,10 +254,40 @@ fn build(plan: Plan, connect: &ConnectOpts) -> Result<Scenario, Fail> {
     plan.build(&nodes).map_err(Fail::usage)
 }
 
-/// `scenario run`: runs, closes the connections, prints the listing; exit 0 if the scenario succeeded, else 1.
+/// `scenario run`: runs with the fan-out's output (modes, `-b`, `--json`,
+/// progress, summary), closes the connections, prints the listing (or the
+/// debrief; on stderr with `--json`); exit 0 if the scenario succeeded, else
+/// the fan-out's codes (2 when a host was unreachable, 1 otherwise).
 pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
     let plan = read(&r.file, &r.defines)?;
-    let mut scenario = build(plan, &r.connect)?;
+    let total = plan.jobs().iter().filter(|(_, j)| !j.forever).count();
+    let mode = crate::fanout::mode_of(&r.output.mode);
+    let verbose = r.connect.verbose > 0;
+    let stop = Stop::new();
+    let progress = Arc::new(Progress::new(total, !r.output.no_progress));
+    let writer = Writer::start(Arc::clone(&progress), Arc::clone(&stop)).map_err(Fail::local)?;
+    let output = Arc::new(
+        Output::new(
+            mode.clone(),
+            verbose,
+            r.output.mark,
+            total,
+            Arc::clone(&progress),
+            writer.clone(),
+            crate::color::Colors::detect(r.output.color),
+        )
+        .map_err(Fail::local)?,
+    );
+    let json = mode == Mode::Json;
+    let nodes = CliNodes::new(&r.connect, output.node_formatter())?.reporting(Report {
+        output: Arc::clone(&output),
+        writer: writer.clone(),
+        mode,
+        verbose,
+        stop: Arc::clone(&stop),
+        next: AtomicUsize::new(0),
+    });
+    let mut scenario = plan.build(&nodes).map_err(Fail::usage)?;
     let s = scenario.scheduler_mut();
     // many nodes may be connected at once: make room for their sockets
     let _ = limits::raise_nofile();
@@ -115,7 +296,6 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         .build()
         .map_err(Fail::local)?;
     // SIGINT, SIGTERM and SIGHUP stop the run as Ctrl-C does (see crate::stop)
-    let stop = crate::stop::Stop::new();
     crate::stop::watch_signals(&stop)
         .map_err(|e| Fail::local(format!("cannot watch signals: {e}")))?;
     let outcome = rt.block_on(async {
@@ -127,31 +307,39 @@ pub fn run(r: &ScenarioRun) -> Result<u8, Fail> {
         s.co_shutdown().await;
         outcome
     });
+    let summary_code = output.finish(verbose).map_err(Fail::local)?;
     // the listing; after a failure, the debrief: listing, then each error with its causes
     let opts = ListOptions::default();
     let text = match &outcome {
         Ok(true) => s.listing(&opts).unwrap_or_else(|_| s.listing_safe(&opts)),
         _ => s.debrief_text(&opts),
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(Fail::local)?;
-    out.flush().map_err(Fail::local)?;
+    if json {
+        writer.eprint(&text);
+    } else {
+        let _ = writer.sink(Stream::Stdout).send(text.into_bytes());
+    }
+    let written = writer.finish();
     if let Some(path) = &r.dot {
         let msg = asyncjobs_graph::export_as_dotfile_with(s, path, &DotOptions::outcomes())
             .map_err(|e| Fail::local(ErrorChain(&e)))?;
         eprintln!("ajssh: {msg}");
     }
+    if let Some(reason @ (Reason::ClosedStdout | Reason::StdoutError)) = stop.reason() {
+        return Ok(reason.exit_code());
+    }
+    written.map_err(Fail::local)?;
     match outcome {
         Ok(true) => Ok(exit::OK),
         Ok(false) => {
             eprintln!("ajssh: scenario {} failed: {}", r.file.display(), s.why());
-            Ok(exit::FAILED)
+            Ok(summary_code.max(exit::FAILED))
         }
         Err(e) => {
             eprintln!("ajssh: scenario {}: {e}", r.file.display());
             Ok(match stop.reason() {
                 Some(reason) if e == INTERRUPTED => reason.exit_code(),
-                _ => exit::FAILED,
+                _ => summary_code.max(exit::FAILED),
             })
         }
     }
@@ -201,85 +389,103 @@ pub fn check(c: &ScenarioCheck) -> Result<u8, Fail> {
 /// The plan, as `scenario check` prints it.
 pub fn render_plan(plan: &Plan) -> String {
     use std::fmt::Write as _;
-    let mut s = String::new();
-    let jobs = plan.jobs();
+    let mut s = String::with_capacity(128 * plan.items.len() + 4096);
     let _ = writeln!(
         s,
         "scenario {}: {} nodes, {} jobs",
         plan.file.display(),
         plan.nodes.len(),
-        jobs.len()
+        count_jobs(&plan.items)
     );
     let _ = writeln!(s, "========== nodes");
     for n in &plan.nodes {
-        let mut line = format!("{}: ", n.id.name);
+        let _ = write!(s, "{}: ", n.id.name);
         if n.local {
-            line.push_str("local");
+            s.push_str("local");
         } else {
             if let Some(u) = &n.user {
-                let _ = write!(line, "{u}@");
+                let _ = write!(s, "{u}@");
             }
-            line.push_str(n.host.as_deref().unwrap_or(""));
+            s.push_str(n.host.as_deref().unwrap_or(""));
             if let Some(p) = n.port {
-                let _ = write!(line, ":{p}");
+                let _ = write!(s, ":{p}");
             }
             if let Some(g) = &n.gateway {
-                let _ = write!(line, " via {}", g.name);
+                let _ = write!(s, " via {}", g.name);
             }
             if n.implicit {
-                line.push_str(" (from ssh_config)");
+                s.push_str(" (from ssh_config)");
             }
         }
-        let _ = writeln!(s, "{line}");
+        s.push('\n');
     }
     let _ = writeln!(s, "========== jobs");
-    let waves = waves(&plan.items);
-    for (path, j) in &jobs {
-        let mut id = String::new();
-        for g in path {
-            let _ = write!(id, "{g}/");
+    let top = scope_waves(&plan.items);
+    render_items(&mut s, &plan.items, &top, "");
+    let mut waves: Vec<Vec<&str>> = Vec::new();
+    for (it, &k) in plan.items.iter().zip(&top) {
+        let k = k.max(1);
+        if waves.len() < k {
+            waves.resize(k, Vec::new());
         }
-        id.push_str(&j.id.name);
-        let mut flags = Vec::new();
-        if !j.critical {
-            flags.push("not critical");
-        }
-        if j.forever {
-            flags.push("forever");
-        }
-        let flags = if flags.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", flags.join(", "))
-        };
-        let wave = waves.get(id.as_str()).copied().unwrap_or(0);
-        let _ = writeln!(s, "{id} on {} [wave {wave}]{flags}", j.node.name);
-        let reqs: Vec<&str> = j
-            .requires
-            .iter()
-            .chain(&j.requires_all)
-            .map(|r| r.name.as_str())
-            .collect();
-        if !reqs.is_empty() {
-            let _ = writeln!(s, "    requires {}", reqs.join(", "));
-        }
-        for c in &j.commands {
-            let _ = writeln!(s, "    {}", c.describe());
-        }
+        waves[k - 1].push(&it.id().name);
     }
-    let top = top_waves(&plan.items);
-    let _ = writeln!(s, "========== {} waves", top.len());
-    for (i, w) in top.iter().enumerate() {
-        let shown: Vec<&str> = w.iter().take(8).map(String::as_str).collect();
-        let more = w.len().saturating_sub(shown.len());
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(s, "{}. {}{more}", i + 1, shown.join(" "));
+    let _ = writeln!(s, "========== {} waves", waves.len());
+    for (i, w) in waves.iter().enumerate() {
+        let _ = write!(s, "{}.", i + 1);
+        for id in w.iter().take(8) {
+            let _ = write!(s, " {id}");
+        }
+        if w.len() > 8 {
+            let _ = write!(s, " and {} more", w.len() - 8);
+        }
+        s.push('\n');
     }
     s
+}
+
+fn count_jobs(items: &[Item]) -> usize {
+    items
+        .iter()
+        .map(|i| match i {
+            Item::Job(_) => 1,
+            Item::Group(g) => count_jobs(&g.items),
+        })
+        .sum()
+}
+
+/// Each job of a scope (groups' jobs as `group/job`, numbered inside their group).
+fn render_items(s: &mut String, items: &[Item], waves: &[usize], prefix: &str) {
+    use std::fmt::Write as _;
+    for (it, &wave) in items.iter().zip(waves) {
+        match it {
+            Item::Group(g) => {
+                let inner = scope_waves(&g.items);
+                render_items(s, &g.items, &inner, &format!("{prefix}{}/", g.id.name));
+            }
+            Item::Job(j) => {
+                let _ = write!(s, "{prefix}{} on {} [wave {wave}]", j.id.name, j.node.name);
+                match (j.critical, j.forever) {
+                    (true, false) => {}
+                    (false, false) => s.push_str(" (not critical)"),
+                    (true, true) => s.push_str(" (forever)"),
+                    (false, true) => s.push_str(" (not critical, forever)"),
+                }
+                s.push('\n');
+                let mut reqs = j.requires.iter().chain(&j.requires_all);
+                if let Some(first) = reqs.next() {
+                    let _ = write!(s, "    requires {}", first.name);
+                    for r in reqs {
+                        let _ = write!(s, ", {}", r.name);
+                    }
+                    s.push('\n');
+                }
+                for c in &j.commands {
+                    let _ = writeln!(s, "    {}", c.describe());
+                }
+            }
+        }
+    }
 }
 
 /// The wave of each item of one scope: 1 + the highest wave it requires
@@ -317,32 +523,4 @@ fn scope_waves(items: &[Item]) -> Vec<usize> {
         }
     }
     wave
-}
-
-fn top_waves(items: &[Item]) -> Vec<Vec<String>> {
-    let w = scope_waves(items);
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for (it, &k) in items.iter().zip(&w) {
-        let k = k.max(1);
-        if out.len() < k {
-            out.resize(k, Vec::new());
-        }
-        out[k - 1].push(it.id().name.clone());
-    }
-    out
-}
-
-fn waves(items: &[Item]) -> BTreeMap<String, usize> {
-    fn walk(items: &[Item], prefix: &str, out: &mut BTreeMap<String, usize>) {
-        for (it, w) in items.iter().zip(scope_waves(items)) {
-            let id = format!("{prefix}{}", it.id().name);
-            if let Item::Group(g) = it {
-                walk(&g.items, &format!("{id}/"), out);
-            }
-            out.insert(id, w);
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(items, "", &mut out);
-    out
 }

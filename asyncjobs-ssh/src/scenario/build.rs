@@ -6,16 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use asyncjobs_core::{JobRef, Scheduler};
+use asyncjobs_core::{AbstractJob, JobError, JobExt, JobRef, Scheduler};
 
 use crate::config::{Overrides, SshConfig};
 use crate::{
     Formatter, HostKeyPolicy, LocalNode, Node, Pull, Push, Run, RunScript, RunString, SshCommand,
-    SshJob, SshNode,
+    SshJob, SshNode, SshOutput, SshTask,
 };
 
 use super::error::{ErrorKind, ScenarioError};
-use super::plan::{CommandDef, GroupDef, Item, NodeDef, Plan};
+use super::plan::{CommandDef, GroupDef, Item, JobDef, NodeDef, Plan};
 use super::Scenario;
 
 /// Turns the nodes of a scenario into nodes: the CLI's applies its
@@ -35,6 +35,81 @@ pub trait NodeMaker {
     /// The local node of `def`.
     fn local_node(&self, def: &NodeDef, _plan: &Plan) -> LocalNode {
         LocalNode::new().with_name(def.id.name.clone())
+    }
+
+    /// The job added for `def` (fanned out: one call per copy), given the
+    /// [`SshJob`] built from the file: by default as it is; a program may
+    /// give it its own formatter, or wrap it to report its outcome as soon
+    /// as it ends (`ajssh scenario run` does both). Called in file order.
+    fn job(&self, _def: &JobDef, _plan: &Plan, job: SshJob) -> ScenarioJob {
+        ScenarioJob::new(job)
+    }
+}
+
+/// A job of a scenario: the [`SshJob`] built from the file, or a job of the
+/// program's that wraps it (see [`NodeMaker::job`]).
+pub struct ScenarioJob(Inner);
+
+enum Inner {
+    Ssh(SshJob),
+    Wrapped(Box<dyn AbstractJob<Output = SshOutput>>),
+}
+
+impl ScenarioJob {
+    /// The job as built from the file.
+    pub fn new(job: SshJob) -> ScenarioJob {
+        ScenarioJob(Inner::Ssh(job))
+    }
+
+    /// A job object of the program's (typically holding the [`SshJob`] and
+    /// running it with [`SshJob::execute`]); the file's label, `critical`
+    /// and `forever` are applied to it.
+    pub fn wrap(job: impl AbstractJob<Output = SshOutput>) -> ScenarioJob {
+        ScenarioJob(Inner::Wrapped(Box::new(job)))
+    }
+}
+
+/// A wrapped job, as the scheduler holds it.
+struct Wrapped(Box<dyn AbstractJob<Output = SshOutput>>);
+
+#[asyncjobs_core::async_trait]
+impl AbstractJob for Wrapped {
+    type Output = SshOutput;
+
+    async fn co_run(&self) -> Result<SshOutput, JobError> {
+        self.0.co_run().await
+    }
+
+    async fn co_shutdown(&self) {
+        self.0.co_shutdown().await
+    }
+
+    fn kind(&self) -> String {
+        self.0.kind()
+    }
+
+    fn default_label(&self) -> String {
+        self.0.default_label()
+    }
+
+    fn default_graph_label(&self) -> Option<String> {
+        self.0.default_graph_label()
+    }
+
+    fn details(&self) -> Option<String> {
+        self.0.details()
+    }
+
+    fn graph_details(&self) -> Option<String> {
+        self.0.graph_details()
+    }
+
+    fn graph_target(&self) -> Option<String> {
+        self.0.graph_target()
+    }
+
+    fn result_text(output: &SshOutput) -> String {
+        <SshTask as AbstractJob>::result_text(output)
     }
 }
 
@@ -165,14 +240,12 @@ pub(crate) fn scenario(plan: Plan, maker: &dyn NodeMaker) -> Result<Scenario, Sc
         s = s.timeout(t);
     }
     let mut jobs = HashMap::new();
-    fill(
-        &mut s,
-        &plan.items,
-        &nodes,
-        &plan.base,
-        &plan.file,
-        Some(&mut jobs),
-    )?;
+    let ctx = Fill {
+        nodes: &nodes,
+        plan: &plan,
+        maker,
+    };
+    fill(&ctx, &mut s, &plan.items, Some(&mut jobs))?;
     Ok(Scenario {
         plan,
         scheduler: s,
@@ -230,14 +303,20 @@ fn build_nodes(
     Ok(built)
 }
 
+/// What every scope's filling needs.
+struct Fill<'a> {
+    nodes: &'a BTreeMap<String, Node>,
+    plan: &'a Plan,
+    maker: &'a dyn NodeMaker,
+}
+
 fn fill(
+    ctx: &Fill<'_>,
     s: &mut Scheduler,
     items: &[Item],
-    nodes: &BTreeMap<String, Node>,
-    base: &Path,
-    file: &Path,
-    mut top: Option<&mut HashMap<String, JobRef>>,
+    top: Option<&mut HashMap<String, JobRef>>,
 ) -> Result<(), ScenarioError> {
+    let (nodes, base, file) = (ctx.nodes, ctx.plan.base.as_path(), ctx.plan.file.as_path());
     let mut refs: HashMap<&str, JobRef> = HashMap::with_capacity(items.len());
     for item in items {
         let r = match item {
@@ -259,10 +338,21 @@ fn fill(
                     job = job.command_arc(command(c, local.then_some(base)));
                 }
                 let label = j.label.clone().unwrap_or_else(|| j.id.name.clone());
-                s.add(job.label(label).critical(j.critical).forever(j.forever))
-                    .job_ref()
+                match ctx.maker.job(j, ctx.plan, job).0 {
+                    Inner::Ssh(job) => s
+                        .add(job.label(label).critical(j.critical).forever(j.forever))
+                        .job_ref(),
+                    Inner::Wrapped(w) => s
+                        .add(
+                            Wrapped(w)
+                                .label(label)
+                                .critical(j.critical)
+                                .forever(j.forever),
+                        )
+                        .job_ref(),
+                }
             }
-            Item::Group(g) => s.add(group(g, nodes, base, file)?).job_ref(),
+            Item::Group(g) => s.add(group(ctx, g)?).job_ref(),
         };
         refs.insert(&item.id().name, r);
     }
@@ -290,12 +380,7 @@ fn fill(
     Ok(())
 }
 
-fn group(
-    g: &GroupDef,
-    nodes: &BTreeMap<String, Node>,
-    base: &Path,
-    file: &Path,
-) -> Result<Scheduler, ScenarioError> {
+fn group(ctx: &Fill<'_>, g: &GroupDef) -> Result<Scheduler, ScenarioError> {
     let mut s = Scheduler::new()
         .label(g.label.clone().unwrap_or_else(|| g.id.name.clone()))
         .critical(g.critical)
@@ -304,7 +389,7 @@ fn group(
     if let Some(t) = g.timeout {
         s = s.timeout(t);
     }
-    fill(&mut s, &g.items, nodes, base, file, None)?;
+    fill(ctx, &mut s, &g.items, None)?;
     Ok(s)
 }
 

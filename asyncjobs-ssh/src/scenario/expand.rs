@@ -85,7 +85,8 @@ fn names(ctx: &Ctx<'_>, sel: &NodeSel, what: &str) -> Result<Vec<At>, ScenarioEr
 /// How an item of a scope was expanded: its copies by node (fanned) or itself.
 enum Copies {
     One(String),
-    Fanned(Vec<(String, String)>),
+    /// The copies' (node, id) in order, and the index of each node.
+    Fanned(Vec<(String, String)>, HashMap<String, usize>),
 }
 
 fn scope(
@@ -95,6 +96,48 @@ fn scope(
     known: &mut HashSet<String>,
     implicit: &mut Vec<NodeDef>,
 ) -> Result<Vec<Item>, ScenarioError> {
+    let fanned = items.iter().any(|i| {
+        matches!(i, Item::Job(j) if j.nodes.is_some() || (j.node.name.is_empty() && inherited.is_some()))
+    });
+    if !fanned {
+        // nothing to pair: the requirements stay as written
+        let mut items = items;
+        for item in &mut items {
+            match item {
+                Item::Group(g) => {
+                    let sel = g.nodes.take();
+                    let inner = std::mem::take(&mut g.items);
+                    g.items = scope(ctx, inner, sel.as_ref().or(inherited), known, implicit)?;
+                }
+                Item::Job(j) => {
+                    if j.node.name.is_empty() {
+                        return Err(err(
+                            ctx,
+                            j.id.line,
+                            format!("job `{}`", j.id.name),
+                            ErrorKind::Invalid,
+                            "no node: give `node = \"...\"` or `nodes = \"set[1-4]\"`".into(),
+                        ));
+                    }
+                    ctx.jobs += 1;
+                }
+            }
+            ctx.edges = ctx.edges.saturating_add(item.requires().count());
+        }
+        if ctx.jobs > ctx.limits.max_jobs || ctx.edges > ctx.limits.max_requirements {
+            return Err(ScenarioError::new(
+                ErrorKind::Limit,
+                &ctx.plan_file,
+                0,
+                None,
+                format!(
+                    "more than {} jobs or {} requirements",
+                    ctx.limits.max_jobs, ctx.limits.max_requirements
+                ),
+            ));
+        }
+        return Ok(items);
+    }
     let mut out: Vec<Item> = Vec::with_capacity(items.len());
     // for each new item: the original's index, its node if fanned
     let mut origin: Vec<(usize, Option<String>)> = Vec::with_capacity(items.len());
@@ -178,29 +221,34 @@ fn scope(
                     origin.push((k, Some(copy.node.name.clone())));
                     out.push(Item::Job(copy));
                 }
-                copies.insert(j.id.name.clone(), Copies::Fanned(list));
+                let by_node = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (n.clone(), i))
+                    .collect();
+                copies.insert(j.id.name.clone(), Copies::Fanned(list, by_node));
             }
         }
     }
     // requirements, now that every copy has its id
     for (item, (k, node)) in out.iter_mut().zip(origin) {
         let (reqs, all, id, _) = &originals[k];
-        let what = format!("{} `{}`", item.what(), id);
+        let what = || format!("{} `{}`", item.what(), id);
         let mut pairwise = Vec::new();
         let mut every = Vec::new();
         for r in reqs {
             match copies.get(&r.name) {
                 None => pairwise.push(r.clone()),
                 Some(Copies::One(one)) => pairwise.push(At::new(one.clone(), r.line)),
-                Some(Copies::Fanned(list)) => match &node {
+                Some(Copies::Fanned(list, by_node)) => match &node {
                     // node by node
-                    Some(n) => match list.iter().find(|(m, _)| m == n) {
+                    Some(n) => match by_node.get(n).and_then(|&i| list.get(i)) {
                         Some((_, rid)) => pairwise.push(At::new(rid.clone(), r.line)),
                         None => {
                             return Err(err(
                                 ctx,
                                 r.line,
-                                what,
+                                what(),
                                 ErrorKind::Invalid,
                                 format!(
                                     "`{}` does not run on `{n}`: requirements between fanned jobs pair node by node \
@@ -218,7 +266,7 @@ fn scope(
             match copies.get(&r.name) {
                 None => every.push(r.clone()),
                 Some(Copies::One(one)) => every.push(At::new(one.clone(), r.line)),
-                Some(Copies::Fanned(list)) => {
+                Some(Copies::Fanned(list, _)) => {
                     every.extend(list.iter().map(|(_, rid)| At::new(rid.clone(), r.line)))
                 }
             }
@@ -228,7 +276,7 @@ fn scope(
             return Err(err(
                 ctx,
                 item.id().line,
-                what,
+                what(),
                 ErrorKind::Limit,
                 format!(
                     "more than {} requirements once node sets are expanded",

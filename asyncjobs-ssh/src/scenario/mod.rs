@@ -90,7 +90,6 @@
 //! # Example
 //!
 //! ```
-//! use asyncjobs_core::JobExt;
 //! use asyncjobs_ssh::scenario::{ConfigNodes, Loader};
 //! use asyncjobs_ssh::{config::SshConfig, LocalNode, Run, SshJob};
 //!
@@ -125,6 +124,8 @@ mod lines;
 mod model;
 mod nodeset;
 mod plan;
+#[cfg(test)]
+mod proptests;
 mod template;
 mod toml_file;
 mod yaml;
@@ -138,7 +139,7 @@ use asyncjobs_core::{JobRef, Scheduler};
 
 use crate::Node;
 
-pub use build::{ConfigNodes, NodeMaker};
+pub use build::{ConfigNodes, NodeMaker, ScenarioJob};
 pub use error::{ErrorKind, ScenarioError};
 pub use limits::Limits;
 pub use plan::{At, CommandDef, GroupDef, Item, JobDef, NodeDef, NodeSel, Plan};

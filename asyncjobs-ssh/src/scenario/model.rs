@@ -58,9 +58,9 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
-/// One value or a list of them.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+/// One value or a list of them (read without serde's buffering of
+/// untagged enums: a scenario has one per job).
+#[derive(Debug, Clone, PartialEq)]
 pub enum OneOrMany<T> {
     /// `x = "a"`
     One(T),
@@ -75,6 +75,40 @@ impl<T: Clone> OneOrMany<T> {
             OneOrMany::One(t) => vec![t.clone()],
             OneOrMany::Many(v) => v.clone(),
         }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IntoDeserializer, SeqAccess, Visitor};
+        struct V<T>(std::marker::PhantomData<T>);
+        macro_rules! one {
+            ($name:ident, $t:ty) => {
+                fn $name<E: serde::de::Error>(self, v: $t) -> Result<Self::Value, E> {
+                    T::deserialize(v.into_deserializer()).map(OneOrMany::One)
+                }
+            };
+        }
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::with_capacity(a.size_hint().unwrap_or(0).min(1024));
+                while let Some(x) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(OneOrMany::Many(v))
+            }
+            one!(visit_str, &str);
+            one!(visit_string, String);
+            one!(visit_i64, i64);
+            one!(visit_u64, u64);
+            one!(visit_f64, f64);
+            one!(visit_bool, bool);
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 

@@ -304,7 +304,7 @@ pub struct Plan {
     /// Login user of nodes that name none, when no option or config does
     /// (apssh's YAML: root); else the local user.
     pub default_user: Option<String>,
-    /// Nodes, in id order.
+    /// Nodes, in id order (once loaded).
     pub nodes: Vec<NodeDef>,
     /// Top-level jobs and groups, in file order.
     pub items: Vec<Item>,
@@ -392,6 +392,15 @@ impl Plan {
         check_gateway_cycles(&self.nodes, &nodes, &err)?;
         let mut ids = HashMap::new();
         check_items(&self.items, &nodes, &mut ids, &err)
+    }
+
+    /// The node of id `id` (the nodes are sorted by id).
+    pub fn node(&self, id: &str) -> Option<&NodeDef> {
+        match self.nodes.binary_search_by(|n| n.id.name.as_str().cmp(id)) {
+            Ok(i) => self.nodes.get(i),
+            // not sorted (a plan built by hand): look at each
+            Err(_) => self.nodes.iter().find(|n| n.id.name == id),
+        }
     }
 
     /// Every job, depth first in file order, with the ids of its enclosing groups.
@@ -546,14 +555,14 @@ fn check_items<'a>(
     let scope: HashSet<&str> = items.iter().map(|i| i.id().name.as_str()).collect();
     for item in items {
         let id = item.id();
-        let what = format!("{} `{}`", item.what(), id.name);
+        let what = || format!("{} `{}`", item.what(), id.name);
         if let Some(first) = ids.insert(&id.name, id.line) {
             let message = format!("duplicate id `{}` (first defined on line {first})", id.name);
-            return Err(err(id.line, what, message));
+            return Err(err(id.line, what(), message));
         }
         for r in item.requires() {
             if r.name == id.name {
-                return Err(err(r.line, what, "requires itself".into()));
+                return Err(err(r.line, what(), "requires itself".into()));
             }
             if !scope.contains(r.name.as_str()) {
                 let scope_ids = items.iter().map(|i| i.id().name.as_str());
@@ -564,7 +573,7 @@ fn check_items<'a>(
                         r.name
                     );
                 }
-                return Err(err(r.line, what, message));
+                return Err(err(r.line, what(), message));
             }
         }
         match item {
@@ -572,14 +581,14 @@ fn check_items<'a>(
                 if !nodes.contains_key(j.node.name.as_str()) {
                     return Err(err(
                         j.node.line,
-                        what,
+                        what(),
                         unknown("node", &j.node.name, nodes.keys().copied()),
                     ));
                 }
                 if j.commands.is_empty() {
                     return Err(err(
                         id.line,
-                        what,
+                        what(),
                         "no command: give `run = \"...\"` or `commands = [...]`".into(),
                     ));
                 }

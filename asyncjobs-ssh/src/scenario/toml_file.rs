@@ -138,7 +138,13 @@ fn items(
     groups: &[Spanned<model::Group>],
 ) -> Result<Vec<Item>, ScenarioError> {
     // file order across both kinds, so listings follow the file
-    let mut all: Vec<(usize, Item)> = Vec::new();
+    if groups.is_empty() {
+        return jobs
+            .iter()
+            .map(|j| Ok(Item::Job(job(ctx, j.get_ref())?)))
+            .collect();
+    }
+    let mut all: Vec<(usize, Item)> = Vec::with_capacity(jobs.len() + groups.len());
     for j in jobs {
         all.push((j.span().start, Item::Job(job(ctx, j.get_ref())?)));
     }
@@ -359,7 +365,10 @@ fn command(
 
 /// A parse error with its line, and the job / group / node it falls in.
 fn locate(text: &str, lines: &LineIndex, file: &Path, e: &toml::de::Error) -> ScenarioError {
-    let message = e.message().trim().to_string();
+    let mut message = e.message().trim().to_string();
+    if message.is_empty() {
+        message = "invalid TOML".to_string();
+    }
     let Some(span) = e.span() else {
         return ScenarioError::new(ErrorKind::Syntax, file, 0, None, message);
     };
@@ -370,33 +379,47 @@ fn locate(text: &str, lines: &LineIndex, file: &Path, e: &toml::de::Error) -> Sc
     ScenarioError::new(ErrorKind::Syntax, file, line, what, message)
 }
 
-/// The innermost job, group or node whose table holds `offset`.
+/// The innermost job, group or node whose table holds `offset`: the one
+/// whose table starts last at or before it (a table's span may cover its
+/// header only).
 fn enclosing(l: &Loose, offset: usize) -> Option<String> {
-    let name = |v: &Option<toml::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_string);
-    for j in &l.job {
-        if j.span().contains(&offset) {
-            return Some(match name(&j.get_ref().id) {
-                Some(id) => format!("job `{id}`"),
-                None => "a job".into(),
-            });
+    fn consider(
+        best: &mut Option<(usize, String)>,
+        start: usize,
+        offset: usize,
+        what: impl FnOnce() -> String,
+    ) {
+        if start <= offset && best.as_ref().is_none_or(|(b, _)| start >= *b) {
+            *best = Some((start, what()));
         }
     }
-    for g in &l.group {
-        // a group's span covers its own keys only, not its [[group.job]] tables
-        if let Some(inner) = enclosing(g.get_ref(), offset) {
-            return Some(inner);
-        }
-        if g.span().contains(&offset) {
-            return Some(match name(&g.get_ref().id) {
-                Some(id) => format!("group `{id}`"),
-                None => "a group".into(),
+    fn walk(l: &Loose, offset: usize, best: &mut Option<(usize, String)>) {
+        let name =
+            |v: &Option<toml::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_string);
+        for j in &l.job {
+            consider(best, j.span().start, offset, || {
+                match name(&j.get_ref().id) {
+                    Some(id) => format!("job `{id}`"),
+                    None => "a job".into(),
+                }
             });
         }
+        for g in &l.group {
+            consider(best, g.span().start, offset, || {
+                match name(&g.get_ref().id) {
+                    Some(id) => format!("group `{id}`"),
+                    None => "a group".into(),
+                }
+            });
+            walk(g.get_ref(), offset, best);
+        }
+        for (id, v) in &l.nodes {
+            consider(best, v.span().start, offset, || format!("node `{id}`"));
+        }
     }
-    l.nodes
-        .iter()
-        .find(|(_, v)| v.span().contains(&offset))
-        .map(|(id, _)| format!("node `{id}`"))
+    let mut best = None;
+    walk(l, offset, &mut best);
+    best.map(|(_, w)| w)
 }
 
 #[cfg(test)]

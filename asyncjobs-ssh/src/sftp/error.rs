@@ -145,7 +145,7 @@ pub enum SftpError {
         path: String,
     },
     /// Any other local I/O failure.
-    #[error("cannot {op} {} (local): {source}", esc_path(path))]
+    #[error("cannot {op} {} (local)", esc_path(path))]
     LocalIo {
         /// The operation attempted.
         op: Op,
@@ -155,19 +155,20 @@ pub enum SftpError {
         source: io::Error,
     },
     /// Any other failure reported by the SFTP server or session.
-    #[error("cannot {op} {} (remote): {}", esc(path), esc(&source.to_string()))]
+    // the server's text is shown here, escaped, so `error` is no `source()`
+    #[error("cannot {op} {} (remote): {}", esc(path), esc(&error.to_string()))]
     Remote {
         /// The operation attempted.
         op: Op,
         /// The path involved.
         path: String,
-        /// The underlying SFTP error.
-        source: ProtocolError,
+        /// The underlying SFTP error (its text, escaped, is in the message).
+        error: ProtocolError,
     },
     /// Reading or writing file data failed after the copy had started.
     #[error(
         "copy {} -> {} failed during {op} on the {side} side after {bytes} bytes: {}",
-        esc(from), esc(to), esc(&source.to_string())
+        esc(from), esc(to), esc(&error.to_string())
     )]
     Transfer {
         /// The failing half of the copy.
@@ -180,8 +181,8 @@ pub enum SftpError {
         to: String,
         /// Bytes copied before the failure.
         bytes: u64,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (its text, escaped, is in the message).
+        error: io::Error,
     },
     /// A local file name that is not UTF-8 (SFTP paths are strings here).
     #[error(
@@ -342,7 +343,7 @@ pub(crate) fn remote(op: Op, path: &str, err: ProtocolError) -> SftpError {
         _ => SftpError::Remote {
             op,
             path: path.to_owned(),
-            source: err,
+            error: err,
         },
     }
 }

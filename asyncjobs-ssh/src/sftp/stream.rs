@@ -63,13 +63,13 @@ where
     W: AsyncWrite + Unpin,
 {
     let to_side = ends.to_side;
-    let failed = |op, side, bytes, source| SftpError::Transfer {
+    let failed = |op, side, bytes, error| SftpError::Transfer {
         op,
         side,
         from: ends.from.to_owned(),
         to: ends.to.to_owned(),
         bytes,
-        source,
+        error,
     };
     let (stop, is_announced) = limit.stop();
     let mut buf = vec![0u8; CHUNK];

@@ -1,7 +1,7 @@
 //! Property tests: any node set or target word gives names or a clear
-//! error, never a panic, within the budget, in bounded time.
-
-use std::time::{Duration, Instant};
+//! error, never a panic, within the budget. Time and memory are bounded by
+//! construction (nothing is expanded before its size is charged to the
+//! budget), which the tests check through the budget, not with a clock.
 
 use proptest::prelude::*;
 
@@ -48,7 +48,6 @@ proptest! {
 
     #[test]
     fn node_sets_expand_within_budget_or_fail_clearly(text in word()) {
-        let start = Instant::now();
         let mut b = budget();
         match NodeSet::parse_with(&text, &mut b) {
             Ok(set) => {
@@ -69,12 +68,10 @@ proptest! {
             }
             Err(e) => check_error_text(&e.to_string()),
         }
-        prop_assert!(start.elapsed() < Duration::from_secs(10), "{text:?} took {:?}", start.elapsed());
     }
 
     #[test]
     fn target_words_parse_within_budget_or_fail_clearly(text in word()) {
-        let start = Instant::now();
         let mut p = TargetParser::new().budget(budget());
         match p.word(&text) {
             Ok(targets) => {
@@ -89,7 +86,7 @@ proptest! {
             }
             Err(e) => check_error_text(&e.to_string()),
         }
-        prop_assert!(start.elapsed() < Duration::from_secs(10), "{text:?} took {:?}", start.elapsed());
+        prop_assert!(p.names_used() <= 20_000);
     }
 
     #[test]
@@ -106,9 +103,10 @@ proptest! {
     #[test]
     fn huge_ranges_are_refused_not_expanded(lo in 0u64..1000, hi in 10_000_000u64..=u64::MAX, step in 1u64..3) {
         let text = format!("n[{lo}-{hi}/{step}],m[1-2]");
-        let start = Instant::now();
-        let refused = matches!(NodeSet::parse(&text), Err(NodeSetError::TooLarge { .. }));
+        let mut b = Budget::default();
+        let refused = matches!(NodeSet::parse_with(&text, &mut b), Err(NodeSetError::TooLarge { .. }));
         prop_assert!(refused, "{} was not refused", text);
-        prop_assert!(start.elapsed() < Duration::from_secs(1));
+        // refused before expanding anything: nothing was charged
+        prop_assert_eq!(b.names_used(), 0);
     }
 }

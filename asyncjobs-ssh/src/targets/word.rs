@@ -289,7 +289,26 @@ impl TargetParser {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
-            if !entry.file_type()?.is_file() {
+            // a symlink counts as what it points to; subdirectories (such
+            // as `0ok/` beside `1failed/`) are skipped; anything else is an
+            // error, never skipped silently
+            let kind = match std::fs::metadata(entry.path()) {
+                Ok(m) if m.is_file() => true,
+                Ok(m) if m.is_dir() => false,
+                Ok(_) => {
+                    return Err(invalid(format!(
+                        "{} is neither a file nor a directory",
+                        escape_control(&entry.path().to_string_lossy())
+                    )))
+                }
+                Err(e) => {
+                    return Err(invalid(format!(
+                        "{}: {e}",
+                        escape_control(&entry.path().to_string_lossy())
+                    )))
+                }
+            };
+            if !kind {
                 continue;
             }
             let name = entry.file_name();
@@ -702,12 +721,19 @@ mod tests {
             std::fs::write(dir.path().join(n), "0\n").unwrap();
         }
         std::fs::create_dir(dir.path().join("subdir")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("h1"), dir.path().join("h4")).unwrap();
         let t: Vec<String> = from_source(dir.path().to_str().unwrap())
             .unwrap()
             .iter()
             .map(ToString::to_string)
             .collect();
-        assert_eq!(t, ["h1", "h2", "u@h3:2222"]);
+        assert_eq!(t, ["h1", "h2", "h4", "u@h3:2222"]);
+        // a dangling symlink is an error naming it, not a silent skip
+        std::os::unix::fs::symlink("/nonexistent", dir.path().join("h5")).unwrap();
+        let e = from_source(dir.path().to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("h5"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::support::{node_builder, testbed, Output};
 use asyncjobs_core::Scheduler;
-use asyncjobs_ssh::{HostFormatter, RawFormatter, SharedBuffer, SshJob, SubdirFormatter};
+use asyncjobs_ssh::{HostFormatter, RawFormatter, SharedBuffer, SshJob, SshNode, SubdirFormatter};
 
 #[test]
 fn host_prefixed_lines_from_twenty_hosts_never_interleave_mid_line() {
@@ -119,5 +119,39 @@ fn raw_formatter_passes_bytes_through_and_host_formatter_shows_them_escaped() {
         "not UTF-8: shown as \\xff, neither dropped nor replaced"
     );
     assert_eq!(h.result().unwrap().stdout(), "a\u{fffd}b\nlast");
+    s.shutdown().unwrap();
+}
+
+#[test]
+fn line_prefixes_name_hosts_as_the_cli_does_and_keep_ports_apart_from_output() {
+    // two nodes on one address, told apart by their ports; one named as
+    // ajssh names its hosts; one IPv6 address without a port
+    let bed = testbed(2);
+    let out = SharedBuffer::new();
+    let f = Arc::new(HostFormatter::with_writers(out.clone(), std::io::sink()));
+    let hosts = bed.hosts();
+    let by_port = node_builder(&bed, &hosts[0], &Output::new())
+        .formatter(f.clone())
+        .build();
+    let named = node_builder(&bed, &hosts[1], &Output::new())
+        .formatter(f.clone())
+        .display_name("node01")
+        .build();
+    let mut s = Scheduler::new();
+    s.add(SshJob::new(&by_port).run("echo 22:00 up"));
+    s.add(SshJob::new(&named).run("echo 22:00 up"));
+    assert!(matches!(s.run(), Ok(true)));
+    let mut lines: Vec<String> = out.contents_lossy().lines().map(str::to_string).collect();
+    lines.sort();
+    let (ip, port) = (&hosts[0].ip, hosts[0].port);
+    // `[127.0.0.2]:2222` (or `[::1]:2222`)
+    let by_port_line = format!("[{ip}]:{port}:22:00 up");
+    assert_eq!(lines, [by_port_line, "node01:22:00 up".to_string()]);
+    // the host ends at `]`: the port cannot be read as output, nor the
+    // output's colons as a port; port 22 needs no port, IPv6 brackets
+    assert_eq!(by_port.display_name(), format!("[{ip}]:{port}"));
+    let v6 = SshNode::builder("fe80::1").build();
+    assert_eq!(v6.display_name(), "[fe80::1]");
+    assert_eq!(SshNode::builder("web").build().display_name(), "web");
     s.shutdown().unwrap();
 }

@@ -118,3 +118,45 @@ fn graphs_name_the_node_and_show_a_failed_command_by_status_and_last_stderr_line
         "{dot}"
     );
 }
+
+#[test]
+fn options_and_commands_go_in_any_order() {
+    use asyncjobs_core::JobState;
+    let node = LocalNode::new();
+    let mut s = Scheduler::new().critical(false);
+    let first = s.add(SshJob::new(&node).label("first").run("echo one"));
+    let failing = s.add(
+        SshJob::new(&node)
+            .critical(false)
+            .label("failing")
+            .requires(&first)
+            .run("exit 3"),
+    );
+    let watcher = s.add(
+        SshJob::new(&node)
+            .forever(true)
+            .graph_label("watch\nforever")
+            .label("watcher")
+            .run("sleep 30"),
+    );
+    let last = s.add(
+        SshJob::new(&node)
+            .requires([&first])
+            .label("last")
+            .run("echo two"),
+    );
+    assert!(s.run().unwrap());
+    let snap = s.snapshot().unwrap();
+    let labels: Vec<&str> = snap.jobs.iter().map(|j| j.label.as_str()).collect();
+    for l in ["first", "failing", "watcher", "last"] {
+        assert!(labels.contains(&l), "{labels:?}");
+    }
+    assert_eq!(failing.raised_exception().unwrap().kind(), "CommandFailed");
+    assert_eq!(last.result().unwrap().stdout(), "two\n");
+    assert_ne!(
+        watcher.state(),
+        JobState::Done,
+        "a forever job is cancelled, not waited for"
+    );
+    assert!(s.shutdown().unwrap());
+}

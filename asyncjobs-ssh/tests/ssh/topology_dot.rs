@@ -142,9 +142,14 @@ fn topology_of_a_scheduler_run_on_the_testbed_is_unchanged_by_the_run() {
 fn writing_into_a_missing_directory_says_which_file() {
     let s = Scheduler::new();
     let err = topology_as_dotfile(&s, "/nonexistent-dir-ajssh/t.dot").unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("cannot write the topology to /nonexistent-dir-ajssh/t.dot: "),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        "cannot write the topology to /nonexistent-dir-ajssh/t.dot"
+    );
+    // the system's error is the cause, printed once by the chain
+    let cause = std::error::Error::source(&err).expect("a cause");
+    assert_eq!(
+        asyncjobs_core::ErrorChain(&err).to_string(),
+        format!("{err}: {cause}")
     );
 }

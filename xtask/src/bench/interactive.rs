@@ -139,9 +139,20 @@ fn separate_runs(exe: &Path, bed: &Testbed, targets: &Path, hosts: usize) -> Res
     Ok(times)
 }
 
+/// What one session measured.
+struct Session {
+    /// Each command's time.
+    cmds: Vec<f64>,
+    /// Spawn to exit.
+    total: f64,
+    /// CPU seconds of ajssh, and of the servers, over the commands after the first.
+    client_cpu_later: f64,
+    sshd_cpu_later: f64,
+}
+
 /// One session of 20 commands; the time of each command and of the whole
 /// session (spawn to exit, connections closed).
-fn session(exe: &Path, bed: &Testbed, targets: &Path, hosts: usize) -> Result<(Vec<f64>, f64)> {
+fn session(exe: &Path, bed: &Testbed, targets: &Path, hosts: usize) -> Result<Session> {
     let t0 = Instant::now();
     let mut child = ajssh(exe, bed, targets)
         .stdin(Stdio::piped())
@@ -160,8 +171,14 @@ fn session(exe: &Path, bed: &Testbed, targets: &Path, hosts: usize) -> Result<(V
         }
     });
     let mut times = Vec::new();
+    let pid = child.id();
+    let mut cpu_after_first = (0.0, 0.0);
+    let mut cpu_end = (0.0, 0.0);
     let result = (|| -> Result<()> {
         for i in 0..COMMANDS {
+            if i == 1 {
+                cpu_after_first = (tree_cpu(pid), sshd_cpu(bed));
+            }
             let start = Instant::now();
             writeln!(stdin, "{}", command(i)).and_then(|()| stdin.flush())?;
             let mut out = String::new();
@@ -176,6 +193,7 @@ fn session(exe: &Path, bed: &Testbed, targets: &Path, hosts: usize) -> Result<(V
             times.push(start.elapsed().as_secs_f64());
             check(&out, i, hosts)?;
         }
+        cpu_end = (tree_cpu(pid), sshd_cpu(bed));
         Ok(())
     })();
     drop(stdin);
@@ -199,7 +217,42 @@ fn session(exe: &Path, bed: &Testbed, targets: &Path, hosts: usize) -> Result<(V
     if !status.success() {
         bail!("the session ended with {status}");
     }
-    Ok((times, t0.elapsed().as_secs_f64()))
+    Ok(Session {
+        cmds: times,
+        total: t0.elapsed().as_secs_f64(),
+        client_cpu_later: cpu_end.0 - cpu_after_first.0,
+        sshd_cpu_later: cpu_end.1 - cpu_after_first.1,
+    })
+}
+
+/// CPU seconds of `pid` and its descendants, living ones and those reaped
+/// (utime + stime + cutime + cstime of each living process).
+fn tree_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // pid (comm) state ppid ...: comm may hold spaces, the last ')' ends it
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    // after the comm: state is field 3 (index 0), utime 14, stime 15, cutime 16, cstime 17
+    let ticks: u64 = (11..15)
+        .filter_map(|i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    let mut children = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            children.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    ticks as f64 / 100.0 + children.into_iter().map(tree_cpu).sum::<f64>()
+}
+
+fn sshd_cpu(bed: &Testbed) -> f64 {
+    bed.sshd_pids().into_iter().map(tree_cpu).sum()
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -215,8 +268,7 @@ fn median(v: &[f64]) -> f64 {
 /// What one repetition measured.
 struct Rep {
     separate: Vec<f64>,
-    session_cmds: Vec<f64>,
-    session_total: f64,
+    session: Session,
 }
 
 impl Rep {
@@ -224,31 +276,42 @@ impl Rep {
         self.separate.iter().sum()
     }
     fn later(&self) -> f64 {
-        median(&self.session_cmds[1..])
+        median(&self.session.cmds[1..])
+    }
+    /// CPU ms per later command: (ajssh, sshd).
+    fn later_cpu_ms(&self) -> (f64, f64) {
+        let n = (COMMANDS - 1) as f64;
+        (
+            1000.0 * self.session.client_cpu_later / n,
+            1000.0 * self.session.sshd_cpu_later / n,
+        )
     }
     fn ratio(&self) -> f64 {
         self.later() / median(&self.separate)
     }
 }
 
-fn rows(reps: &[Rep]) -> Vec<[String; 7]> {
+fn rows(reps: &[Rep]) -> Vec<[String; 9]> {
     reps.iter()
         .enumerate()
         .map(|(i, r)| {
+            let (client, sshd) = r.later_cpu_ms();
             [
                 format!("{}", i + 1),
                 format!("{:.2}", r.separate_total()),
                 format!("{:.3}", median(&r.separate)),
-                format!("{:.2}", r.session_total),
-                format!("{:.3}", r.session_cmds[0]),
+                format!("{:.2}", r.session.total),
+                format!("{:.3}", r.session.cmds[0]),
                 format!("{:.4}", r.later()),
                 format!("{:.1}%", 100.0 * r.ratio()),
+                format!("{client:.0}"),
+                format!("{sshd:.0}"),
             ]
         })
         .collect()
 }
 
-const HEADER: [&str; 7] = [
+const HEADER: [&str; 9] = [
     "rep",
     "20 runs total s",
     "one run s (median)",
@@ -256,6 +319,8 @@ const HEADER: [&str; 7] = [
     "1st command s",
     "later command s (median)",
     "later / fresh run",
+    "later: ajssh CPU ms",
+    "later: sshd CPU ms",
 ];
 
 /// Runs the benchmark; see the module doc.
@@ -280,24 +345,22 @@ pub fn main(args: &[String]) -> Result<()> {
     let mut reps = Vec::new();
     for rep in 0..opts.reps {
         // alternate which goes first, so that neither always runs on a warmer machine
-        let (separate, (session_cmds, session_total)) = if rep % 2 == 0 {
+        let (separate, session) = if rep % 2 == 0 {
             let s = separate_runs(&exe, &bed, &targets, opts.hosts)?;
             (s, session(&exe, &bed, &targets, opts.hosts)?)
         } else {
             let t = session(&exe, &bed, &targets, opts.hosts)?;
             (separate_runs(&exe, &bed, &targets, opts.hosts)?, t)
         };
-        let r = Rep {
-            separate,
-            session_cmds,
-            session_total,
-        };
+        let r = Rep { separate, session };
+        let (client, sshd) = r.later_cpu_ms();
         eprintln!(
-            "rep {}: 20 runs {:.2} s, session {:.2} s (first command {:.3} s, later {:.4} s = {:.1}% of a run)",
+            "rep {}: 20 runs {:.2} s, session {:.2} s (first command {:.3} s, later {:.4} s = {:.1}% of a run; \
+             CPU per later command: ajssh {client:.0} ms, sshd {sshd:.0} ms)",
             rep + 1,
             r.separate_total(),
-            r.session_total,
-            r.session_cmds[0],
+            r.session.total,
+            r.session.cmds[0],
             r.later(),
             100.0 * r.ratio()
         );
@@ -343,8 +406,8 @@ fn markdown_body(reps: &[Rep], verdict: &str, load: &str) -> String {
          separate `ajssh -t TARGETS -- CMD` runs (spawn to exit). Window 32, host keys checked, \
          release build. Every output is checked (one line per host with its marker).\n\n"
     );
-    s.push_str("| rep | 20 runs total (s) | one run, median (s) | session total (s) | 1st command (s) | later command, median (s) | later / fresh run |\n");
-    s.push_str("|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("| rep | 20 runs total (s) | one run, median (s) | session total (s) | 1st command (s) | later command, median (s) | later / fresh run | later: ajssh CPU (ms) | later: sshd CPU (ms) |\n");
+    s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows(reps) {
         s.push_str(&format!("| {} |\n", r.join(" | ")));
     }

@@ -11,6 +11,7 @@ mod latency;
 mod machine;
 mod markdown;
 pub(crate) mod pip;
+mod scenario;
 mod scheduler;
 mod table;
 mod verdict;
@@ -35,7 +36,10 @@ benchmarks:
   interactive [--reps R] [--hosts N]
                         20 commands in one interactive ajssh session on 100 loopback
                         hosts against 20 separate runs; writes BENCHMARKS.md.
-                        any option: a partial run, BENCHMARKS.md untouched";
+                        any option: a partial run, BENCHMARKS.md untouched
+  scenario [--quick]    `ajssh scenario check` of 1k..100k-job TOML and YAML files
+                        (flat, chained, fanned) and of pathological files; writes
+                        BENCHMARKS.md. --quick: up to 10k, BENCHMARKS.md untouched";
 
 /// Runs the benchmark named by the first argument.
 pub fn main(args: &[String]) -> Result<()> {
@@ -45,6 +49,7 @@ pub fn main(args: &[String]) -> Result<()> {
     match which.as_str() {
         "scheduler" => scheduler::main(rest),
         "fanout" => fanout::main(rest),
+        "scenario" => scenario::main(rest),
         "interactive" => interactive::main(rest),
         "latency" => latency::main(rest),
         "-h" | "--help" | "help" => {

@@ -119,6 +119,8 @@ fn a_command_timeout_is_a_failure_naming_the_timeout() {
 fn usage_errors_exit_64_with_a_clear_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["--", "true"], "no target given"),
+        // without a command, `ajssh h1` is an interactive session; -n still needs one
+        (&["-n", "h1"], "nothing to run"),
         (&["h:99999", "--", "true"], "bad port `99999`"),
         (&["n[3-1]", "--", "true"], "reversed range `3-1`"),
         (

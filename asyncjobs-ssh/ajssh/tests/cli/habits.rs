@@ -200,3 +200,53 @@ fn the_summary_folds_identical_failures_as_dash_b_does() {
         "{summary:?}"
     );
 }
+
+#[test]
+fn man_prints_the_manual_page_in_roff() {
+    let r = run(ajssh_bare().arg("man"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(".TH ajssh 1"),
+        "{}",
+        &r.stdout[..200.min(r.stdout.len())]
+    );
+    assert!(r.stdout.contains(".SH SYNOPSIS") && r.stdout.contains(".SH OPTIONS"));
+    for option in ["\\-\\-fanout", "\\-\\-nodes", "\\-\\-user", "Exit codes:"] {
+        assert!(
+            r.stdout.contains(option),
+            "{option} missing from the man page"
+        );
+    }
+}
+
+#[test]
+fn completions_print_each_shell_s_script_and_are_not_hosts() {
+    for (shell, marks) in [
+        (
+            "bash",
+            &["_ajssh() {", "complete -F _ajssh", "--fanout"][..],
+        ),
+        ("zsh", &["#compdef ajssh", "_ajssh()", "--fanout"][..]),
+        ("fish", &["complete -c ajssh", "fanout"][..]),
+    ] {
+        let r = run(ajssh_bare().args(["completions", shell]));
+        assert_eq!(r.code, 0, "{shell}: {r:?}");
+        for m in marks {
+            assert!(r.stdout.contains(m), "{shell}: `{m}` missing");
+        }
+    }
+    let r = run(ajssh_bare().args(["completions", "tcsh"]));
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(r.stderr.contains("possible values"), "{}", r.stderr);
+    // a subcommand's name is not a host: nothing is connected to
+    let r = run(ajssh_bare().args(["man", "--", "uptime"]));
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(r.stderr.contains("write `-w man`"), "{}", r.stderr);
+    // ... and written as a target, it is one
+    let r = run(ajssh_bare().args(["-F", "none", "-l", "u", "-L", "-w", "man", "completions,"]));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "u@man\nu@completions\n"),
+        "{r:?}"
+    );
+}

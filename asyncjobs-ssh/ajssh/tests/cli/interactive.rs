@@ -308,6 +308,14 @@ fn interactive_mode_refuses_options_that_need_a_command() {
     );
     assert!(run.stderr.contains(":gather"), "{run:?}");
     assert!(!run.stdout.contains("no"), "{run:?}");
+    // the targets given as clush's -w: the same session
+    let run = run_with_stdin(ajssh(&bed).args(["-w", &host]), Some("echo via-w\n"));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, format!("{host}:via-w\n"), "{run:?}");
+    // nothing on stdin: nothing runs, and it is said
+    let run = crate::support::run(ajssh(&bed).arg(&host));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("no command read on stdin"), "{run:?}");
 }
 
 fn sh_quote(s: &str) -> String {

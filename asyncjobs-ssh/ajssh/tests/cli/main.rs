@@ -17,6 +17,7 @@ mod interop;
 mod kex;
 mod keys_and_agent;
 mod scenario;
+mod scenario_examples;
 mod send_input;
 mod signals_and_pipes;
 mod ssh_config;

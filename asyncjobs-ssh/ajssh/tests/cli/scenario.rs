@@ -292,3 +292,202 @@ fn bad_scenario_files_name_the_line_and_the_job() {
         r.stderr
     );
 }
+
+#[test]
+fn hostile_scenario_files_are_refused_quickly_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    bomb.push_str("nodes: *a9\njobs: []\n");
+    let cases = [
+        ("bomb.yaml", bomb, "alias bomb"),
+        (
+            "deep.yaml",
+            format!(
+                "nodes: {}{}\njobs: []\n",
+                "[".repeat(50_000),
+                "]".repeat(50_000)
+            ),
+            "deep.yaml:1:",
+        ),
+        (
+            "deep.toml",
+            format!("x = {}{}\n", "[".repeat(50_000), "]".repeat(50_000)),
+            "deep.toml:1: nested more than 64 levels deep",
+        ),
+        (
+            "long.toml",
+            format!("label = \"{}\"\n", "a".repeat(2 << 20)),
+            "long.toml:1: line longer than",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+        assert_eq!(r.code, 64, "{name}: {r:?}");
+        assert!(r.stderr.contains(expected), "{name}: {}", r.stderr);
+    }
+    let r = run(ajssh_bare().args(["scenario", "check", "/dev/zero"]));
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(r.stderr.contains("larger than"), "{}", r.stderr);
+}
+
+#[test]
+fn fanned_jobs_pair_node_by_node_and_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fan.toml");
+    let head = "[nodes.\"w[1-3]\"]\nhost = \"{node}.lab\"\nvars = { role = \"web\" }\n\n\
+                [[job]]\nid = \"a\"\nnodes = \"w[1-3]\"\nrun = \"echo {role} {node} {host} ${HOME} {x,y}\"\n\n";
+    std::fs::write(
+        &file,
+        format!(
+            "{head}[[job]]\nid = \"b\"\nnodes = [\"w[2-3]\"]\nrequires = \"a\"\nrun = \"true\"\n"
+        ),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("a@w1 on w1 [wave 1]\n    run: echo web w1 w1.lab ${HOME} {x,y}\n")
+            && r.stdout
+                .contains("b@w3 on w3 [wave 2]\n    requires a@w3\n"),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(
+        &file,
+        format!(
+            "{head}[[job]]\nid = \"b\"\nnodes = \"v[1-2]\"\nrequires = \"a\"\nrun = \"true\"\n"
+        ),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 64, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("fan.toml:13: job `b`: `a` does not run on `v1`"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        &file,
+        format!("{head}[[job]]\nid = \"b\"\nnodes = \"w[1-3]\"\nrequires_all = \"a\"\nrun = \"cat missing.sh\"\ncommands = [{{ script = \"missing.sh\" }}]\n"),
+    )
+    .unwrap();
+    let r = run(ajssh_bare().args(["scenario", "check"]).arg(&file));
+    assert_eq!(r.code, 64, "a missing local file: {r:?}");
+    assert!(
+        r.stderr.contains("fan.toml:11: job `b@w1`: local file")
+            && r.stderr.contains("missing.sh does not exist"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn scenario_run_takes_the_fanout_output_options_and_apssh_formatters() {
+    let bed = testbed(2);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ssh_config(
+        &bed,
+        dir.path(),
+        &[
+            ("n1".to_string(), &bed.hosts()[0]),
+            ("n2".to_string(), &bed.hosts()[1]),
+        ],
+    );
+    let file = dir.path().join("out.toml");
+    std::fs::write(
+        &file,
+        "[[job]]\nid = \"hello\"\nnodes = \"n[1-2]\"\nrun = \"echo hello from {node}\"\n\n\
+         [[job]]\nid = \"bye\"\nnodes = \"n[1-2]\"\nrequires = \"hello\"\nrun = \"echo bye\"\n",
+    )
+    .unwrap();
+    let go = |extra: &[&str]| {
+        run(ajssh_bare()
+            .args(["scenario", "run"])
+            .arg(&file)
+            .args(["-F"])
+            .arg(&cfg)
+            .arg("--known-hosts")
+            .arg(bed.known_hosts())
+            .args(extra))
+    };
+    // --json: one record per job, then the summary; the listing goes to stderr
+    let r = go(&["--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", r.stdout);
+    assert!(lines.iter().all(|l| l.starts_with('{')), "{}", r.stdout);
+    for id in ["hello@n1", "hello@n2", "bye@n1", "bye@n2"] {
+        assert!(
+            r.stdout.contains(&format!("\"host\":\"{id}\"")),
+            "{id}: {}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("\"type\":\"summary\""), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("hello@n1"),
+        "listing on stderr: {}",
+        r.stderr
+    );
+    // -d: one file per host
+    let out = dir.path().join("outdir");
+    let r = go(&["-d", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("n2")).unwrap(),
+        "hello from n2\nbye\n"
+    );
+    // -b: identical outputs gathered
+    let r = go(&["-b"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("---------------\nbye@n[1-2] (2)\n---------------\nbye\n"),
+        "{}",
+        r.stdout
+    );
+    // --time: time-prefixed lines
+    let r = go(&["--time"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let timed = r
+        .stdout
+        .lines()
+        .find(|l| l.ends_with("n1:hello from n1"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(
+        timed.as_bytes()[2] == b':' && timed.as_bytes()[5] == b':',
+        "{timed}"
+    );
+    // apssh's `formatter: TimeHostFormatter` of a YAML node, with no option
+    let yaml = dir.path().join("fmt.yaml");
+    std::fs::write(
+        &yaml,
+        "nodes:\n  - id: n1\n    hostname: n1\n    formatter: TimeHostFormatter\n  - id: n2\n    hostname: n2\n\
+         jobs:\n  - id: a\n    node: n1\n    commands:\n      - {type: Run, command: echo timed}\n\
+         \x20 - id: b\n    node: n2\n    commands:\n      - {type: Run, command: echo plain}\n",
+    )
+    .unwrap();
+    let r = run(ajssh_bare()
+        .args(["scenario", "run"])
+        .arg(&yaml)
+        .arg("-F")
+        .arg(&cfg)
+        .arg("--known-hosts")
+        .arg(bed.known_hosts()));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("n2:plain\n"), "{}", r.stdout);
+    let timed = r
+        .stdout
+        .lines()
+        .find(|l| l.ends_with("n1:timed"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(timed.len(), "HH:MM:SS:n1:timed".len(), "{timed}");
+}

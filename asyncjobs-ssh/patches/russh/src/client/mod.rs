@@ -57,6 +57,21 @@ use tokio::sync::mpsc::{
 use tokio::sync::oneshot;
 
 pub use crate::auth::AuthResult;
+
+/// [asyncjobs patch] The channel
+/// [`Handle::authenticate_publickey_then_open`] opens behind its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenAfterAuth {
+    /// A session channel.
+    Session,
+    /// A `direct-tcpip` channel, as [`Handle::channel_open_direct_tcpip`].
+    DirectTcpIp {
+        host_to_connect: String,
+        port_to_connect: u32,
+        originator_address: String,
+        originator_port: u32,
+    },
+}
 use crate::cert::PublicKeyOrCertificate;
 use crate::channels::{
     Channel, ChannelMsg, ChannelReadHalf, ChannelRef, ChannelWriteHalf, WindowSizeRef,
@@ -103,6 +118,9 @@ pub struct Session {
     server_sig_algs: Option<Vec<Algorithm>>,
     /// Number of EXT_INFO messages received (RFC 8308 allows at most two).
     ext_info_count: u8,
+    /// [asyncjobs patch] True while the channel open of an
+    /// `AuthenticateThenOpen` is written, right behind its auth request.
+    pipelined_open: bool,
 }
 
 impl Drop for Session {
@@ -153,6 +171,13 @@ pub enum Msg {
     Authenticate {
         user: String,
         method: auth::Method,
+    },
+    /// [asyncjobs patch] An authentication request with a channel open (a
+    /// `ChannelOpen*` message) sent right behind it, in the same flight.
+    AuthenticateThenOpen {
+        user: String,
+        method: auth::Method,
+        open: Box<Msg>,
     },
     AuthInfoResponse {
         responses: Vec<String>,
@@ -504,6 +529,59 @@ impl<H: Handler> Handle<H> {
             .await
             .map_err(|_| crate::Error::SendError)?;
         self.wait_recv_reply().await
+    }
+
+    /// [asyncjobs patch] [`authenticate_publickey`](Self::authenticate_publickey)
+    /// with a channel open sent right behind the request, in the same flight
+    /// (RFC 4252 §5: once the request succeeds, the server handles what
+    /// follows it as the connection's): one round trip saved. The channel is
+    /// returned (opened, or why not) when the authentication succeeded.
+    ///
+    /// Use it for the last request only: if the server refuses the key, it
+    /// receives a channel open before authentication, which OpenSSH answers
+    /// with `UNIMPLEMENTED` (ignored here; the channel is never confirmed) but
+    /// other servers (Dropbear) answer by disconnecting.
+    pub async fn authenticate_publickey_then_open<U: Into<String>>(
+        &mut self,
+        user: U,
+        key: PrivateKeyWithHashAlg,
+        open: OpenAfterAuth,
+    ) -> Result<(AuthResult, Option<Result<Channel<Msg>, crate::Error>>), crate::Error> {
+        let (sender, receiver) = channel(self.channel_buffer_size);
+        let channel_ref = ChannelRef::new(sender);
+        let window_size_ref = channel_ref.window_size().clone();
+        let open = match open {
+            OpenAfterAuth::Session => Msg::ChannelOpenSession { channel_ref },
+            OpenAfterAuth::DirectTcpIp {
+                host_to_connect,
+                port_to_connect,
+                originator_address,
+                originator_port,
+            } => Msg::ChannelOpenDirectTcpIp {
+                host_to_connect,
+                port_to_connect,
+                originator_address,
+                originator_port,
+                channel_ref,
+            },
+        };
+        self.sender
+            .send(Msg::AuthenticateThenOpen {
+                user: user.into(),
+                method: auth::Method::PublicKey { key },
+                open: Box::new(open),
+            })
+            .await
+            .map_err(|_| crate::Error::SendError)?;
+        let result = self.wait_recv_reply().await?;
+        let channel = match result {
+            AuthResult::Success => Some(
+                self.wait_channel_confirmation(receiver, window_size_ref)
+                    .await,
+            ),
+            AuthResult::Failure { .. } => None,
+        };
+        Ok((result, channel))
     }
 
     /// Perform public OpenSSH Certificate-based SSH authentication
@@ -1335,6 +1413,7 @@ impl Session {
             open_global_requests: VecDeque::new(),
             server_sig_algs: None,
             ext_info_count: 0,
+            pipelined_open: false,
         }
     }
 
@@ -1624,6 +1703,23 @@ impl Session {
         match msg {
             Msg::Authenticate { user, method } => {
                 self.write_auth_request_if_needed(&user, method)?;
+            }
+            // [asyncjobs patch] RFC 4252 §5: the server passes the messages that
+            // follow a successful request to the service; so the channel open
+            // goes out right behind the request (when it was written), and is
+            // confirmed right behind USERAUTH_SUCCESS.
+            Msg::AuthenticateThenOpen { user, method, open } => {
+                self.write_auth_request_if_needed(&user, method)?;
+                let requested = matches!(
+                    self.common.encrypted.as_ref().map(|enc| &enc.state),
+                    Some(EncryptedState::WaitingAuthRequest(_))
+                );
+                if requested {
+                    self.pipelined_open = true;
+                    let opened = self.handle_msg(*open);
+                    self.pipelined_open = false;
+                    opened?;
+                }
             }
             Msg::Signed { .. } | Msg::SignFailed => {}
             Msg::AuthInfoResponse { .. } => {}

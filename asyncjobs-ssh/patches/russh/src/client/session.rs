@@ -15,8 +15,33 @@ impl Session {
     where
         F: FnOnce(&mut Vec<u8>) -> Result<(), crate::Error>,
     {
+        // [asyncjobs patch] also right behind an auth request (AuthenticateThenOpen)
+        let pipelined = self.pipelined_open;
         let result = if let Some(ref mut enc) = self.common.encrypted {
             match enc.state {
+                EncryptedState::WaitingAuthRequest(_) if pipelined => {
+                    let sender_channel = enc.new_channel(
+                        self.common.config.window_size,
+                        self.common.config.maximum_packet_size,
+                    );
+                    push_packet!(enc.write, {
+                        msg::CHANNEL_OPEN.encode(&mut enc.write)?;
+                        kind.encode(&mut enc.write)?;
+                        sender_channel.encode(&mut enc.write)?;
+                        self.common
+                            .config
+                            .as_ref()
+                            .window_size
+                            .encode(&mut enc.write)?;
+                        self.common
+                            .config
+                            .as_ref()
+                            .maximum_packet_size
+                            .encode(&mut enc.write)?;
+                        write_suffix(&mut enc.write)?;
+                    });
+                    sender_channel
+                }
                 EncryptedState::Authenticated => {
                     let sender_channel = enc.new_channel(
                         self.common.config.window_size,
