@@ -328,7 +328,7 @@ fn tinysshd_transfers_fail_saying_the_server_has_no_sftp() {
     );
     for job in [&push, &pull] {
         let e = job.raised_exception().expect("no SFTP: the transfer fails");
-        let text = e.to_string();
+        let text = asyncjobs_core::ErrorChain(e.as_error()).to_string();
         assert!(
             text.contains("SFTP subsystem unavailable: the server refused the sftp subsystem")
                 && text.contains("tinysshd: `-x sftp="),
