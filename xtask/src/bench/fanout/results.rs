@@ -3,6 +3,7 @@
 use super::procs::TreePeak;
 use super::run::{Outcome, Timing};
 use super::tools::Tool;
+use crate::bench::runs::Runs;
 
 /// One tool at one size.
 pub struct Cell {
@@ -50,25 +51,23 @@ impl Cell {
         }
     }
 
+    fn check(&self) -> Runs<'_> {
+        Runs::new(
+            &self.validation,
+            &self.failures,
+            self.runs.len(),
+            self.planned,
+        )
+    }
+
     /// Every run, validation included, reached every host.
     pub fn valid(&self) -> bool {
-        self.validation.is_ok() && self.failures.is_empty() && self.runs.len() == self.planned
+        self.check().valid()
     }
 
     /// Why the cell is not valid, in a few words.
     pub fn problem(&self) -> Option<String> {
-        if let Err(why) = &self.validation {
-            return Some(format!("validation run: {why}"));
-        }
-        if let Some(first) = self.failures.first() {
-            return Some(format!(
-                "{} of {} runs failed: {first}",
-                self.failures.len(),
-                self.planned
-            ));
-        }
-        (self.runs.len() != self.planned)
-            .then(|| format!("only {} of {} runs made", self.runs.len(), self.planned))
+        self.check().problem()
     }
 
     fn col(&self, f: impl Fn(&Timing) -> f64) -> Option<f64> {

@@ -3,6 +3,7 @@
 //! counted by the delay proxy), and ajssh's own phases.
 
 use super::tools::{Scenario, Tool};
+use crate::bench::runs::Runs;
 
 /// One timed run that reached every host.
 #[derive(Debug, Clone, Default)]
@@ -50,25 +51,23 @@ impl Cell {
         }
     }
 
+    fn check(&self) -> Runs<'_> {
+        Runs::new(
+            &self.validation,
+            &self.failures,
+            self.runs.len(),
+            self.planned,
+        )
+    }
+
     /// Every run, validation included, reached every host.
     pub fn valid(&self) -> bool {
-        self.validation.is_ok() && self.failures.is_empty() && self.runs.len() == self.planned
+        self.check().valid()
     }
 
     /// Why the cell is not valid, in a few words.
     pub fn problem(&self) -> Option<String> {
-        if let Err(why) = &self.validation {
-            return Some(format!("validation run: {why}"));
-        }
-        if let Some(first) = self.failures.first() {
-            return Some(format!(
-                "{} of {} runs failed: {first}",
-                self.failures.len(),
-                self.planned
-            ));
-        }
-        (self.runs.len() != self.planned)
-            .then(|| format!("only {} of {} runs made", self.runs.len(), self.planned))
+        self.check().problem()
     }
 
     pub fn wall(&self) -> Option<f64> {

@@ -1,0 +1,51 @@
+//! Whether a benchmark cell's runs are all there, in the same words for
+//! every benchmark: the validation run, the timed runs that failed, and how
+//! many were made of how many planned.
+
+/// A view of one cell's runs, borrowed from the benchmark's own cell type.
+pub struct Runs<'a> {
+    /// The validation run: every host answered, or why not.
+    pub validation: Result<(), &'a str>,
+    /// Timed runs that did not reach every host: why.
+    pub failures: &'a [String],
+    /// Timed runs that did.
+    pub made: usize,
+    pub planned: usize,
+}
+
+impl<'a> Runs<'a> {
+    pub fn new<T>(
+        validation: &'a Result<T, String>,
+        failures: &'a [String],
+        made: usize,
+        planned: usize,
+    ) -> Runs<'a> {
+        Runs {
+            validation: validation.as_ref().map(|_| ()).map_err(String::as_str),
+            failures,
+            made,
+            planned,
+        }
+    }
+
+    /// Every run, validation included, reached every host.
+    pub fn valid(&self) -> bool {
+        self.validation.is_ok() && self.failures.is_empty() && self.made == self.planned
+    }
+
+    /// Why the cell is not valid, in a few words.
+    pub fn problem(&self) -> Option<String> {
+        if let Err(why) = &self.validation {
+            return Some(format!("validation run: {why}"));
+        }
+        if let Some(first) = self.failures.first() {
+            return Some(format!(
+                "{} of {} runs failed: {first}",
+                self.failures.len(),
+                self.planned
+            ));
+        }
+        (self.made != self.planned)
+            .then(|| format!("only {} of {} runs made", self.made, self.planned))
+    }
+}
