@@ -164,11 +164,9 @@ fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<
         let inv = kit.invocation(cell.tool, &farm, opts.window, VALIDATION_COMMAND);
         let outcome = run::once(&inv, &farm, CAP, true)?;
         log_run(cell.tool, n, "validation", &outcome);
-        cell.validation = match outcome {
-            Outcome::Done(t) => Ok(t.tree.unwrap_or_default()),
-            Outcome::Invalid(why) => Err(why),
-            Outcome::TimedOut => Err(format!("still running at {} s: killed", CAP.as_secs())),
-        };
+        cell.validation = outcome
+            .timing(CAP.as_secs())
+            .map(|t| t.tree.unwrap_or_default());
     }
     for round in 0..reps {
         for k in 0..cells.len() {

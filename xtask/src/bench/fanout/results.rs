@@ -42,12 +42,9 @@ impl Cell {
 
     /// Records a timed run.
     pub fn add(&mut self, outcome: Outcome, cap_s: u64) {
-        match outcome {
-            Outcome::Done(t) => self.runs.push(t),
-            Outcome::Invalid(why) => self.failures.push(why),
-            Outcome::TimedOut => self
-                .failures
-                .push(format!("still running at {cap_s} s: killed")),
+        match outcome.timing(cap_s) {
+            Ok(t) => self.runs.push(t),
+            Err(why) => self.failures.push(why),
         }
     }
 
