@@ -49,3 +49,30 @@ impl<'a> Runs<'a> {
             .then(|| format!("only {} of {} runs made", self.made, self.planned))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Runs;
+
+    #[test]
+    fn valid_and_problem() {
+        let ok: Result<u8, String> = Ok(1);
+        let failed = vec!["boom".to_string()];
+        assert!(Runs::new(&ok, &[], 2, 2).valid());
+        assert_eq!(Runs::new(&ok, &[], 2, 2).problem(), None);
+        let bad: Result<u8, String> = Err("not run".into());
+        assert_eq!(
+            Runs::new(&bad, &[], 0, 2).problem().as_deref(),
+            Some("validation run: not run")
+        );
+        assert!(!Runs::new(&ok, &failed, 1, 2).valid());
+        assert_eq!(
+            Runs::new(&ok, &failed, 1, 2).problem().as_deref(),
+            Some("1 of 2 runs failed: boom")
+        );
+        assert_eq!(
+            Runs::new(&ok, &[], 1, 2).problem().as_deref(),
+            Some("only 1 of 2 runs made")
+        );
+    }
+}

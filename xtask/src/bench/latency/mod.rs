@@ -23,7 +23,7 @@ use super::fanout::farm::Farm;
 use super::fanout::run::{self, Outcome, VALIDATION_COMMAND};
 use super::fanout::setup;
 use super::fanout::tools::Kit;
-use super::{checkout, machine};
+use super::{checkout, fanout, machine};
 
 use cells::{Cell, Run};
 use tools::{Route, Scenario, Tool};
@@ -244,20 +244,9 @@ pub fn main(args: &[String]) -> Result<()> {
     let mut opts = parse(args)?;
     let root = checkout::workspace_root();
     let (kit, versions) = setup::prepare(&root, opts.with_bssh)?;
-    let mut skipped = Vec::new();
-    opts.tools.retain(|&t| {
-        let missing = match t {
-            Tool::Bssh => kit.bssh.as_ref().err().cloned(),
-            _ => None,
-        };
-        match missing {
-            None => true,
-            Some(why) => {
-                eprintln!("{}: {why}", t.name());
-                skipped.push(format!("{}: {why}", t.name()));
-                false
-            }
-        }
+    let skipped = fanout::drop_missing(&mut opts.tools, Tool::name, |t| match t {
+        Tool::Bssh => kit.bssh.as_ref().err().cloned(),
+        _ => None,
     });
     let largest = opts.scenarios.iter().map(|s| s.hosts()).max().unwrap_or(1);
     let load_before = machine::load_average();
