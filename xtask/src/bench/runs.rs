@@ -50,6 +50,22 @@ impl<'a> Runs<'a> {
     }
 }
 
+/// A benchmark cell whose runs can be checked: `valid()` and `problem()`
+/// come from its [`Runs`].
+pub trait CellRuns {
+    fn run_check(&self) -> Runs<'_>;
+
+    /// Every run, validation included, reached every host.
+    fn valid(&self) -> bool {
+        self.run_check().valid()
+    }
+
+    /// Why the cell is not valid, in a few words.
+    fn problem(&self) -> Option<String> {
+        self.run_check().problem()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Runs;

@@ -19,6 +19,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::{checkout, machine};
+use crate::bench::runs::CellRuns;
 
 use farm::Farm;
 use results::Cell;

@@ -3,7 +3,7 @@
 use super::procs::TreePeak;
 use super::run::{Outcome, Timing};
 use super::tools::Tool;
-use crate::bench::runs::Runs;
+use crate::bench::runs::{CellRuns, Runs};
 
 /// One tool at one size.
 pub struct Cell {
@@ -28,6 +28,17 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
+impl CellRuns for Cell {
+    fn run_check(&self) -> Runs<'_> {
+        Runs::new(
+            &self.validation,
+            &self.failures,
+            self.runs.len(),
+            self.planned,
+        )
+    }
+}
+
 impl Cell {
     pub fn new(tool: Tool, n: usize, planned: usize) -> Cell {
         Cell {
@@ -46,25 +57,6 @@ impl Cell {
             Ok(t) => self.runs.push(t),
             Err(why) => self.failures.push(why),
         }
-    }
-
-    fn check(&self) -> Runs<'_> {
-        Runs::new(
-            &self.validation,
-            &self.failures,
-            self.runs.len(),
-            self.planned,
-        )
-    }
-
-    /// Every run, validation included, reached every host.
-    pub fn valid(&self) -> bool {
-        self.check().valid()
-    }
-
-    /// Why the cell is not valid, in a few words.
-    pub fn problem(&self) -> Option<String> {
-        self.check().problem()
     }
 
     fn col(&self, f: impl Fn(&Timing) -> f64) -> Option<f64> {

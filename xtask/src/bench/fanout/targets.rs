@@ -4,6 +4,7 @@
 use super::report::{kib, secs};
 use super::results::Cell;
 use super::tools::Tool;
+use crate::bench::runs::CellRuns;
 use crate::bench::verdict::verdict;
 pub use crate::bench::verdict::{markdown, Verdict};
 

@@ -3,7 +3,7 @@
 //! counted by the delay proxy), and ajssh's own phases.
 
 use super::tools::{Scenario, Tool};
-use crate::bench::runs::Runs;
+use crate::bench::runs::{CellRuns, Runs};
 
 /// One timed run that reached every host.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,17 @@ pub fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
+impl CellRuns for Cell {
+    fn run_check(&self) -> Runs<'_> {
+        Runs::new(
+            &self.validation,
+            &self.failures,
+            self.runs.len(),
+            self.planned,
+        )
+    }
+}
+
 impl Cell {
     pub fn new(tool: Tool, scenario: Scenario, rtt_ms: u64, planned: usize) -> Cell {
         Cell {
@@ -49,25 +60,6 @@ impl Cell {
             failures: Vec::new(),
             planned,
         }
-    }
-
-    fn check(&self) -> Runs<'_> {
-        Runs::new(
-            &self.validation,
-            &self.failures,
-            self.runs.len(),
-            self.planned,
-        )
-    }
-
-    /// Every run, validation included, reached every host.
-    pub fn valid(&self) -> bool {
-        self.check().valid()
-    }
-
-    /// Why the cell is not valid, in a few words.
-    pub fn problem(&self) -> Option<String> {
-        self.check().problem()
     }
 
     pub fn wall(&self) -> Option<f64> {
@@ -152,6 +144,7 @@ pub fn phases_of(stderr: &str) -> Vec<(String, f64)> {
 mod tests {
     use super::{phases_of, Cell, Run};
     use crate::bench::latency::tools::{Scenario, Tool};
+    use crate::bench::runs::CellRuns;
 
     #[test]
     fn the_phases_are_those_of_the_host_that_ran_the_command() {

@@ -4,6 +4,7 @@
 use super::cells::Cell;
 use super::tools::{Scenario, Tool};
 use crate::bench::fanout::report::secs;
+use crate::bench::runs::CellRuns;
 use crate::bench::verdict::{verdict, Verdict};
 
 const HEADER: [&str; 10] = [
