@@ -2,6 +2,16 @@
 //! every benchmark: the validation run, the timed runs that failed, and how
 //! many were made of how many planned.
 
+/// The median of `v`; none when empty.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[n / 2]),
+        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
 /// A view of one cell's runs, borrowed from the benchmark's own cell type.
 pub struct Runs<'a> {
     /// The validation run: every host answered, or why not.
@@ -68,7 +78,14 @@ pub trait CellRuns {
 
 #[cfg(test)]
 mod tests {
-    use super::Runs;
+    use super::{median, Runs};
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+    }
 
     #[test]
     fn valid_and_problem() {

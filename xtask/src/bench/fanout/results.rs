@@ -3,7 +3,7 @@
 use super::procs::TreePeak;
 use super::run::{Outcome, Timing};
 use super::tools::Tool;
-use crate::bench::runs::{CellRuns, Runs};
+use crate::bench::runs::{median, CellRuns, Runs};
 
 /// One tool at one size.
 pub struct Cell {
@@ -17,15 +17,6 @@ pub struct Cell {
     /// Timed runs that did not: why.
     pub failures: Vec<String>,
     pub planned: usize,
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
 }
 
 impl CellRuns for Cell {
@@ -99,17 +90,5 @@ impl Cell {
     /// Most processes of the tool seen at once (validation run).
     pub fn processes(&self) -> Option<usize> {
         self.validation.as_ref().ok().map(|t| t.processes)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(vec![]), None);
     }
 }

@@ -3,7 +3,7 @@
 //! counted by the delay proxy), and ajssh's own phases.
 
 use super::tools::{Scenario, Tool};
-use crate::bench::runs::{CellRuns, Runs};
+use crate::bench::runs::{median, CellRuns, Runs};
 
 /// One timed run that reached every host.
 #[derive(Debug, Clone, Default)]
@@ -27,15 +27,6 @@ pub struct Cell {
     pub runs: Vec<Run>,
     pub failures: Vec<String>,
     pub planned: usize,
-}
-
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
 }
 
 impl CellRuns for Cell {
