@@ -11,6 +11,7 @@ mod latency;
 mod machine;
 mod markdown;
 pub(crate) mod pip;
+mod runs;
 mod scenario;
 mod scheduler;
 mod table;

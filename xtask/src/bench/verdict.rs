@@ -38,6 +38,25 @@ pub struct Verdict {
     pub detail: String,
 }
 
+/// A verdict from (ok, text) checks; none means not measured.
+pub fn verdict(target: &'static str, checks: Vec<(bool, String)>) -> Verdict {
+    let status = Status::of(&checks);
+    let detail = if checks.is_empty() {
+        "not measured".into()
+    } else {
+        checks
+            .iter()
+            .map(|c| c.1.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Verdict {
+        target,
+        status,
+        detail,
+    }
+}
+
 /// For the terminal; `source` says where the targets come from (`issue 6`).
 pub fn text(source: &str, verdicts: &[Verdict]) -> String {
     let mut out = format!("targets ({source}):\n");

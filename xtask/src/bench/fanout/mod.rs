@@ -19,6 +19,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::{checkout, machine};
+use crate::bench::runs::CellRuns;
 
 use farm::Farm;
 use results::Cell;
@@ -164,11 +165,9 @@ fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<
         let inv = kit.invocation(cell.tool, &farm, opts.window, VALIDATION_COMMAND);
         let outcome = run::once(&inv, &farm, CAP, true)?;
         log_run(cell.tool, n, "validation", &outcome);
-        cell.validation = match outcome {
-            Outcome::Done(t) => Ok(t.tree.unwrap_or_default()),
-            Outcome::Invalid(why) => Err(why),
-            Outcome::TimedOut => Err(format!("still running at {} s: killed", CAP.as_secs())),
-        };
+        cell.validation = outcome
+            .timing(CAP.as_secs())
+            .map(|t| t.tree.unwrap_or_default());
     }
     for round in 0..reps {
         for k in 0..cells.len() {
@@ -196,20 +195,31 @@ fn measure_size(kit: &Kit, opts: &Options, n: usize, reps: usize) -> Result<Vec<
     Ok(cells)
 }
 
+/// Drops the tools that cannot be run here (`missing` says why), naming each
+/// on stderr; returns `name: why` for each.
+pub(crate) fn drop_missing<T: Copy>(
+    tools: &mut Vec<T>,
+    name: impl Fn(T) -> &'static str,
+    missing: impl Fn(T) -> Option<String>,
+) -> Vec<String> {
+    let mut skipped = Vec::new();
+    tools.retain(|&t| match missing(t) {
+        None => true,
+        Some(why) => {
+            eprintln!("{}: {why}", name(t));
+            skipped.push(format!("{}: {why}", name(t)));
+            false
+        }
+    });
+    skipped
+}
+
 /// Runs the benchmark; see the module doc.
 pub fn main(args: &[String]) -> Result<()> {
     let mut opts = parse(args)?;
     let root = checkout::workspace_root();
     let (kit, versions) = setup::prepare(&root, opts.with_bssh)?;
-    let mut skipped = Vec::new();
-    opts.tools.retain(|&t| match kit.missing(t) {
-        None => true,
-        Some(why) => {
-            eprintln!("{}: {why}", t.name());
-            skipped.push(format!("{}: {why}", t.name()));
-            false
-        }
-    });
+    let skipped = drop_missing(&mut opts.tools, Tool::name, |t| kit.missing(t));
     // the load before each size: other work on the machine (the tools' own
     // processes are gone by then, the load average decays over a minute)
     let mut loads = Vec::new();
@@ -245,4 +255,34 @@ pub fn main(args: &[String]) -> Result<()> {
     super::markdown::update(&path, "SSH fan-out", "fanout", &body)?;
     println!("wrote the SSH fan-out section of {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_missing;
+    use super::run::Outcome;
+
+    #[test]
+    fn drops_missing_tools() {
+        let mut tools = vec![1, 2, 3];
+        let skipped = drop_missing(
+            &mut tools,
+            |t| if t == 2 { "two" } else { "other" },
+            |t| (t == 2).then(|| "not built".to_string()),
+        );
+        assert_eq!(tools, [1, 3]);
+        assert_eq!(skipped, ["two: not built"]);
+    }
+
+    #[test]
+    fn outcome_timing() {
+        assert_eq!(
+            Outcome::TimedOut.timing(60).err().as_deref(),
+            Some("still running at 60 s: killed")
+        );
+        assert_eq!(
+            Outcome::Invalid("why".into()).timing(60).err().as_deref(),
+            Some("why")
+        );
+    }
 }

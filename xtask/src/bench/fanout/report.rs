@@ -3,6 +3,7 @@
 use super::results::Cell;
 use super::targets::{self, Verdict};
 use super::tools::Tool;
+use crate::bench::runs::CellRuns;
 
 /// `153 ms`, `1.23 s`.
 pub fn secs(s: f64) -> String {

@@ -3,6 +3,7 @@
 use super::procs::TreePeak;
 use super::run::{Outcome, Timing};
 use super::tools::Tool;
+use crate::bench::runs::{median, CellRuns, Runs};
 
 /// One tool at one size.
 pub struct Cell {
@@ -18,12 +19,14 @@ pub struct Cell {
     pub planned: usize,
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+impl CellRuns for Cell {
+    fn run_check(&self) -> Runs<'_> {
+        Runs::new(
+            &self.validation,
+            &self.failures,
+            self.runs.len(),
+            self.planned,
+        )
     }
 }
 
@@ -41,34 +44,10 @@ impl Cell {
 
     /// Records a timed run.
     pub fn add(&mut self, outcome: Outcome, cap_s: u64) {
-        match outcome {
-            Outcome::Done(t) => self.runs.push(t),
-            Outcome::Invalid(why) => self.failures.push(why),
-            Outcome::TimedOut => self
-                .failures
-                .push(format!("still running at {cap_s} s: killed")),
+        match outcome.timing(cap_s) {
+            Ok(t) => self.runs.push(t),
+            Err(why) => self.failures.push(why),
         }
-    }
-
-    /// Every run, validation included, reached every host.
-    pub fn valid(&self) -> bool {
-        self.validation.is_ok() && self.failures.is_empty() && self.runs.len() == self.planned
-    }
-
-    /// Why the cell is not valid, in a few words.
-    pub fn problem(&self) -> Option<String> {
-        if let Err(why) = &self.validation {
-            return Some(format!("validation run: {why}"));
-        }
-        if let Some(first) = self.failures.first() {
-            return Some(format!(
-                "{} of {} runs failed: {first}",
-                self.failures.len(),
-                self.planned
-            ));
-        }
-        (self.runs.len() != self.planned)
-            .then(|| format!("only {} of {} runs made", self.runs.len(), self.planned))
     }
 
     fn col(&self, f: impl Fn(&Timing) -> f64) -> Option<f64> {
@@ -111,17 +90,5 @@ impl Cell {
     /// Most processes of the tool seen at once (validation run).
     pub fn processes(&self) -> Option<usize> {
         self.validation.as_ref().ok().map(|t| t.processes)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(vec![]), None);
     }
 }

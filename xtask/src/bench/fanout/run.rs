@@ -48,6 +48,18 @@ pub enum Outcome {
     TimedOut,
 }
 
+impl Outcome {
+    /// The timing of a run that reached every host, or why it did not
+    /// (`cap_s`: the cap it was run under).
+    pub fn timing(self, cap_s: u64) -> Result<Timing, String> {
+        match self {
+            Outcome::Done(t) => Ok(t),
+            Outcome::Invalid(why) => Err(why),
+            Outcome::TimedOut => Err(format!("still running at {cap_s} s: killed")),
+        }
+    }
+}
+
 fn drain(stream: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();

@@ -4,7 +4,9 @@
 use super::report::{kib, secs};
 use super::results::Cell;
 use super::tools::Tool;
-pub use crate::bench::verdict::{markdown, Status, Verdict};
+use crate::bench::runs::CellRuns;
+use crate::bench::verdict::verdict;
+pub use crate::bench::verdict::{markdown, Verdict};
 
 fn find(cells: &[Cell], tool: Tool, n: usize) -> Option<&Cell> {
     cells.iter().find(|c| c.tool == tool && c.n == n)
@@ -14,25 +16,6 @@ fn sizes(cells: &[Cell]) -> Vec<usize> {
     let mut s: Vec<usize> = cells.iter().map(|c| c.n).collect();
     s.dedup();
     s
-}
-
-/// A verdict from (ok, text) checks; none means not measured.
-fn verdict(target: &'static str, checks: Vec<(bool, String)>) -> Verdict {
-    let status = Status::of(&checks);
-    let detail = if checks.is_empty() {
-        "not measured".into()
-    } else {
-        checks
-            .iter()
-            .map(|c| c.1.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    Verdict {
-        target,
-        status,
-        detail,
-    }
 }
 
 /// ajssh's value and each valid peer's at size `n`: (ok, text).
@@ -115,11 +98,12 @@ pub fn text(verdicts: &[Verdict]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{evaluate, Status};
+    use super::evaluate;
     use crate::bench::fanout::procs::TreePeak;
     use crate::bench::fanout::results::Cell;
     use crate::bench::fanout::run::{Outcome, Timing};
     use crate::bench::fanout::tools::Tool;
+    use crate::bench::verdict::Status;
 
     fn cell(tool: Tool, n: usize, wall_s: f64, kib: u64) -> Cell {
         let mut c = Cell::new(tool, n, 1);

@@ -3,7 +3,7 @@
 //! `window` hosts at a time, with the farm's key and user.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::farm::{Farm, CONNECT_TIMEOUT_S};
 
@@ -88,8 +88,30 @@ pub struct Invocation {
     pub env: Vec<(String, OsString)>,
 }
 
-fn os(s: impl Into<OsString>) -> OsString {
+pub fn os(s: impl Into<OsString>) -> OsString {
     s.into()
+}
+
+/// ajssh's options, before any of its own: `targets` (one `user@ip:port` a
+/// line) as the farm's user with its key and known_hosts, `w` at a time.
+pub fn ajssh_args(targets: &Path, farm: &Farm, w: &str) -> Vec<OsString> {
+    vec![
+        os("-F"),
+        os("none"),
+        os("-t"),
+        os(targets),
+        os("-u"),
+        os(farm.user()),
+        os("-i"),
+        os(farm.identity()),
+        os("--known-hosts"),
+        os(farm.known_hosts()),
+        os("-f"),
+        os(w),
+        os("--connect-timeout"),
+        os(CONNECT_TIMEOUT_S.to_string()),
+        os("--no-progress"),
+    ]
 }
 
 impl Kit {
@@ -108,25 +130,11 @@ impl Kit {
         let (program, args, env) = match tool {
             Tool::Ajssh => (
                 os(&self.ajssh),
-                vec![
-                    os("-F"),
-                    os("none"),
-                    os("-t"),
-                    os(&farm.targets),
-                    os("-u"),
-                    os(&user),
-                    os("-i"),
-                    os(farm.identity()),
-                    os("--known-hosts"),
-                    os(farm.known_hosts()),
-                    os("-f"),
-                    os(&w),
-                    os("--connect-timeout"),
-                    os(CONNECT_TIMEOUT_S.to_string()),
-                    os("--no-progress"),
-                    os("--"),
-                    os(remote),
-                ],
+                [
+                    ajssh_args(&farm.targets, farm, &w),
+                    vec![os("--"), os(remote)],
+                ]
+                .concat(),
                 vec![],
             ),
             Tool::Apssh => (

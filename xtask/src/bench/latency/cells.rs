@@ -3,6 +3,7 @@
 //! counted by the delay proxy), and ajssh's own phases.
 
 use super::tools::{Scenario, Tool};
+use crate::bench::runs::{median, CellRuns, Runs};
 
 /// One timed run that reached every host.
 #[derive(Debug, Clone, Default)]
@@ -28,12 +29,14 @@ pub struct Cell {
     pub planned: usize,
 }
 
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+impl CellRuns for Cell {
+    fn run_check(&self) -> Runs<'_> {
+        Runs::new(
+            &self.validation,
+            &self.failures,
+            self.runs.len(),
+            self.planned,
+        )
     }
 }
 
@@ -48,27 +51,6 @@ impl Cell {
             failures: Vec::new(),
             planned,
         }
-    }
-
-    /// Every run, validation included, reached every host.
-    pub fn valid(&self) -> bool {
-        self.validation.is_ok() && self.failures.is_empty() && self.runs.len() == self.planned
-    }
-
-    /// Why the cell is not valid, in a few words.
-    pub fn problem(&self) -> Option<String> {
-        if let Err(why) = &self.validation {
-            return Some(format!("validation run: {why}"));
-        }
-        if let Some(first) = self.failures.first() {
-            return Some(format!(
-                "{} of {} runs failed: {first}",
-                self.failures.len(),
-                self.planned
-            ));
-        }
-        (self.runs.len() != self.planned)
-            .then(|| format!("only {} of {} runs made", self.runs.len(), self.planned))
     }
 
     pub fn wall(&self) -> Option<f64> {
@@ -153,6 +135,7 @@ pub fn phases_of(stderr: &str) -> Vec<(String, f64)> {
 mod tests {
     use super::{phases_of, Cell, Run};
     use crate::bench::latency::tools::{Scenario, Tool};
+    use crate::bench::runs::CellRuns;
 
     #[test]
     fn the_phases_are_those_of_the_host_that_ran_the_command() {

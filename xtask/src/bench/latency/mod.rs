@@ -23,7 +23,7 @@ use super::fanout::farm::Farm;
 use super::fanout::run::{self, Outcome, VALIDATION_COMMAND};
 use super::fanout::setup;
 use super::fanout::tools::Kit;
-use super::{checkout, machine};
+use super::{checkout, fanout, machine};
 
 use cells::{Cell, Run};
 use tools::{Route, Scenario, Tool};
@@ -205,11 +205,7 @@ fn measure(
         let inv = tools::invocation(kit, farm, cell.tool, &route, WINDOW, VALIDATION_COMMAND)?;
         let outcome = run::once_on(&inv, farm, hosts, CAP, true)?;
         log_run(cell, "validation", &outcome);
-        cell.validation = match outcome {
-            Outcome::Done(_) => Ok(()),
-            Outcome::Invalid(why) => Err(why),
-            Outcome::TimedOut => Err(format!("still running at {} s: killed", CAP.as_secs())),
-        };
+        cell.validation = outcome.timing(CAP.as_secs()).map(|_| ());
     }
     for round in 0..opts.reps {
         let count = cells.len();
@@ -222,8 +218,8 @@ fn measure(
             let from = delayed.flows();
             let outcome = run::once_on(&inv, farm, hosts, CAP, false)?;
             log_run(cell, &format!("run {}/{}", round + 1, opts.reps), &outcome);
-            match outcome {
-                Outcome::Done(t) => cell.runs.push(Run {
+            match outcome.timing(CAP.as_secs()) {
+                Ok(t) => cell.runs.push(Run {
                     wall_s: t.wall_s,
                     cpu_s: t.client_cpu_s,
                     counted: delayed.counted_since(from),
@@ -233,10 +229,7 @@ fn measure(
                         Vec::new()
                     },
                 }),
-                Outcome::Invalid(why) => cell.failures.push(why),
-                Outcome::TimedOut => cell
-                    .failures
-                    .push(format!("still running at {} s: killed", CAP.as_secs())),
+                Err(why) => cell.failures.push(why),
             }
         }
     }
@@ -251,20 +244,9 @@ pub fn main(args: &[String]) -> Result<()> {
     let mut opts = parse(args)?;
     let root = checkout::workspace_root();
     let (kit, versions) = setup::prepare(&root, opts.with_bssh)?;
-    let mut skipped = Vec::new();
-    opts.tools.retain(|&t| {
-        let missing = match t {
-            Tool::Bssh => kit.bssh.as_ref().err().cloned(),
-            _ => None,
-        };
-        match missing {
-            None => true,
-            Some(why) => {
-                eprintln!("{}: {why}", t.name());
-                skipped.push(format!("{}: {why}", t.name()));
-                false
-            }
-        }
+    let skipped = fanout::drop_missing(&mut opts.tools, Tool::name, |t| match t {
+        Tool::Bssh => kit.bssh.as_ref().err().cloned(),
+        _ => None,
     });
     let largest = opts.scenarios.iter().map(|s| s.hosts()).max().unwrap_or(1);
     let load_before = machine::load_average();

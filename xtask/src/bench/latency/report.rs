@@ -4,7 +4,8 @@
 use super::cells::Cell;
 use super::tools::{Scenario, Tool};
 use crate::bench::fanout::report::secs;
-use crate::bench::verdict::{Status, Verdict};
+use crate::bench::runs::CellRuns;
+use crate::bench::verdict::{verdict, Verdict};
 
 const HEADER: [&str; 10] = [
     "scenario",
@@ -129,24 +130,6 @@ fn find(cells: &[Cell], tool: Tool, scenario: Scenario, rtt_ms: u64) -> Option<&
         .find(|c| c.tool == tool && c.scenario == scenario && c.rtt_ms == rtt_ms && c.valid())
 }
 
-fn verdict(target: &'static str, checks: Vec<(bool, String)>) -> Verdict {
-    let status = Status::of(&checks);
-    let detail = if checks.is_empty() {
-        "not measured".into()
-    } else {
-        checks
-            .iter()
-            .map(|c| c.1.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    Verdict {
-        target,
-        status,
-        detail,
-    }
-}
-
 /// The round trips of one scenario at 50 ms are at most `bound` (counted).
 fn at_most(cells: &[Cell], scenario: Scenario, bound: f64) -> Vec<(bool, String)> {
     match find(cells, Tool::Ajssh, scenario, 50) {
@@ -233,9 +216,10 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Verdict> {
 
 #[cfg(test)]
 mod tests {
-    use super::{evaluate, Status};
+    use super::evaluate;
     use crate::bench::latency::cells::{Cell, Run};
     use crate::bench::latency::tools::{Scenario, Tool};
+    use crate::bench::verdict::Status;
 
     fn cell(tool: Tool, scenario: Scenario, wall: f64, counted: f64) -> Cell {
         let mut c = Cell::new(tool, scenario, 50, 1);

@@ -2,14 +2,13 @@
 //! is given for each scenario: the same command on the same hosts, as the
 //! same user with the same key and known_hosts, through the same gateway.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use asyncjobs_tests::Host;
 
-use crate::bench::fanout::farm::{Farm, CONNECT_TIMEOUT_S};
-use crate::bench::fanout::tools::{bssh_invocation, Invocation, Kit};
+use crate::bench::fanout::farm::Farm;
+use crate::bench::fanout::tools::{ajssh_args, bssh_invocation, os, Invocation, Kit};
 
 /// What is measured: one host reached directly, or `n` hosts behind one gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,10 +85,6 @@ impl Tool {
     }
 }
 
-fn os(s: impl Into<OsString>) -> OsString {
-    s.into()
-}
-
 /// Where the clients connect for one run: the first host (the direct host or
 /// the gateway), possibly a delay proxy in front of it, and the hosts behind.
 pub struct Route<'a> {
@@ -160,24 +155,8 @@ pub fn invocation(
                 "latency-targets",
                 named.iter().map(|(ip, port)| format!("{user}@{ip}:{port}")),
             )?;
-            let mut args = vec![
-                os("-F"),
-                os("none"),
-                os("-t"),
-                os(targets),
-                os("-u"),
-                os(&user),
-                os("-i"),
-                os(farm.identity()),
-                os("--known-hosts"),
-                os(farm.known_hosts()),
-                os("-f"),
-                os(&w),
-                os("--connect-timeout"),
-                os(CONNECT_TIMEOUT_S.to_string()),
-                os("--no-progress"),
-                os("-v"),
-            ];
+            let mut args = ajssh_args(&targets, farm, &w);
+            args.push(os("-v"));
             if let Some(j) = &jump {
                 args.extend([os("-J"), os(j)]);
             }
