@@ -8,13 +8,12 @@
 //! is checked: one line per host, with the command's own marker.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use asyncjobs_tests::Testbed;
-use serde_json::Value;
 
 use super::capped::{self, Capped};
 use super::{checkout, machine, markdown, table};
@@ -23,9 +22,8 @@ use super::{checkout, machine, markdown, table};
 const HOSTS: usize = 100;
 /// Commands per session, and separate runs.
 const COMMANDS: usize = 20;
-/// Cap of one separate run, of one command in the session, of the build.
+/// Cap of one separate run and of one command in the session.
 const CAP: Duration = Duration::from_secs(120);
-const BUILD_CAP: Duration = Duration::from_secs(1800);
 /// The target: a command on open connections costs less than this share of a fresh fan-out.
 const TARGET_RATIO: f64 = 0.10;
 
@@ -63,28 +61,6 @@ fn parse(args: &[String]) -> Result<Options> {
         opts.write = false;
     }
     Ok(opts)
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// `cargo build --release -p ajssh --bin ajssh`; the executable.
-fn build_ajssh(root: &Path) -> Result<PathBuf> {
-    eprintln!("building ajssh (release)...");
-    let mut cmd = cargo();
-    cmd.current_dir(root)
-        .args(["build", "--release", "-p", "ajssh", "--bin", "ajssh"])
-        .args(["--message-format", "json-render-diagnostics"]);
-    let out = match capped::run(cmd, BUILD_CAP).context("cargo build of ajssh")? {
-        Capped::Done(out) => out,
-        Capped::TimedOut => bail!("cargo build of ajssh took over {BUILD_CAP:?}: killed"),
-    };
-    out.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["target"]["name"] == "ajssh")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .context("cargo build did not report the ajssh executable")
 }
 
 /// `ajssh` preset for the farm: its targets, user, key and known_hosts.
@@ -328,7 +304,7 @@ pub fn main(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
     let root = checkout::workspace_root();
     crate::setup::ensure(&[crate::setup::SSHD])?;
-    let exe = build_ajssh(&root)?;
+    let exe = super::fanout::setup::build_ajssh(&root)?;
     let load = machine::load_average();
     eprintln!(
         "starting {} loopback sshd hosts (load average {load})...",

@@ -61,7 +61,7 @@ fn any_output(program: &str, args: &[&str]) -> String {
 }
 
 /// `cargo build --release -p ajssh --bin ajssh`; the executable.
-fn build_ajssh(root: &Path) -> Result<PathBuf> {
+pub(crate) fn build_ajssh(root: &Path) -> Result<PathBuf> {
     eprintln!("building ajssh (release)...");
     let mut cmd = cargo();
     cmd.current_dir(root)
