@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use asyncjobs_tests::Testbed;
 
-use crate::support::{ajssh, fail_on, run_with_stdin, target, testbed};
+use crate::support::{ajssh, eventually, fail_on, run_with_stdin, target, testbed};
 
 /// Bound on waiting for a line of output, for ajssh to exit, for processes to go.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -114,18 +114,6 @@ fn by_host(lines: &[String]) -> HashMap<String, String> {
             (h.to_string(), v.to_string())
         })
         .collect()
-}
-
-/// True once `probe` holds (false after [`LIMIT`]).
-fn eventually(mut probe: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + LIMIT;
-    while Instant::now() < deadline {
-        if probe() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 #[test]

@@ -65,6 +65,18 @@ impl Run {
     }
 }
 
+/// True once `probe` holds, polled every 50 ms; false after 60 s.
+pub fn eventually(mut probe: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if probe() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
 /// Runs `cmd` to completion (killed after [`RUN_LIMIT`]).
 pub fn run(cmd: &mut Command) -> Run {
     run_with_stdin(cmd, None)

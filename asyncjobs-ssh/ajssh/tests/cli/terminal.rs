@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use asyncjobs_tests::Testbed;
 
-use crate::support::{ajssh, run, run_with_stdin, target, testbed};
+use crate::support::{ajssh, eventually, run, run_with_stdin, target, testbed};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const CYAN: &str = "\x1b[36m";
@@ -105,17 +105,6 @@ fn wait(child: &mut Child) -> Option<i32> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn eventually(mut probe: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + LIMIT;
-    while Instant::now() < deadline {
-        if probe() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 #[test]
