@@ -8,19 +8,36 @@ pub fn aligned<const N: usize>(
     rows: impl IntoIterator<Item = [String; N]>,
     left: impl Fn(usize) -> bool,
 ) -> String {
-    let all: Vec<[String; N]> = std::iter::once(header.map(String::from))
-        .chain(rows)
+    let header: Vec<String> = header.map(String::from).to_vec();
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.to_vec()).collect();
+    aligned_rows(&header, &rows, left)
+}
+
+/// [`aligned`] for tables whose width is known only at run time (one column
+/// per client measured); rows shorter than the header leave blanks.
+pub fn aligned_rows(
+    header: &[String],
+    rows: &[Vec<String>],
+    left: impl Fn(usize) -> bool,
+) -> String {
+    let all: Vec<&[String]> = std::iter::once(header)
+        .chain(rows.iter().map(Vec::as_slice))
         .collect();
-    let widths: Vec<usize> = (0..N)
-        .map(|c| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            all.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for row in &all {
-        let line: Vec<String> = row
+        let line: Vec<String> = widths
             .iter()
-            .zip(&widths)
             .enumerate()
-            .map(|(c, (cell, &w))| {
+            .map(|(c, &w)| {
+                let cell = row.get(c).map_or("", String::as_str);
                 if left(c) {
                     format!("{cell:<w$}")
                 } else {

@@ -66,7 +66,7 @@ impl Tool {
 }
 
 /// The `bssh` release the benchmark builds (`--with-bssh`).
-pub const BSSH_VERSION: &str = "2.2.1";
+pub const BSSH_VERSION: &str = "2.2.3";
 
 /// What the tools are run from.
 pub struct Kit {

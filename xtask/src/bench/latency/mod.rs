@@ -10,6 +10,7 @@
 //! ajssh's own phases; every run validated and capped in time.
 
 mod cells;
+mod protocol;
 mod report;
 mod tools;
 
@@ -17,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use asyncjobs_tests::{Delay, DelayProxy, Host};
+use asyncjobs_tests::{Delay, DelayProxy};
 
 use super::fanout::farm::Farm;
 use super::fanout::run::{self, Outcome, VALIDATION_COMMAND};
@@ -165,16 +166,27 @@ impl Delayed {
 }
 
 fn log_run(c: &Cell, what: &str, outcome: &Outcome) {
+    log_line(c.scenario, c.rtt_ms, c.tool, what, outcome, CAP);
+}
+
+/// One line on stderr per run, as the benchmark goes.
+fn log_line(
+    scenario: Scenario,
+    rtt_ms: u64,
+    tool: Tool,
+    what: &str,
+    outcome: &Outcome,
+    cap: Duration,
+) {
     let text = match outcome {
         Outcome::Done(t) => format!("{:.3} s, CPU {:.2} s", t.wall_s, t.client_cpu_s),
         Outcome::Invalid(why) => format!("INVALID: {why}"),
-        Outcome::TimedOut => format!("killed at {} s", CAP.as_secs()),
+        Outcome::TimedOut => format!("killed at {} s", cap.as_secs()),
     };
     eprintln!(
-        "  {} at {} ms, {:<9} {what}: {text}",
-        c.scenario.name(),
-        c.rtt_ms,
-        c.tool.name()
+        "  {} at {rtt_ms} ms, {:<9} {what}: {text}",
+        scenario.name(),
+        tool.name()
     );
 }
 
@@ -187,10 +199,7 @@ fn measure(
     rtt_ms: u64,
     opts: &Options,
 ) -> Result<Vec<Cell>> {
-    let hosts: &[Host] = match scenario {
-        Scenario::Direct => &farm.hosts()[..1],
-        Scenario::Gateway(n) => &farm.hosts()[1..=n],
-    };
+    let hosts = scenario.hosts_of(farm);
     let route = Route {
         entry: delayed.entry.clone(),
         hosts,
@@ -262,11 +271,15 @@ pub fn main(args: &[String]) -> Result<()> {
             cells.extend(measure(&kit, &farm, &delayed, scenario, rtt, &opts)?);
         }
     }
+    eprintln!("counting protocol round trips (one run per client, long round trips)...");
+    let counts = protocol::count_all(&kit, &farm, &opts.scenarios, &opts.tools)?;
     let load_after = machine::load_average();
-    let verdicts = report::evaluate(&cells);
+    let verdicts = report::evaluate(&cells, &counts);
     println!("{}", report::text_table(&cells));
     println!("ajssh's phases (median, and in round trips):");
     println!("{}", report::phases_text(&cells));
+    println!("protocol round trips (counted at a long round trip):");
+    println!("{}", report::counts_text(&counts, &opts.tools));
     println!("{}", crate::bench::verdict::text("issue 14", &verdicts));
     println!("load average: {load_before} before, {load_after} after");
     if !opts.write {
@@ -275,6 +288,8 @@ pub fn main(args: &[String]) -> Result<()> {
     }
     let body = markdown(
         &cells,
+        &counts,
+        &opts.tools,
         &verdicts,
         &versions,
         &skipped,
@@ -287,8 +302,11 @@ pub fn main(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn markdown(
     cells: &[Cell],
+    counts: &[protocol::Count],
+    clients: &[Tool],
     verdicts: &[crate::bench::verdict::Verdict],
     versions: &[(&'static str, String)],
     skipped: &[String],
@@ -349,6 +367,18 @@ fn markdown(
          connection and the tunnel):\n\n",
     );
     out.push_str(&report::phases_markdown(cells));
+    out.push_str(
+        "\nProtocol round trips: each client's deepest chain of messages, counted in one run \
+         per scenario behind a delay proxy whose round trip (200 ms per 10 hosts behind the \
+         gateway) is long enough for the servers' CPU time to fit in half of it. The per-RTT \
+         counts above are exact for a connection that carries one host; a connection shared \
+         by every host behind the gateway (ajssh, apssh, asyncssh) interleaves the hosts' \
+         flights when the servers' key exchanges on this 2-core machine take as long as a \
+         round trip, and a message of one host read after another host's reply then counts \
+         one deeper (see `xtask/src/bench/latency/protocol.rs`); a chain of causes does not \
+         depend on the delay, so the protocol's is counted where nothing can reorder it:\n\n",
+    );
+    out.push_str(&report::counts_markdown(counts, clients));
     out.push_str("\nTargets (issue 14):\n\n");
     out.push_str(&crate::bench::verdict::markdown(verdicts));
     out

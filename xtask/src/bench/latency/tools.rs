@@ -35,6 +35,15 @@ impl Scenario {
         }
     }
 
+    /// The hosts of `farm` that run the command: the first one (behind the
+    /// delay) directly, else the `n` after it, with the first as gateway.
+    pub fn hosts_of(self, farm: &Farm) -> &[Host] {
+        match self {
+            Scenario::Direct => &farm.hosts()[..1],
+            Scenario::Gateway(n) => &farm.hosts()[1..=n],
+        }
+    }
+
     /// Hosts that run the command.
     pub fn hosts(self) -> usize {
         match self {
