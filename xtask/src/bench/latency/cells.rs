@@ -11,6 +11,8 @@ pub struct Run {
     pub wall_s: f64,
     /// User + system CPU of the client and all its processes.
     pub cpu_s: f64,
+    /// CPU of the servers (every sshd and its per-connection processes).
+    pub sshd_cpu_s: f64,
     /// Deepest message flow through the delay proxy, in round trips (none at 0 ms).
     pub counted: Option<f64>,
     /// ajssh's phases (name, ms) for the host that ran the command, as `-v` printed them.
@@ -59,6 +61,11 @@ impl Cell {
 
     pub fn cpu(&self) -> Option<f64> {
         median(self.runs.iter().map(|r| r.cpu_s).collect())
+    }
+
+    /// The servers' CPU: the median of the runs.
+    pub fn sshd_cpu(&self) -> Option<f64> {
+        median(self.runs.iter().map(|r| r.sshd_cpu_s).collect())
     }
 
     /// Round trips from the clock: the median of (wall − CPU) / RTT (none at 0 ms).

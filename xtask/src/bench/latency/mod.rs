@@ -231,6 +231,7 @@ fn measure(
                 Ok(t) => cell.runs.push(Run {
                     wall_s: t.wall_s,
                     cpu_s: t.client_cpu_s,
+                    sshd_cpu_s: t.sshd_cpu_s,
                     counted: delayed.counted_since(from),
                     phases: if cell.tool == Tool::Ajssh {
                         cells::phases_of(&t.stderr)

@@ -178,6 +178,8 @@ pub fn evaluate(cells: &[Cell], counts: &[Count]) -> Vec<Verdict> {
             None => continue,
         });
     }
+    // the servers' CPU is said beside the times: on this machine every sshd
+    // shares the client's 2 cores, which a testbed's hosts do not
     let scaling = match (
         find(cells, Tool::Ajssh, Scenario::Gateway(10), 50),
         find(cells, Tool::Ajssh, Scenario::Gateway(100), 50),
@@ -185,7 +187,14 @@ pub fn evaluate(cells: &[Cell], counts: &[Count]) -> Vec<Verdict> {
         (Some(ten), Some(hundred)) => match (ten.wall(), hundred.wall()) {
             (Some(t), Some(h)) => vec![(
                 h <= 1.5 * t,
-                format!("{} vs {} ({:.2}x)", secs(h), secs(t), h / t),
+                format!(
+                    "{} vs {} ({:.2}x); servers' CPU {} vs {}",
+                    secs(h),
+                    secs(t),
+                    h / t,
+                    hundred.sshd_cpu().map(secs).unwrap_or_else(|| "-".into()),
+                    ten.sshd_cpu().map(secs).unwrap_or_else(|| "-".into()),
+                ),
             )],
             _ => Vec::new(),
         },
@@ -225,6 +234,7 @@ mod tests {
         c.runs.push(Run {
             wall_s: wall,
             cpu_s: 0.01,
+            sshd_cpu_s: 0.1,
             counted: Some(counted),
             phases: vec![],
         });
