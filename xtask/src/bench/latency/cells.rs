@@ -173,6 +173,7 @@ mod tests {
             c.runs.push(Run {
                 wall_s: wall,
                 cpu_s: cpu,
+                sshd_cpu_s: cpu * 10.0,
                 counted: Some(counted),
                 phases: vec![],
             });
@@ -181,6 +182,7 @@ mod tests {
         // (0.30 / 0.05 = 6, 0.35 / 0.05 = 7): median 6.5
         assert!((c.estimated().unwrap() - 6.5).abs() < 1e-9);
         assert_eq!(c.counted(), Some(6.0));
+        assert!((c.sshd_cpu().unwrap() - 0.4).abs() < 1e-9);
         let at_zero = Cell::new(Tool::Ajssh, Scenario::Direct, 0, 0);
         assert_eq!(at_zero.estimated(), None);
     }
