@@ -40,11 +40,13 @@ otherwise the first word holds the targets (commas) and the rest is the
 command. Use `--` whenever the command has words starting with `-`.
 
 Output (one of):
-  default      lines prefixed with the host: `host:line` (stderr to stderr)
+  default      lines prefixed with the host: `host:line` (stderr to stderr);
+               the port only for hosts that share a name: `[host]:2222:line`
   -r           raw output, no prefix
   --time       lines prefixed with the time and the host
-  -d DIR       DIR/HOST (stdout) and DIR/HOST.err (stderr); -m adds
-               DIR/0ok/HOST and DIR/1failed/HOST marks, re-usable with -t
+  -d DIR       DIR/HOST (stdout) and DIR/HOST.err (stderr), HOST as given
+               (`host:2222`); -m adds DIR/0ok/HOST and DIR/1failed/HOST
+               marks, re-usable with -t
   -b           gathered: hosts with identical output in one block
   --json       one JSON object per line and host, then a summary object
 A progress bar is shown on stderr when it is a terminal; a summary of the

@@ -95,7 +95,13 @@ pub fn run(cli: Cli) -> Result<u8, Fail> {
             );
         }
     }
-    let specs = resolved.specs;
+    let mut specs = resolved.specs;
+    if cli.output.mode.out_dir.is_some() {
+        // with -d, hosts are named as their files everywhere (stderr, marks)
+        for s in &mut specs {
+            s.label = s.name.clone();
+        }
+    }
     if cli.list_targets {
         let mut out = std::io::stdout().lock();
         for s in &specs {

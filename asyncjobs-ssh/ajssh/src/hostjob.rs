@@ -104,7 +104,7 @@ impl AbstractJob for HostJob {
             job = job.command_timeout(t);
         }
         for step in &f.steps {
-            job = job.command_arc(step.command(&self.spec.label, f.timeout, &f.input.stdin));
+            job = job.command_arc(step.command(&self.spec.name, f.timeout, &f.input.stdin));
         }
         let result = job.execute().await;
         // free the socket now: thousands of finished hosts must not pile up

@@ -92,8 +92,14 @@ pub struct HostSpec {
     pub endpoint: Endpoint,
     /// Jump hosts, first hop first.
     pub gateways: Vec<Endpoint>,
-    /// Unique name in outputs (`-d` files, `-b` blocks, prefixes).
+    /// Unique name shown in outputs (prefixes, `-b` blocks, the summary,
+    /// JSON): as short as it can be while telling the hosts apart.
     pub label: String,
+    /// Unique name of the host's files (`-d` outputs and marks, `--into`
+    /// directories): a target that reaches the host again with the same
+    /// options (`host:port` when a port was given), so that
+    /// `ajssh -t DIR/1failed` re-runs the hosts that failed.
+    pub name: String,
 }
 
 impl HostSpec {
@@ -306,6 +312,7 @@ impl Resolver {
                 endpoint,
                 gateways,
                 label: String::new(),
+                name: String::new(),
             };
             match seen.entry(spec.target()) {
                 std::collections::hash_map::Entry::Occupied(first) => {
@@ -322,44 +329,75 @@ impl Resolver {
     }
 }
 
-/// Labels: the alias (`:port` when not 22 and not from ssh_config); `user@` in front where that is
-/// ambiguous; the whole target where even that is.
+/// Gives every host its label and its file name (see [`HostSpec`]).
 fn label(specs: &mut [HostSpec]) {
-    let base = |s: &HostSpec| {
-        let host = if s.endpoint.alias.contains(':') {
-            format!("[{}]", s.endpoint.alias)
-        } else {
-            s.endpoint.alias.clone()
-        };
+    let names = unique(specs, |s| {
+        let host = bracketed(&s.endpoint.alias);
         if s.endpoint.port() == 22 || !s.endpoint.port_given {
             host
         } else {
             format!("{host}:{}", s.endpoint.port())
         }
-    };
-    let count = |labels: &[String]| {
+    });
+    let labels = unique(specs, |s| bracketed(&s.endpoint.alias));
+    for ((s, name), label) in specs.iter_mut().zip(names).zip(labels) {
+        s.name = name;
+        s.label = label;
+    }
+}
+
+/// The name a gateway's events and errors show: its name, with the port
+/// (`[gw]:2222`, as the library names a node) when not 22, so that a
+/// gateway is told apart from a host of the same name reached directly.
+fn gateway_label(g: &Endpoint) -> String {
+    match g.port() {
+        22 => bracketed(&g.alias),
+        port => format!("[{}]:{port}", g.alias),
+    }
+}
+
+/// An IPv6 address in brackets, so that its colons end where it does.
+fn bracketed(alias: &str) -> String {
+    if alias.contains(':') {
+        format!("[{alias}]")
+    } else {
+        alias.to_string()
+    }
+}
+
+/// `base` of each host, made unique where two hosts share it: first the
+/// port, in a form that cannot be read as the start of an output line
+/// (`[node01]:2222`, never `node01:2222:`), then `user@` in front, then the
+/// whole target.
+fn unique(specs: &[HostSpec], base: impl Fn(&HostSpec) -> String) -> Vec<String> {
+    let count = |names: &[String]| {
         let mut m: HashMap<String, usize> = HashMap::new();
-        for l in labels {
-            *m.entry(l.clone()).or_default() += 1;
+        for n in names {
+            *m.entry(n.clone()).or_default() += 1;
         }
         m
     };
-    let mut labels: Vec<String> = specs.iter().map(base).collect();
-    let dup = count(&labels);
-    for (l, s) in labels.iter_mut().zip(specs.iter()) {
-        if dup[l.as_str()] > 1 {
-            *l = format!("{}@{l}", s.endpoint.user());
+    let mut names: Vec<String> = specs.iter().map(&base).collect();
+    let dup = count(&names);
+    for (n, s) in names.iter_mut().zip(specs) {
+        let port = s.endpoint.port();
+        if dup[n.as_str()] > 1 && port != 22 && !n.ends_with(&format!(":{port}")) {
+            *n = format!("[{}]:{port}", s.endpoint.alias);
         }
     }
-    let dup = count(&labels);
-    for (l, s) in labels.iter_mut().zip(specs.iter()) {
-        if dup[l.as_str()] > 1 {
-            *l = s.target();
+    let dup = count(&names);
+    for (n, s) in names.iter_mut().zip(specs) {
+        if dup[n.as_str()] > 1 {
+            *n = format!("{}@{n}", s.endpoint.user());
         }
     }
-    for (s, l) in specs.iter_mut().zip(labels) {
-        s.label = l;
+    let dup = count(&names);
+    for (n, s) in names.iter_mut().zip(specs) {
+        if dup[n.as_str()] > 1 {
+            *n = s.target();
+        }
     }
+    names
 }
 
 /// Builds nodes, sharing gateway nodes between hosts.
@@ -420,7 +458,7 @@ impl NodeFactory {
             let mut cache = self.gateways.lock().unwrap_or_else(|e| e.into_inner());
             let node = cache
                 .entry(chain.clone())
-                .or_insert_with(|| self.build(g, &g.address(), gateway.as_ref()))
+                .or_insert_with(|| self.build(g, &gateway_label(g), gateway.as_ref()))
                 .clone();
             gateway = Some(node);
         }
@@ -485,7 +523,9 @@ mod tests {
             .resolve(&parse_word("h,h:22,me@h,other@h,h:2222").unwrap())
             .unwrap();
         let labels: Vec<&str> = got.specs.iter().map(|s| s.label.as_str()).collect();
-        assert_eq!(labels, ["me@h", "other@h", "h:2222"]);
+        assert_eq!(labels, ["me@h", "other@h", "[h]:2222"]);
+        let names: Vec<&str> = got.specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["me@h", "other@h", "h:2222"]);
         assert_eq!(
             got.duplicates,
             [
@@ -640,11 +680,21 @@ mod tests {
     #[test]
     fn labels_are_unique() {
         let r = resolver(&opts());
-        let labels: Vec<String> = specs(&r, "a@h,b@h,h:2222,[::1]:2222")
-            .into_iter()
-            .map(|s| s.label)
-            .collect();
-        assert_eq!(labels, ["a@h", "b@h", "h:2222", "[::1]:2222"]);
+        let got = specs(&r, "a@h,b@h,h:2222,[::1]:2222");
+        let labels: Vec<&str> = got.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["a@h", "b@h", "[h]:2222", "[::1]"]);
+        let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a@h", "b@h", "h:2222", "[::1]:2222"]);
+        // shown: the port only where it tells hosts apart, never `name:port:`
+        // (read as output); files: a target that reaches the host again
+        let got = specs(&r, "n1:2200,n2:2200,[::1]:2201,[::1]:2202,h");
+        let labels: Vec<&str> = got.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["n1", "n2", "[::1]:2201", "[::1]:2202", "h"]);
+        let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["n1:2200", "n2:2200", "[::1]:2201", "[::1]:2202", "h"]
+        );
         let labels: Vec<String> = specs(&r, "g1->u@h,g2->u@h")
             .into_iter()
             .map(|s| s.label)

@@ -100,6 +100,7 @@ impl NodeMaker for CliNodes {
                 endpoint,
                 gateways,
                 label: def.id.name.clone(),
+                name: def.id.name.clone(),
             }),
         })
     }

@@ -91,11 +91,12 @@ fn check_local(path: &Path, what: &str) -> Result<(), String> {
 }
 
 impl Step {
-    /// The command for the host labelled `label`, with `timeout` if any; a
-    /// command or script reads `stdin`.
+    /// The command for the host whose files are named `name` (a pull goes
+    /// into `INTO/name`), with `timeout` if any; a command or script reads
+    /// `stdin`.
     pub fn command(
         &self,
-        label: &str,
+        name: &str,
         timeout: Option<Duration>,
         stdin: &Stdin,
     ) -> Arc<dyn SshCommand> {
@@ -115,7 +116,7 @@ impl Step {
                 },
                 t,
             ) => {
-                let p = Pull::new(remote.clone(), host_dir(into, label));
+                let p = Pull::new(remote.clone(), host_dir(into, name));
                 let p = match max_file_size {
                     Some(bytes) => p.max_file_size(*bytes),
                     None => p.unlimited_file_size(),

@@ -3,7 +3,7 @@
 //! escaped in the default, `-b` and JSON outputs (JSON adds the exact bytes
 //! in base64), kept as is by `-r` and `-d`.
 
-use crate::support::{ajssh, run, target, testbed};
+use crate::support::{ajssh, label, run, target, testbed};
 
 /// A remote command printing `mib` MiB and a bit of `x` lines.
 fn big_output(mib: usize) -> String {
@@ -49,6 +49,7 @@ fn gathered_and_json_outputs_are_cut_at_the_cap_and_flagged() {
 fn invalid_utf8_is_escaped_in_text_outputs_and_kept_by_raw_and_dir() {
     let bed = testbed(1);
     let h = target(&bed.hosts()[0]);
+    let shown = label(&bed.hosts()[0]);
     let cmd = r"printf 'a\377b\033[1mc\n'";
     let bytes = |a: &mut std::process::Command| {
         a.stdout(std::process::Stdio::piped())
@@ -59,7 +60,7 @@ fn invalid_utf8_is_escaped_in_text_outputs_and_kept_by_raw_and_dir() {
     };
     // default: \xff shown, the colour passes as ssh shows it
     let out = bytes(ajssh(&bed).args([&h, "--", cmd]));
-    assert_eq!(out, format!("{h}:a\\xffb\x1b[1mc\n").into_bytes());
+    assert_eq!(out, format!("{shown}:a\\xffb\x1b[1mc\n").into_bytes());
     let out = bytes(ajssh(&bed).args(["-b", &h, "--", cmd]));
     assert!(
         String::from_utf8(out.clone())

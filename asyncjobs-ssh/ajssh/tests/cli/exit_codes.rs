@@ -2,7 +2,7 @@
 //! failed, 2 some host unreachable or refused (wins over 1), 64 usage error,
 //! with the final summary naming the failed and unreachable hosts.
 
-use crate::support::{ajssh, ajssh_bare, fail_on, run, target, testbed};
+use crate::support::{ajssh, ajssh_bare, fail_on, label, run, target, testbed};
 
 #[test]
 fn all_hosts_succeeding_exit_0() {
@@ -29,7 +29,7 @@ fn a_failing_command_exits_1_and_the_summary_names_the_host() {
     );
     assert!(
         r.stderr
-            .contains(&format!("failed (1):\n  {}: command", target(bad))),
+            .contains(&format!("failed (1):\n  {}: command", label(bad))),
         "{}",
         r.stderr
     );
@@ -48,7 +48,7 @@ fn an_unreachable_host_exits_2_even_when_a_command_also_failed() {
     assert!(
         r.stderr.contains(&format!(
             "unreachable (1):\n  {}: connection refused",
-            target(&closed)
+            label(&closed)
         )),
         "{}",
         r.stderr

@@ -2,7 +2,7 @@
 //! node sets through ~/.ssh/config aliases, target files, jump hosts, scripts
 //! and transfers.
 
-use crate::support::{ajssh, fail_on, run, ssh_config, target, testbed};
+use crate::support::{ajssh, fail_on, label, run, ssh_config, target, testbed};
 
 #[test]
 fn default_output_prefixes_every_line_with_its_host() {
@@ -12,10 +12,12 @@ fn default_output_prefixes_every_line_with_its_host() {
         .arg(hosts.join(","))
         .args(["--", "echo hello; echo oops >&2"]));
     assert_eq!(r.code, 0, "{r:?}\n{}", bed.sshd_log());
-    let mut expected: Vec<String> = hosts.iter().map(|h| format!("{h}:hello")).collect();
+    // each host shown by its address alone: the ports are not needed to tell them apart
+    let shown: Vec<String> = bed.hosts().iter().map(label).collect();
+    let mut expected: Vec<String> = shown.iter().map(|h| format!("{h}:hello")).collect();
     expected.sort();
     assert_eq!(r.sorted_lines(), expected);
-    for h in &hosts {
+    for h in &shown {
         assert!(r.stderr.contains(&format!("{h}:oops\n")), "{}", r.stderr);
     }
     assert!(
@@ -44,7 +46,7 @@ fn time_output_prefixes_time_and_host() {
     assert_eq!(r.code, 0, "{r:?}");
     let line = r.stdout.trim_end();
     let (time, rest) = line.split_at(8);
-    assert_eq!(rest, format!(":{h}:t"));
+    assert_eq!(rest, format!(":{}:t", label(&bed.hosts()[0])));
     assert!(
         time.bytes().enumerate().all(|(i, b)| if i == 2 || i == 5 {
             b == b':'
@@ -145,7 +147,7 @@ fn json_gives_one_record_per_host_then_a_summary() {
             .find(|v| v["host"] == h)
             .unwrap_or_else(|| panic!("no record for {h}: {}", r.stdout))
     };
-    let g = by_host(&target(good));
+    let g = by_host(&label(good));
     assert_eq!(
         (g["version"].as_u64(), g["type"].as_str()),
         (Some(1), Some("host"))
@@ -163,7 +165,7 @@ fn json_gives_one_record_per_host_then_a_summary() {
         Some(format!("{}@{}", bed.user(), target(good)).as_str())
     );
     assert!(g["duration"].as_f64().unwrap() > 0.0 && g["commands"].as_array().unwrap().len() == 1);
-    let b = by_host(&target(bad));
+    let b = by_host(&label(bad));
     assert_eq!(
         (
             b["status"].as_str(),
@@ -172,7 +174,7 @@ fn json_gives_one_record_per_host_then_a_summary() {
         ),
         (Some("failed"), Some(3), Some("CommandFailed"))
     );
-    let u = by_host(&target(&closed));
+    let u = by_host(&label(&closed));
     assert_eq!(
         (u["status"].as_str(), u["error_kind"].as_str()),
         (Some("unreachable"), Some("ConnectionRefused"))
@@ -205,7 +207,8 @@ fn target_file_with_comments_excludes_and_dry_run() {
         .arg(&file)
         .args(["-x", &b, "echo", "from-file"]));
     assert_eq!(r.code, 0, "{r:?}");
-    let mut expected = vec![format!("{a}:from-file"), format!("{c}:from-file")];
+    let [la, lc] = [0, 2].map(|i| label(&bed.hosts()[i]));
+    let mut expected = vec![format!("{la}:from-file"), format!("{lc}:from-file")];
     expected.sort();
     assert_eq!(r.sorted_lines(), expected);
     // `-t -` reads the same syntax from stdin
@@ -214,7 +217,7 @@ fn target_file_with_comments_excludes_and_dry_run() {
         Some(&format!("{a} # one\n{c}\n")),
     );
     assert_eq!(r.code, 0, "{r:?}");
-    let mut expected = vec![format!("{a}:stdin"), format!("{c}:stdin")];
+    let mut expected = vec![format!("{la}:stdin"), format!("{lc}:stdin")];
     expected.sort();
     assert_eq!(r.sorted_lines(), expected);
     let r = run(ajssh(&bed)
@@ -255,9 +258,10 @@ fn jump_host_option_and_per_target_gateways() {
         r.stdout
     );
     // -J applies to h1, the per-target gateway to h2, None-> bypasses -J
+    let [shown_gw, shown1, shown2] = [0, 1, 2].map(|i| label(&bed.hosts()[i]));
     assert!(
         r.stderr.contains(&format!(
-            "{h1}:========== Connecting (tunnelled via {jump}) as {}",
+            "{shown1}:========== Connecting (tunnelled via {jump}) as {}",
             bed.user()
         )),
         "{}",
@@ -265,7 +269,7 @@ fn jump_host_option_and_per_target_gateways() {
     );
     assert!(
         r.stderr.contains(&format!(
-            "{h2}:========== Connecting (tunnelled via {}@{gw})",
+            "{shown2}:========== Connecting (tunnelled via {}@{gw})",
             bed.user()
         )),
         "{}",
@@ -273,7 +277,7 @@ fn jump_host_option_and_per_target_gateways() {
     );
     assert!(
         r.stderr
-            .contains(&format!("{gw}:========== Connecting (direct)")),
+            .contains(&format!("{shown_gw}:========== Connecting (direct)")),
         "{}",
         r.stderr
     );
@@ -306,7 +310,10 @@ fn script_push_and_pull_on_every_host() {
         .arg(&script)
         .args(["--", "one", "'two words'"]));
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.stdout, format!("{h0}:args: one two words\n"));
+    assert_eq!(
+        r.stdout,
+        format!("{}:args: one two words\n", label(&bed.hosts()[0]))
+    );
     assert_eq!(
         std::fs::read_to_string(remote.join("payload.txt")).unwrap(),
         "pushed\n"

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use asyncjobs_ssh::targets::fold;
 
-use crate::support::{ajssh, ajssh_bare, fail_on, run, target, testbed};
+use crate::support::{ajssh, ajssh_bare, fail_on, label, run, target, testbed};
 
 /// The hosts of `bed` as one node-set word, as a clush user writes them.
 fn folded(bed: &asyncjobs_tests::Testbed) -> String {
@@ -120,7 +120,8 @@ fn groups_come_from_clustershell_files_and_ajssh_s_own() {
     };
     let r = with_groups(&["-w", "@local:all", "-b", "--", "echo", "same"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains(&format!("{} (3)", fold(&hosts))), "{r:?}");
+    let shown: Vec<String> = bed.hosts().iter().map(label).collect();
+    assert!(r.stdout.contains(&format!("{} (3)", fold(&shown))), "{r:?}");
     let r = with_groups(&["-L", "@pair", "@back"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.stdout.lines().count(), 3, "{r:?}");
@@ -172,7 +173,7 @@ fn the_summary_folds_identical_failures_as_dash_b_does() {
     );
     let r = run(ajssh(&bed).args(["-b", &word, "--", &cmd]));
     assert_eq!(r.code, 1, "{r:?}");
-    let three: Vec<String> = hosts[..3].iter().map(target).collect();
+    let three: Vec<String> = hosts[..3].iter().map(label).collect();
     let set = fold(&three);
     // the -b header and the summary name the same node set
     assert!(
@@ -189,7 +190,7 @@ fn the_summary_folds_identical_failures_as_dash_b_does() {
     );
     assert!(
         r.stderr
-            .contains(&format!("  {}: command", target(&hosts[3]))),
+            .contains(&format!("  {}: command", label(&hosts[3]))),
         "a host alone keeps its full reason: {}",
         r.stderr
     );

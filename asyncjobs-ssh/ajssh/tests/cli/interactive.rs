@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use asyncjobs_tests::Testbed;
 
-use crate::support::{ajssh, eventually, fail_on, run_with_stdin, target, testbed};
+use crate::support::{ajssh, eventually, fail_on, label, run_with_stdin, target, testbed};
 
 /// Bound on waiting for a line of output, for ajssh to exit, for processes to go.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -166,7 +166,7 @@ fn failed_hosts_are_reported_per_command_and_the_last_command_gives_the_exit_cod
         run.code, 0,
         "the last command succeeded everywhere: {run:?}"
     );
-    let report = format!("ajssh: {} (1): exit code 3", target(failing));
+    let report = format!("ajssh: {} (1): exit code 3", label(failing));
     assert_eq!(run.stderr.matches(&report).count(), 1, "{run:?}");
     assert_eq!(run.stdout.matches(":ok").count(), 2, "{run:?}");
 
@@ -179,7 +179,7 @@ fn failed_hosts_are_reported_per_command_and_the_last_command_gives_the_exit_cod
     let all = format!("{},{}", hosts[0], target(&closed));
     let run = run_with_stdin(ajssh(&bed).arg(all), Some("echo a\necho b\n"));
     assert_eq!(run.code, 2, "{run:?}");
-    let unreachable = format!("ajssh: {} (1): unreachable: ", target(&closed));
+    let unreachable = format!("ajssh: {} (1): unreachable: ", label(&closed));
     assert_eq!(run.stderr.matches(&unreachable).count(), 2, "{run:?}");
     assert_eq!(run.stdout.lines().count(), 2, "{run:?}");
 }
@@ -299,7 +299,11 @@ fn interactive_mode_refuses_options_that_need_a_command() {
     // the targets given as clush's -w: the same session
     let run = run_with_stdin(ajssh(&bed).args(["-w", &host]), Some("echo via-w\n"));
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stdout, format!("{host}:via-w\n"), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!("{}:via-w\n", label(&bed.hosts()[0])),
+        "{run:?}"
+    );
     // nothing on stdin: nothing runs, and it is said
     let run = crate::support::run(ajssh(&bed).arg(&host));
     assert_eq!(run.code, 0, "{run:?}");

@@ -2,7 +2,7 @@
 //! `user@[::1]:PORT`, jump hosts on `::1`): output, exit codes, signals, host
 //! keys, transfers where the server has SFTP and the error where it has none.
 
-use crate::support::{ajssh, ajssh_bare, run, target, Run};
+use crate::support::{ajssh, ajssh_bare, label, labels, run, target, Run};
 use asyncjobs_tests::{SshServer, Testbed, TestbedConfig};
 
 fn bed(server: SshServer, ipv6: bool, hosts: usize) -> Testbed {
@@ -31,14 +31,14 @@ macro_rules! every_server {
             #[test]
             fn output_is_prefixed_and_a_failure_exits_1_naming_host_and_code() {
                 let bed = bed($server, $ipv6, 2);
-                let hosts: Vec<String> = bed.hosts().iter().map(target).collect();
                 let r = on_all(&bed, "echo hello; echo oops >&2");
                 assert_eq!(r.code, 0, "{r:?}\n{}", bed.sshd_log());
+                let shown = labels(bed.hosts());
                 let mut expected: Vec<String> =
-                    hosts.iter().map(|h| format!("{h}:hello")).collect();
+                    shown.iter().map(|h| format!("{h}:hello")).collect();
                 expected.sort();
                 assert_eq!(r.sorted_lines(), expected);
-                for h in &hosts {
+                for h in &shown {
                     assert!(r.stderr.contains(&format!("{h}:oops\n")), "{}", r.stderr);
                 }
                 let r = on_all(&bed, "exit 7");
@@ -117,7 +117,10 @@ fn dropbear_push_script_and_pull() {
         .arg(&script)
         .args(["--", "one", "'two words'"]));
     assert_eq!(r.code, 0, "{r:?}\n{}", bed.sshd_log());
-    assert_eq!(r.stdout, format!("{h0}:args: one two words\n"));
+    assert_eq!(
+        r.stdout,
+        format!("{}:args: one two words\n", label(&bed.hosts()[0]))
+    );
     let into = dir.path().join("pulled");
     let r = run(ajssh(&bed)
         .args(bed.hosts().iter().map(target))
@@ -165,7 +168,11 @@ fn tinysshd_transfers_fail_saying_the_server_has_no_sftp_and_commands_still_run(
         r.stderr
     );
     let r = run(ajssh(&bed).args([&h, "--", "echo still fine"]));
-    assert_eq!(r.stdout, format!("{h}:still fine\n"), "{r:?}");
+    assert_eq!(
+        r.stdout,
+        format!("{}:still fine\n", label(&bed.hosts()[0])),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::support::{ajssh, run, run_with_stdin, target, testbed};
+use crate::support::{ajssh, label, run, run_with_stdin, target, testbed};
 
 #[test]
 fn remote_commands_read_end_of_file_without_dash_i() {
@@ -28,8 +28,10 @@ fn remote_commands_read_end_of_file_without_dash_i() {
     let out = crate::support::wait_output(child);
     drop(open_stdin);
     assert_eq!(out.code, 0, "{out:?}");
-    let mut expected: Vec<String> = hosts
+    let mut expected: Vec<String> = bed
+        .hosts()
         .iter()
+        .map(label)
         .flat_map(|h| [format!("{h}:eof"), format!("{h}:0")])
         .collect();
     expected.sort();
@@ -48,8 +50,10 @@ fn send_input_replays_stdin_to_every_host() {
         Some("line one\nline two\nline three\n"),
     );
     assert_eq!(r.code, 0, "{r:?}");
-    let mut expected: Vec<String> = hosts
+    let mut expected: Vec<String> = bed
+        .hosts()
         .iter()
+        .map(label)
         .flat_map(|h| [format!("{h}:first=line one"), format!("{h}:2")])
         .collect();
     expected.sort();
@@ -108,9 +112,10 @@ fn send_input_past_the_memory_limit_is_spooled_and_arrives_whole() {
         drop(i);
         String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()
     };
-    let mut expected: Vec<String> = hosts
+    let mut expected: Vec<String> = bed
+        .hosts()
         .iter()
-        .map(|h| format!("{h}:{}", local.trim_end()))
+        .map(|h| format!("{}:{}", label(h), local.trim_end()))
         .collect();
     expected.sort();
     assert_eq!(out.sorted_lines(), expected);
@@ -138,7 +143,7 @@ fn empty_input_is_end_of_file() {
     let h = target(&bed.hosts()[0]);
     let r = run_with_stdin(ajssh(&bed).args(["-I", &h, "--", "wc -c"]), Some(""));
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.stdout, format!("{h}:0\n"));
+    assert_eq!(r.stdout, format!("{}:0\n", label(&bed.hosts()[0])));
     let r = run(ajssh(&bed).args([&h, "--", "wc -c"]));
-    assert_eq!(r.stdout, format!("{h}:0\n"));
+    assert_eq!(r.stdout, format!("{}:0\n", label(&bed.hosts()[0])));
 }

@@ -45,6 +45,32 @@ pub fn target(h: &Host) -> String {
     h.address()
 }
 
+/// The name `ajssh` shows for a host given as [`target`] among hosts of
+/// distinct addresses: the address alone (`[::1]` for IPv6), no port.
+pub fn label(h: &Host) -> String {
+    if h.ip.contains(':') {
+        format!("[{}]", h.ip)
+    } else {
+        h.ip.clone()
+    }
+}
+
+/// The names `ajssh` shows for `hosts` given as [`target`]s: [`label`],
+/// or `[address]:port` for hosts that share their address (an IPv6
+/// testbed: all on `::1`), where the port is what tells them apart.
+pub fn labels(hosts: &[Host]) -> Vec<String> {
+    hosts
+        .iter()
+        .map(|h| {
+            if hosts.iter().filter(|o| o.ip == h.ip).count() > 1 {
+                format!("[{}]:{}", h.ip, h.port)
+            } else {
+                label(h)
+            }
+        })
+        .collect()
+}
+
 /// What a run of `ajssh` gave.
 #[derive(Debug)]
 pub struct Run {
@@ -94,7 +120,10 @@ pub fn run_with_stdin(cmd: &mut Command, input: Option<&str>) -> Run {
         .expect("spawn ajssh");
     if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
         use std::io::Write;
-        stdin.write_all(text.as_bytes()).expect("write stdin");
+        // a run refused before it reads its input closes the pipe first
+        if let Err(e) = stdin.write_all(text.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+        }
     }
     wait_output(child)
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use asyncjobs_tests::Testbed;
 
-use crate::support::{ajssh, eventually, run, run_with_stdin, target, testbed};
+use crate::support::{ajssh, eventually, label, run, run_with_stdin, target, testbed};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const CYAN: &str = "\x1b[36m";
@@ -30,7 +30,7 @@ fn color_always_colours_host_prefixes_and_stderr_in_another_colour() {
         .args(["--color=always", &hosts.join(","), "--"])
         .arg(out_and_err()));
     assert_eq!(r.code, 0, "{r:?}");
-    for h in &hosts {
+    for h in bed.hosts().iter().map(label) {
         assert!(
             r.stdout.contains(&format!("{CYAN}{h}{RESET}:out\n")),
             "{r:?}"
@@ -55,7 +55,7 @@ fn color_always_colours_host_prefixes_and_stderr_in_another_colour() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stdout
-            .contains(&format!("{CYAN}{}{RESET}:out\n", hosts[0])),
+            .contains(&format!("{CYAN}{}{RESET}:out\n", label(&bed.hosts()[0]))),
         "{r:?}"
     );
     assert!(r.stderr.contains(&format!("{RED}ajssh: ")), "{r:?}");
@@ -65,10 +65,11 @@ fn color_always_colours_host_prefixes_and_stderr_in_another_colour() {
 fn no_color_never_and_pipes_give_plain_text() {
     let bed = testbed(1);
     let host = target(&bed.hosts()[0]);
+    let shown = label(&bed.hosts()[0]);
     let plain = |cmd: &mut Command, why: &str| {
         let r = run(cmd.args([&host, "--"]).arg(out_and_err()));
         assert_eq!(r.code, 0, "{why}: {r:?}");
-        assert_eq!(r.stdout, format!("{host}:out\n"), "{why}: {r:?}");
+        assert_eq!(r.stdout, format!("{shown}:out\n"), "{why}: {r:?}");
         assert!(!r.stderr.contains('\x1b'), "{why}: {r:?}");
     };
     // auto into pipes
@@ -88,7 +89,7 @@ fn no_color_never_and_pipes_give_plain_text() {
         .env_remove("NO_COLOR")
         .args([&host, "--"])
         .arg(out_and_err()));
-    assert_eq!(r.stdout, format!("{CYAN}{host}{RESET}:out\n"), "{r:?}");
+    assert_eq!(r.stdout, format!("{CYAN}{shown}{RESET}:out\n"), "{r:?}");
     let r = run(ajssh(&bed).args(["--color=sometimes", &host, "--", "true"]));
     assert_eq!(r.code, 64, "{r:?}");
 }
