@@ -125,6 +125,7 @@ mod topology;
 mod used_nodes;
 mod variables;
 mod x11;
+mod yaml_tree;
 
 pub use anynode::Node;
 pub use auth::PassphrasePrompt;

@@ -129,7 +129,6 @@ mod proptests;
 mod template;
 mod toml_file;
 mod yaml;
-mod yaml_scan;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

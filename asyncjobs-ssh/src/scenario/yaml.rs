@@ -13,27 +13,61 @@
 //! `vars`; a job may run on `nodes:` (a set or a list, one job per node)
 //! and have `required_all:`.
 //!
-//! YAML values carry no positions: a first pass over the parser's events
-//! ([`super::yaml_scan`]) records where each entry and key is, and bounds
-//! nesting, strings and alias expansion before serde reads the file.
+//! The file is read once into a [`crate::yaml_tree`] (which bounds
+//! nesting, strings and alias expansion, and knows each node's line); serde
+//! then reads the top level, and each entry of `nodes:` and `jobs:` on its
+//! own, so an error names the entry it is in; lines of keys and commands
+//! are looked up in the entry's node.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::error::{ErrorKind, ScenarioError};
+use super::error::ScenarioError;
 use super::limits::Limits;
 use super::model::{Exit, OneOrMany};
 use super::plan::{At, CommandDef, Item, JobDef, NodeDef, NodeSel, Plan};
-use super::yaml_scan::{self, Entry};
+use crate::yaml_tree::{self, Step, TreeLimits, YamlError};
 use crate::ExitStatus;
 
+/// The top level, its shape only (keys, lists): each entry is read on its
+/// own, knowing which it is.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
-    nodes: Vec<Node>,
-    jobs: Vec<Job>,
+    #[allow(dead_code)]
+    nodes: Vec<IgnoredAny>,
+    #[allow(dead_code)]
+    jobs: Vec<IgnoredAny>,
+}
+
+/// A `nodes:` or `jobs:` entry as written: where it and its keys are.
+#[derive(Debug, Clone, Copy)]
+struct Entry<'a>(yaml_tree::Node<'a>);
+
+impl<'a> Entry<'a> {
+    /// The line of `key`, else the entry's (a linear search: an entry has
+    /// a few keys).
+    fn key(self, key: &str) -> usize {
+        self.0.get(key).map_or(self.0.line(), |(k, _)| k.line())
+    }
+
+    /// Its id's text, if a scalar.
+    fn id(self) -> Option<&'a str> {
+        self.0.get("id").and_then(|(_, v)| v.text())
+    }
+
+    /// The lines of the items of its `commands:`.
+    fn commands(self) -> impl Iterator<Item = usize> + 'a {
+        self.0
+            .get("commands")
+            .and_then(|(_, v)| v.items())
+            .into_iter()
+            .flatten()
+            .map(|c| c.line())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,28 +186,41 @@ pub const FORMATTERS: &[&str] = &[
     "TerminalFormatter",
 ];
 
+/// A tree error as a scenario error about `what`.
+fn error(file: &Path, e: YamlError, what: Option<String>) -> ScenarioError {
+    ScenarioError::new(e.kind, file, e.line, what, e.message())
+}
+
+/// Reads each entry of the list under `key` (`nodes`, `jobs`) as a `T`
+/// and hands it to `take` with where it is written, one entry at a time
+/// (while its nodes are in the cache, and without holding every parsed
+/// entry at once); an error names the entry (``job `x` ``, from its id).
+fn each<'a, T: Deserialize<'a>>(
+    file: &Path,
+    root: yaml_tree::Node<'a>,
+    key: &'static str,
+    kind: &str,
+    mut take: impl FnMut(T, Entry<'a>) -> Result<(), ScenarioError>,
+) -> Result<(), ScenarioError> {
+    let items = root.get(key).and_then(|(_, v)| v.items());
+    for (k, node) in items.into_iter().flatten().enumerate() {
+        let entry = Entry(node);
+        let t = T::deserialize(node).map_err(|e| {
+            let e = e.within(Step::Index(k)).within(Step::Key(key.into()));
+            error(file, e, entry.id().map(|id| format!("{kind} `{id}`")))
+        })?;
+        take(t, entry)?;
+    }
+    Ok(())
+}
+
 /// Parses apssh YAML `text` (the content of `plan.file`).
 pub(crate) fn parse(text: &str, mut plan: Plan, limits: &Limits) -> Result<Plan, ScenarioError> {
     let file = plan.file.clone();
-    let scan = yaml_scan::scan(text, &file, limits)?;
-    let parsed: File = serde_yaml_ng::from_str(text).map_err(|e| {
-        let line = e.location().map_or(0, |l| l.line());
-        let message = e.to_string();
-        // drop the " at line X column Y" the message repeats
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        ScenarioError::new(
-            ErrorKind::Syntax,
-            &file,
-            line,
-            scan.enclosing(line),
-            message,
-        )
-    })?;
-    let none = Entry::default();
+    let tree =
+        yaml_tree::parse(text, &TreeLimits::from(limits)).map_err(|e| error(&file, e, None))?;
+    let root = tree.root();
+    File::deserialize(root).map_err(|e| error(&file, e, None))?;
     let base = plan.base.clone();
     let path = |p: &str| {
         let p = super::toml_file::expand_tilde(Path::new(p));
@@ -184,53 +231,14 @@ pub(crate) fn parse(text: &str, mut plan: Plan, limits: &Limits) -> Result<Plan,
         }
     };
     let mut nodes = Vec::new();
-    for (k, n) in parsed.nodes.iter().enumerate() {
-        let entry = scan.nodes.get(k).unwrap_or(&none);
-        let key = n.id.text();
-        let line = entry.key("id");
-        let err = |m: String| ScenarioError::invalid(&file, line, Some(format!("node `{key}`")), m);
-        if let Some(f) = n.formatter.as_deref().filter(|f| !FORMATTERS.contains(f)) {
-            return Err(err(format!(
-                "unknown formatter `{f}` (known: {})",
-                FORMATTERS.join(", ")
-            )));
-        }
-        let names = super::nodeset::expand(&key, limits.max_node_set).map_err(err)?;
-        let set = key.contains('[');
-        for id in names {
-            let sub = |s: &str| {
-                if set {
-                    s.replace("{node}", &id)
-                } else {
-                    s.to_string()
-                }
-            };
-            nodes.push(NodeDef {
-                host: n.hostname.as_deref().map(sub),
-                user: n.username.as_deref().map(sub),
-                port: n.port,
-                identities: Vec::new(),
-                gateway: n
-                    .gateway
-                    .as_ref()
-                    .map(|g| At::new(g.text(), entry.key("gateway"))),
-                local: n.localnode.unwrap_or(false),
-                formatter: n.formatter.clone(),
-                vars: n
-                    .vars
-                    .iter()
-                    .map(|(k, v)| (k.clone(), sub(&v.text())))
-                    .collect(),
-                implicit: false,
-                id: At::new(id.clone(), line),
-            });
-        }
-    }
+    each(&file, root, "nodes", "node", |n: Node, entry| {
+        node(&file, &n, entry, limits, &mut nodes)
+    })?;
     let mut items = Vec::new();
-    for (k, j) in parsed.jobs.iter().enumerate() {
-        let entry = scan.jobs.get(k).unwrap_or(&none);
-        items.push(Item::Job(job(&file, j, entry, &path)?));
-    }
+    each(&file, root, "jobs", "job", |j: Job, entry| {
+        items.push(Item::Job(job(&file, &j, entry, &path)?));
+        Ok(())
+    })?;
     // apssh's SshNode logs in as root by default
     plan.default_user = Some("root".into());
     plan.nodes = nodes;
@@ -238,18 +246,69 @@ pub(crate) fn parse(text: &str, mut plan: Plan, limits: &Limits) -> Result<Plan,
     Ok(plan)
 }
 
+/// The nodes of `n` (several for a node set), into `nodes`.
+fn node(
+    file: &Path,
+    n: &Node,
+    entry: Entry,
+    limits: &Limits,
+    nodes: &mut Vec<NodeDef>,
+) -> Result<(), ScenarioError> {
+    let key = n.id.text();
+    let line = entry.key("id");
+    let err = |m: String| ScenarioError::invalid(file, line, Some(format!("node `{key}`")), m);
+    if let Some(f) = n.formatter.as_deref().filter(|f| !FORMATTERS.contains(f)) {
+        return Err(err(format!(
+            "unknown formatter `{f}` (known: {})",
+            FORMATTERS.join(", ")
+        )));
+    }
+    let names = super::nodeset::expand(&key, limits.max_node_set).map_err(err)?;
+    let set = key.contains('[');
+    for id in names {
+        let sub = |s: &str| {
+            if set {
+                s.replace("{node}", &id)
+            } else {
+                s.to_string()
+            }
+        };
+        nodes.push(NodeDef {
+            host: n.hostname.as_deref().map(sub),
+            user: n.username.as_deref().map(sub),
+            port: n.port,
+            identities: Vec::new(),
+            gateway: n
+                .gateway
+                .as_ref()
+                .map(|g| At::new(g.text(), entry.key("gateway"))),
+            local: n.localnode.unwrap_or(false),
+            formatter: n.formatter.clone(),
+            vars: n
+                .vars
+                .iter()
+                .map(|(k, v)| (k.clone(), sub(&v.text())))
+                .collect(),
+            implicit: false,
+            id: At::new(id.clone(), line),
+        });
+    }
+    Ok(())
+}
+
 fn job(
     file: &Path,
     j: &Job,
-    entry: &Entry,
+    entry: Entry,
     path: &dyn Fn(&str) -> PathBuf,
 ) -> Result<JobDef, ScenarioError> {
     let id = j.id.text();
     let line = entry.key("id");
     let what = format!("job `{id}`");
     let mut commands = Vec::new();
-    for (k, c) in j.commands.iter().enumerate() {
-        let at = entry.commands.get(k).copied().unwrap_or(line);
+    let mut lines = entry.commands();
+    for c in &j.commands {
+        let at = lines.next().unwrap_or(line);
         commands.push(
             command(c, path)
                 .map_err(|m| ScenarioError::invalid(file, at, Some(what.clone()), m))?,
@@ -398,6 +457,7 @@ fn command(c: &Command, path: &dyn Fn(&str) -> PathBuf) -> Result<CommandDef, St
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::ErrorKind;
     use super::*;
 
     fn parse(text: &str, file: &Path) -> Result<Plan, ScenarioError> {
@@ -502,6 +562,52 @@ jobs:
         let e = parse(text, Path::new("a.yaml")).unwrap_err().to_string();
         assert!(e.starts_with("a.yaml:7: job `j1`: "), "{e}");
         assert!(e.contains("unknown field `comands`"), "{e}");
+    }
+
+    #[test]
+    fn serde_errors_name_the_line_the_job_and_the_path() {
+        let jobs = |third: &str| {
+            format!(
+                "nodes: [{{id: n}}]\njobs:\n  - {{id: a, node: n, commands: []}}\n  - {{id: b, node: n, commands: []}}\n  - id: c\n    node: n\n    commands:\n      - {{type: Run, command: x}}\n      - {third}\n"
+            )
+        };
+        let cases = [
+            (
+                "type: Run\n        comand: y",
+                "a.yaml:10: job `c`: jobs[2].commands[1]: unknown field `comand`, expected one of",
+            ),
+            (
+                "{command: y}",
+                "a.yaml:9: job `c`: jobs[2].commands[1]: missing field `type`",
+            ),
+            (
+                "type: Run\n        allowed_exits: 3",
+                "a.yaml:10: job `c`: jobs[2].commands[1].allowed_exits: invalid type: integer `3`, expected a sequence",
+            ),
+            (
+                "type: Run\n        allowed_exits: [1, [2]]",
+                "a.yaml:10: job `c`: jobs[2].commands[1].allowed_exits[1]: data did not match any variant of untagged enum Exit",
+            ),
+        ];
+        for (third, want) in cases {
+            let e = parse(&jobs(third), Path::new("a.yaml")).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Syntax);
+            let e = e.to_string();
+            assert!(e.starts_with(want), "{e}\nwanted {want}");
+        }
+        let e = parse(
+            "nodes:\n  - id: n\n    port: 70000\njobs: []\n",
+            Path::new("a.yaml"),
+        );
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "a.yaml:3: node `n`: nodes[0].port: invalid value: integer `70000`, expected u16"
+        );
+        let e = parse("nodes: []\njobs: []\n---\njobs: []\n", Path::new("a.yaml"));
+        let e = e.unwrap_err().to_string();
+        assert!(e.starts_with("a.yaml:3: a second YAML document"), "{e}");
+        let e = parse("", Path::new("a.yaml")).unwrap_err().to_string();
+        assert_eq!(e, "a.yaml:1: missing field `nodes`");
     }
 
     #[test]

@@ -21,6 +21,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::escape::escape_control;
+use crate::scenario::Limits;
+use crate::yaml_tree::{self, Node, Resolved, TreeLimits};
 
 /// Largest group file read: 16 MiB.
 pub const MAX_GROUP_FILE: u64 = 16 << 20;
@@ -276,30 +278,40 @@ fn read_file(path: &Path) -> Result<Option<GroupFile>, GroupError> {
         })
 }
 
+/// What a group file may cost to read: the scenario files' nesting and
+/// alias bounds; a string may be as long as the file.
+fn limits() -> TreeLimits {
+    TreeLimits {
+        max_string_bytes: MAX_GROUP_FILE as usize,
+        ..TreeLimits::from(&Limits::default())
+    }
+}
+
 fn parse_groups(text: &str, default_source: &str) -> Result<GroupFile, String> {
-    use serde_yaml_ng::Value;
-    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+    let tree = yaml_tree::parse(text, &limits()).map_err(|e| e.to_string())?;
     let mut groups = Vec::new();
-    let top = match value {
-        Value::Null => return Ok(GroupFile { groups }),
-        Value::Mapping(m) => m,
-        _ => return Err("expected a mapping of group sources to groups".into()),
-    };
+    let root = tree.root();
+    if root.is_null() {
+        return Ok(GroupFile { groups });
+    }
+    let top = root
+        .pairs()
+        .ok_or("expected a mapping of group sources to groups")?;
     for (k, v) in top {
-        let key = scalar(&k).ok_or("a group source or group name must be a string")?;
-        match v {
-            Value::Mapping(m) => {
+        let key = scalar(k).ok_or("a group source or group name must be a string")?;
+        match v.pairs() {
+            Some(m) => {
                 for (g, nodes) in m {
-                    let g = scalar(&g)
+                    let g = scalar(g)
                         .ok_or_else(|| format!("source `{key}`: a group name must be a string"))?;
-                    let nodes = node_text(&nodes).ok_or_else(|| {
+                    let nodes = node_text(nodes).ok_or_else(|| {
                         format!("group `{g}`: expected a string or a list of strings")
                     })?;
                     groups.push((key.clone(), g, nodes));
                 }
             }
-            other => {
-                let nodes = node_text(&other).ok_or_else(|| {
+            None => {
+                let nodes = node_text(v).ok_or_else(|| {
                     format!("group `{key}`: expected a string or a list of strings")
                 })?;
                 groups.push((default_source.to_string(), key, nodes));
@@ -309,26 +321,34 @@ fn parse_groups(text: &str, default_source: &str) -> Result<GroupFile, String> {
     Ok(GroupFile { groups })
 }
 
-fn scalar(v: &serde_yaml_ng::Value) -> Option<String> {
-    use serde_yaml_ng::Value;
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+/// A string, number or boolean as text (`0x10` is `16`, as YAML reads it).
+fn scalar(v: Node) -> Option<String> {
+    Some(match v.resolved()? {
+        Resolved::Null => return None,
+        Resolved::Bool(b) => b.to_string(),
+        Resolved::Unsigned(n) => n.to_string(),
+        Resolved::Signed(n) => n.to_string(),
+        Resolved::BigUnsigned(n) => n.to_string(),
+        Resolved::BigSigned(n) => n.to_string(),
+        Resolved::Float(f) if f.is_nan() => ".nan".into(),
+        Resolved::Float(f) if f.is_infinite() => if f > 0.0 { ".inf" } else { "-.inf" }.into(),
+        Resolved::Float(f) => format!("{f:?}"),
+        Resolved::Str(s) => s.to_string(),
+    })
 }
 
-fn node_text(v: &serde_yaml_ng::Value) -> Option<String> {
-    use serde_yaml_ng::Value;
-    match v {
-        Value::Null => Some(String::new()),
-        Value::Sequence(items) => items
-            .iter()
+/// A group's node set: a scalar, a list of them (joined with commas) or
+/// nothing.
+fn node_text(v: Node) -> Option<String> {
+    if v.is_null() {
+        return Some(String::new());
+    }
+    match v.items() {
+        Some(items) => items
             .map(scalar)
             .collect::<Option<Vec<_>>>()
             .map(|v| v.join(",")),
-        other => scalar(other),
+        None => scalar(v),
     }
 }
 
@@ -367,6 +387,41 @@ mod tests {
         assert!(e.contains("unknown group `@nope`"), "{e}");
         assert!(e.contains("groups.yaml (read)"), "{e}");
         assert!(e.contains("groups.d/*.yaml (1 file)"), "{e}");
+    }
+
+    #[test]
+    fn scalars_lists_nulls_and_aliases_read_as_yaml_says() {
+        let f = parse_groups(
+            "src:\n  nums: [1, 0x10, -2, 1.5, true]\n  quoted: ['0x10', \"~\"]\n  none:\n  \
+             a: &a [x, y]\n  b: *a\nflat: n1\n",
+            "ajssh",
+        )
+        .unwrap();
+        let got: Vec<(&str, &str, &str)> = f
+            .groups
+            .iter()
+            .map(|(s, g, n)| (s.as_str(), g.as_str(), n.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("src", "nums", "1,16,-2,1.5,true"),
+                ("src", "quoted", "0x10,~"),
+                ("src", "none", ""),
+                ("src", "a", "x,y"),
+                ("src", "b", "x,y"),
+                ("ajssh", "flat", "n1"),
+            ]
+        );
+        for text in ["", "# nothing\n", "~\n"] {
+            assert!(parse_groups(text, "ajssh").unwrap().groups.is_empty());
+        }
+        let e = parse_groups("a: x\n---\nb: y\n", "ajssh").unwrap_err();
+        assert!(e.contains("line 2: a second YAML document"), "{e}");
+        let e = parse_groups("~: x\n", "ajssh").unwrap_err();
+        assert!(e.contains("must be a string"), "{e}");
+        let e = parse_groups("a: {b: {c: d}}\n", "ajssh").unwrap_err();
+        assert!(e.contains("group `b`: expected a string or a list"), "{e}");
     }
 
     #[test]
