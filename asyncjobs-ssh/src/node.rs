@@ -284,8 +284,9 @@ impl SshNodeBuilder {
         self.cfg.address_family = family;
         self
     }
-    /// The name shown in output lines and errors (default: the host name, with
-    /// `:port` when the port is not 22).
+    /// The name shown in output lines and errors (default: the host name;
+    /// `[host]:port` when the port is not 22, so that a line prefix cannot be
+    /// read as part of the output).
     pub fn display_name(mut self, name: impl Into<String>) -> Self {
         self.display = Some(name.into());
         self
@@ -863,8 +864,6 @@ impl SshNode {
     }
 }
 
-/// `host` on port 22, else `host:port`, an IPv6 address then bracketed
-/// (`[::1]:2222`) so the port cannot be read as part of it.
 /// The display name of a node not given one: the host name, as ajssh
 /// shows a host; when the port is not 22 (or the host is an IPv6
 /// address), the host in brackets, `[host]:port`, so that a line prefix
@@ -878,6 +877,8 @@ fn default_display(host: &str, port: u16) -> String {
     }
 }
 
+/// `host` on port 22, else `host:port`, an IPv6 address then bracketed
+/// (`[::1]:2222`) so the port cannot be read as part of it.
 fn host_port(host: &str, port: u16) -> String {
     match (port, host.contains(':')) {
         (22, _) => host.to_string(),
