@@ -13,6 +13,17 @@ pub(crate) fn expand(pattern: &str, max: usize) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// A field of node `id`, expanded from the entry `key`: in an entry that
+/// names a node set (`fit[01-40]`), `{node}` stands for each node's name; a
+/// single node's entry is taken as written.
+pub(crate) fn field_of(key: &str, id: &str, text: &str) -> String {
+    if key.contains('[') {
+        text.replace("{node}", id)
+    } else {
+        text.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::expand;
@@ -44,5 +55,12 @@ mod tests {
             let e = expand(p, 1000).unwrap_err();
             assert!(e.contains(m), "{p}: {e}");
         }
+    }
+
+    #[test]
+    fn node_fields_name_each_node_of_a_set_only() {
+        use super::field_of;
+        assert_eq!(field_of("fit[01-02]", "fit02", "{node}.lab"), "fit02.lab");
+        assert_eq!(field_of("web", "web", "{node}.lab"), "{node}.lab");
     }
 }

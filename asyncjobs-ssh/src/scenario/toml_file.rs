@@ -93,15 +93,8 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
         let node = n.get_ref();
         let names = super::nodeset::expand(key, max_set)
             .map_err(|m| ctx.err(n.span().start, format!("node `{key}`"), m))?;
-        let set = names.len() > 1 || key.contains('[');
         for id in names {
-            let sub = |s: &str| {
-                if set {
-                    s.replace("{node}", &id)
-                } else {
-                    s.to_string()
-                }
-            };
+            let sub = |s: &str| super::nodeset::field_of(key, &id, s);
             nodes.push(NodeDef {
                 host: node.host.as_deref().map(sub),
                 user: node.user.as_deref().map(sub),

@@ -264,15 +264,8 @@ fn node(
         )));
     }
     let names = super::nodeset::expand(&key, limits.max_node_set).map_err(err)?;
-    let set = key.contains('[');
     for id in names {
-        let sub = |s: &str| {
-            if set {
-                s.replace("{node}", &id)
-            } else {
-                s.to_string()
-            }
-        };
+        let sub = |s: &str| super::nodeset::field_of(&key, &id, s);
         nodes.push(NodeDef {
             host: n.hostname.as_deref().map(sub),
             user: n.username.as_deref().map(sub),
