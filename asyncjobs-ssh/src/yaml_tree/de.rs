@@ -208,10 +208,11 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.slot().kind {
-            Kind::Seq { .. } => visitor.visit_seq(Items::of(self)),
-            _ if self.is_empty_scalar() => visitor.visit_seq(Items::empty(self)),
-            _ => Err(self.invalid(&visitor)),
+        // an empty plain scalar reads as no items (`Items::of` finds none)
+        if matches!(self.slot().kind, Kind::Seq { .. }) || self.is_empty_scalar() {
+            visitor.visit_seq(Items::of(self))
+        } else {
+            Err(self.invalid(&visitor))
         }
         .map_err(|e| e.at(self.line()))
     }
@@ -230,10 +231,11 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.slot().kind {
-            Kind::Map { .. } => visitor.visit_map(Pairs::of(self)),
-            _ if self.is_empty_scalar() => visitor.visit_map(Pairs::empty(self)),
-            _ => Err(self.invalid(&visitor)),
+        // an empty plain scalar reads as no pairs (`Pairs::of` finds none)
+        if matches!(self.slot().kind, Kind::Map { .. }) || self.is_empty_scalar() {
+            visitor.visit_map(Pairs::of(self))
+        } else {
+            Err(self.invalid(&visitor))
         }
         .map_err(|e| e.at(self.line()))
     }
@@ -290,20 +292,13 @@ struct Items<'de> {
 }
 
 impl<'de> Items<'de> {
+    /// The items of `node`; none if it is not a sequence.
     fn of(node: Node<'de>) -> Items<'de> {
         let ids = match node.slot().kind {
             Kind::Seq { start, len } => node.children(start, len as usize),
             _ => &[],
         };
         Items { node, ids, next: 0 }
-    }
-
-    fn empty(node: Node<'de>) -> Items<'de> {
-        Items {
-            node,
-            ids: &[],
-            next: 0,
-        }
     }
 }
 
@@ -336,20 +331,13 @@ struct Pairs<'de> {
 }
 
 impl<'de> Pairs<'de> {
+    /// The pairs of `node`; none if it is not a mapping.
     fn of(node: Node<'de>) -> Pairs<'de> {
         let ids = match node.slot().kind {
             Kind::Map { start, len } => node.children(start, 2 * len as usize),
             _ => &[],
         };
         Pairs { node, ids, next: 0 }
-    }
-
-    fn empty(node: Node<'de>) -> Pairs<'de> {
-        Pairs {
-            node,
-            ids: &[],
-            next: 0,
-        }
     }
 }
 
