@@ -121,6 +121,7 @@ pub mod sftp;
 mod status;
 mod stdin;
 pub mod targets;
+mod toml_tree;
 mod topology;
 mod used_nodes;
 mod variables;

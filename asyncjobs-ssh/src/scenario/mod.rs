@@ -122,7 +122,7 @@ mod error;
 mod expand;
 mod limits;
 mod lines;
-mod model;
+pub(crate) mod model;
 mod nodeset;
 mod plan;
 #[cfg(test)]

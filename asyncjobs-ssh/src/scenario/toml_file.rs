@@ -86,7 +86,10 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
         file: &file,
         base: &base,
     };
-    let parsed: model::File = toml::from_str(text).map_err(|e| locate(text, &lines, &file, &e))?;
+    let parsed = match fast(text) {
+        Some(parsed) => parsed,
+        None => toml::from_str(text).map_err(|e| locate(text, &lines, &file, &e))?,
+    };
     let mut nodes = Vec::new();
     for (key, n) in &parsed.nodes {
         let line = ctx.line(n.span().start);
@@ -123,6 +126,14 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
     plan.nodes = nodes;
     plan.items = items(&ctx, &parsed.job, &parsed.group)?;
     Ok(plan)
+}
+
+/// The file read by our own tree ([`crate::toml_tree`]); `None` for the
+/// `toml` crate to read it and word the error, if any.
+fn fast(text: &str) -> Option<model::File> {
+    use serde::Deserialize as _;
+    let tree = crate::toml_tree::parse(text)?;
+    model::File::deserialize(tree.root()).ok()
 }
 
 fn items(
