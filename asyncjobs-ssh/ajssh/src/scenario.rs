@@ -423,22 +423,32 @@ pub fn render_plan(plan: &Plan) -> String {
     let _ = writeln!(s, "========== jobs");
     let top = scope_waves(&plan.items);
     render_items(&mut s, &plan.items, &top, "");
-    let mut waves: Vec<Vec<&str>> = Vec::new();
-    for (it, &k) in plan.items.iter().zip(&top) {
-        let k = k.max(1);
-        if waves.len() < k {
-            waves.resize(k, Vec::new());
-        }
-        waves[k - 1].push(&it.id().name);
+    // items by wave, in file order within one (a counting sort: a chain of
+    // 100,000 jobs has 100,000 waves)
+    let count = top.iter().map(|&k| k.max(1)).max().unwrap_or(0);
+    let mut starts = vec![0usize; count + 1];
+    for &k in &top {
+        starts[k.max(1)] += 1;
     }
-    let _ = writeln!(s, "========== {} waves", waves.len());
-    for (i, w) in waves.iter().enumerate() {
-        let _ = write!(s, "{}.", i + 1);
-        for id in w.iter().take(8) {
-            let _ = write!(s, " {id}");
+    for k in 1..=count {
+        starts[k] += starts[k - 1];
+    }
+    let mut fill = starts.clone();
+    let mut by_wave = vec![0usize; top.len()];
+    for (i, &k) in top.iter().enumerate() {
+        let k = k.max(1) - 1;
+        by_wave[fill[k]] = i;
+        fill[k] += 1;
+    }
+    let _ = writeln!(s, "========== {count} waves");
+    for k in 0..count {
+        let wave = &by_wave[starts[k]..starts[k + 1]];
+        let _ = write!(s, "{}.", k + 1);
+        for &i in wave.iter().take(8) {
+            let _ = write!(s, " {}", plan.items[i].id().name);
         }
-        if w.len() > 8 {
-            let _ = write!(s, " and {} more", w.len() - 8);
+        if wave.len() > 8 {
+            let _ = write!(s, " and {} more", wave.len() - 8);
         }
         s.push('\n');
     }
@@ -499,23 +509,38 @@ fn scope_waves(items: &[Item]) -> Vec<usize> {
         .enumerate()
         .map(|(i, it)| (it.id().name.as_str(), i))
         .collect();
-    let mut wave = vec![0usize; items.len()];
+    // (required, requiring) pairs, then grouped by the required item: the
+    // items waiting for `k` are `users[starts[k]..starts[k + 1]]`
+    let mut edges: Vec<(usize, usize)> = Vec::with_capacity(items.len());
     let mut pending: Vec<usize> = vec![0; items.len()];
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
     for (i, it) in items.iter().enumerate() {
         for r in it.requires() {
             if let Some(&k) = index.get(r.name.as_str()) {
+                edges.push((k, i));
                 pending[i] += 1;
-                users[k].push(i);
             }
         }
     }
+    let mut starts = vec![0usize; items.len() + 1];
+    for &(k, _) in &edges {
+        starts[k + 1] += 1;
+    }
+    for k in 0..items.len() {
+        starts[k + 1] += starts[k];
+    }
+    let mut fill = starts.clone();
+    let mut users = vec![0usize; edges.len()];
+    for &(k, i) in &edges {
+        users[fill[k]] = i;
+        fill[k] += 1;
+    }
+    let mut wave = vec![0usize; items.len()];
     let mut ready: Vec<usize> = (0..items.len()).filter(|&i| pending[i] == 0).collect();
     for &i in &ready {
         wave[i] = 1;
     }
     while let Some(i) = ready.pop() {
-        for &u in &users[i] {
+        for &u in &users[starts[i]..starts[i + 1]] {
             wave[u] = wave[u].max(wave[i] + 1);
             pending[u] -= 1;
             if pending[u] == 0 {

@@ -390,7 +390,9 @@ impl Plan {
             }
         }
         check_gateway_cycles(&self.nodes, &nodes, &err)?;
-        let mut ids = HashMap::new();
+        // ids are unique across groups too: one map for the whole plan then
+        let has_groups = self.items.iter().any(|i| matches!(i, Item::Group(_)));
+        let mut ids = has_groups.then(HashMap::new);
         check_items(&self.items, &nodes, &mut ids, &err)
     }
 
@@ -546,17 +548,37 @@ fn check_gateway_cycles(
     Ok(())
 }
 
+/// Checks one scope (and the groups inside it), in file order: ids
+/// unique across the whole plan, requirements in the scope, nodes defined,
+/// commands given, no requirement cycle. `ids` holds the ids of the scopes
+/// checked so far; `None` when the plan has no group (then each id is
+/// checked against its scope's index alone).
 fn check_items<'a>(
     items: &'a [Item],
     nodes: &HashMap<&str, &NodeDef>,
-    ids: &mut HashMap<&'a str, usize>,
+    ids: &mut Option<HashMap<&'a str, usize>>,
     err: &ErrFn<'_>,
 ) -> Result<(), ScenarioError> {
-    let scope: HashSet<&str> = items.iter().map(|i| i.id().name.as_str()).collect();
-    for item in items {
+    // the scope's index: each id to its first item
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        index.entry(item.id().name.as_str()).or_insert(i);
+    }
+    // each item's requirements, as indexes into the scope, one after another
+    let mut reqs = Requirements::with_capacity(items.len());
+    // consecutive jobs mostly share a node: look it up once
+    let mut known_node: Option<&str> = None;
+    for (i, item) in items.iter().enumerate() {
         let id = item.id();
         let what = || format!("{} `{}`", item.what(), id.name);
-        if let Some(first) = ids.insert(&id.name, id.line) {
+        let first = match ids {
+            Some(ids) => ids.insert(&id.name, id.line),
+            None => match index.get(id.name.as_str()) {
+                Some(&k) if k != i => Some(items[k].id().line),
+                _ => None,
+            },
+        };
+        if let Some(first) = first {
             let message = format!("duplicate id `{}` (first defined on line {first})", id.name);
             return Err(err(id.line, what(), message));
         }
@@ -564,26 +586,35 @@ fn check_items<'a>(
             if r.name == id.name {
                 return Err(err(r.line, what(), "requires itself".into()));
             }
-            if !scope.contains(r.name.as_str()) {
+            let Some(&k) = index.get(r.name.as_str()) else {
                 let scope_ids = items.iter().map(|i| i.id().name.as_str());
                 let mut message = unknown("job", &r.name, scope_ids);
-                if ids.contains_key(r.name.as_str()) || contains_id(items, &r.name) {
+                let elsewhere = ids
+                    .as_ref()
+                    .is_some_and(|ids| ids.contains_key(r.name.as_str()));
+                if elsewhere || contains_id(items, &r.name) {
                     message = format!(
                         "`{}` is not in the same group: requirements stay inside a group",
                         r.name
                     );
                 }
                 return Err(err(r.line, what(), message));
-            }
+            };
+            reqs.push(k);
         }
+        reqs.end_item();
         match item {
             Item::Job(j) => {
-                if !nodes.contains_key(j.node.name.as_str()) {
-                    return Err(err(
-                        j.node.line,
-                        what(),
-                        unknown("node", &j.node.name, nodes.keys().copied()),
-                    ));
+                let name = j.node.name.as_str();
+                if known_node != Some(name) {
+                    if !nodes.contains_key(name) {
+                        return Err(err(
+                            j.node.line,
+                            what(),
+                            unknown("node", name, nodes.keys().copied()),
+                        ));
+                    }
+                    known_node = Some(name);
                 }
                 if j.commands.is_empty() {
                     return Err(err(
@@ -596,7 +627,38 @@ fn check_items<'a>(
             Item::Group(g) => check_items(&g.items, nodes, ids, err)?,
         }
     }
-    check_cycles(items, err)
+    check_cycles(items, &reqs, err)
+}
+
+/// The requirements of each item of a scope, as indexes into it: one flat
+/// list (one allocation for the scope, not one per item).
+struct Requirements {
+    targets: Vec<usize>,
+    /// Item `i`'s are `targets[ends[i - 1]..ends[i]]`.
+    ends: Vec<usize>,
+}
+
+impl Requirements {
+    fn with_capacity(items: usize) -> Requirements {
+        Requirements {
+            targets: Vec::with_capacity(items),
+            ends: Vec::with_capacity(items),
+        }
+    }
+
+    fn push(&mut self, target: usize) {
+        self.targets.push(target);
+    }
+
+    /// The requirements pushed since the previous call are one item's.
+    fn end_item(&mut self) {
+        self.ends.push(self.targets.len());
+    }
+
+    fn of(&self, item: usize) -> &[usize] {
+        let start = if item == 0 { 0 } else { self.ends[item - 1] };
+        &self.targets[start..self.ends[item]]
+    }
 }
 
 /// Whether `name` is the id of an item at any depth (only on the error path).
@@ -611,20 +673,7 @@ fn contains_id(items: &[Item], name: &str) -> bool {
 }
 
 /// Depth-first search for a requirement cycle in one scope.
-fn check_cycles(items: &[Item], err: &ErrFn<'_>) -> Result<(), ScenarioError> {
-    let index: HashMap<&str, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.id().name.as_str(), i))
-        .collect();
-    let reqs: Vec<Vec<usize>> = items
-        .iter()
-        .map(|it| {
-            it.requires()
-                .filter_map(|r| index.get(r.name.as_str()).copied())
-                .collect()
-        })
-        .collect();
+fn check_cycles(items: &[Item], reqs: &Requirements, err: &ErrFn<'_>) -> Result<(), ScenarioError> {
     // 0 = unseen, 1 = on the path, 2 = done
     let mut state = vec![0u8; items.len()];
     for start in 0..items.len() {
@@ -635,7 +684,7 @@ fn check_cycles(items: &[Item], err: &ErrFn<'_>) -> Result<(), ScenarioError> {
         let mut next: Vec<usize> = vec![0];
         state[start] = 1;
         while let (Some(&top), Some(k)) = (path.last(), next.last_mut()) {
-            let Some(&r) = reqs[top].get(*k) else {
+            let Some(&r) = reqs.of(top).get(*k) else {
                 state[top] = 2;
                 path.pop();
                 next.pop();

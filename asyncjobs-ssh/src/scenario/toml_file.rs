@@ -124,7 +124,7 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
     plan.timeout = ctx.secs(&parsed.timeout, "scenario")?;
     plan.critical = parsed.critical.unwrap_or(true);
     plan.nodes = nodes;
-    plan.items = items(&ctx, &parsed.job, &parsed.group)?;
+    plan.items = items(&ctx, parsed.job, parsed.group)?;
     Ok(plan)
 }
 
@@ -138,89 +138,99 @@ fn fast(text: &str) -> Option<model::File> {
 
 fn items(
     ctx: &Ctx<'_>,
-    jobs: &[Spanned<model::Job>],
-    groups: &[Spanned<model::Group>],
+    jobs: Vec<Spanned<model::Job>>,
+    groups: Vec<Spanned<model::Group>>,
 ) -> Result<Vec<Item>, ScenarioError> {
     // file order across both kinds, so listings follow the file
     if groups.is_empty() {
         return jobs
-            .iter()
-            .map(|j| Ok(Item::Job(job(ctx, j.get_ref())?)))
+            .into_iter()
+            .map(|j| Ok(Item::Job(job(ctx, j.into_inner())?)))
             .collect();
     }
     let mut all: Vec<(usize, Item)> = Vec::with_capacity(jobs.len() + groups.len());
     for j in jobs {
-        all.push((j.span().start, Item::Job(job(ctx, j.get_ref())?)));
+        all.push((j.span().start, Item::Job(job(ctx, j.into_inner())?)));
     }
     for g in groups {
-        all.push((g.span().start, Item::Group(group(ctx, g.get_ref())?)));
+        all.push((g.span().start, Item::Group(group(ctx, g.into_inner())?)));
     }
     all.sort_by_key(|(offset, _)| *offset);
     Ok(all.into_iter().map(|(_, i)| i).collect())
 }
 
-fn requires(ctx: &Ctx<'_>, r: &Option<Spanned<OneOrMany<String>>>) -> Vec<At> {
+fn requires(ctx: &Ctx<'_>, r: Option<Spanned<OneOrMany<String>>>) -> Vec<At> {
     let Some(r) = r else { return Vec::new() };
     let line = ctx.line(r.span().start);
-    r.get_ref()
-        .to_vec()
-        .into_iter()
-        .map(|name| At { name, line })
-        .collect()
+    match r.into_inner() {
+        OneOrMany::One(name) => vec![At { name, line }],
+        OneOrMany::Many(v) => v.into_iter().map(|name| At { name, line }).collect(),
+    }
 }
 
-fn group(ctx: &Ctx<'_>, g: &model::Group) -> Result<GroupDef, ScenarioError> {
+/// `name` at the line of its span, taken from the file's model.
+fn owned_at(ctx: &Ctx<'_>, s: Spanned<String>) -> At {
+    let line = ctx.line(s.span().start);
+    At::new(s.into_inner(), line)
+}
+
+fn group(ctx: &Ctx<'_>, g: model::Group) -> Result<GroupDef, ScenarioError> {
     let what = format!("group `{}`", g.id.get_ref());
     Ok(GroupDef {
-        id: ctx.at(&g.id),
-        label: g.label.clone(),
-        requires: requires(ctx, &g.requires),
-        requires_all: requires(ctx, &g.requires_all),
+        timeout: ctx.secs(&g.timeout, &what)?,
         nodes: ctx.sel(&g.nodes),
+        id: owned_at(ctx, g.id),
+        label: g.label,
+        requires: requires(ctx, g.requires),
+        requires_all: requires(ctx, g.requires_all),
         critical: g.critical.unwrap_or(true),
         forever: g.forever.unwrap_or(false),
         window: g.window.unwrap_or(0),
-        timeout: ctx.secs(&g.timeout, &what)?,
-        items: items(ctx, &g.job, &g.group)?,
+        items: items(ctx, g.job, g.group)?,
     })
 }
 
-fn job(ctx: &Ctx<'_>, j: &model::Job) -> Result<JobDef, ScenarioError> {
-    let what = format!("job `{}`", j.id.get_ref());
-    let mut commands = Vec::new();
-    if let Some(line) = &j.run {
+fn job(ctx: &Ctx<'_>, j: model::Job) -> Result<JobDef, ScenarioError> {
+    // only errors name the job: formatted on the way to one
+    let what = || format!("job `{}`", j.id.get_ref());
+    let mut commands = Vec::with_capacity(j.commands.len() + 1);
+    if let Some(line) = j.run {
         commands.push(CommandDef::Run {
-            line: line.clone(),
+            line,
             allowed: vec![],
             label: None,
             timeout: None,
         });
     }
     for c in &j.commands {
-        commands.push(command(ctx, c, &what)?);
+        commands.push(command(ctx, c, &what())?);
     }
-    let node = match (&j.node, &j.nodes) {
+    let node = match (j.node, &j.nodes) {
         (Some(_), Some(n)) => {
             return Err(ctx.err(
                 n.span().start,
-                what,
+                what(),
                 "give `node` (one node) or `nodes` (one job per node), not both",
             ))
         }
-        (Some(n), None) => ctx.at(n),
+        (Some(n), None) => owned_at(ctx, n),
         (None, _) => At::new(String::new(), ctx.line(j.id.span().start)),
     };
+    let timeout = match &j.timeout {
+        None => None,
+        Some(_) => ctx.secs(&j.timeout, &what())?,
+    };
     Ok(JobDef {
-        id: ctx.at(&j.id),
-        node,
         nodes: ctx.sel(&j.nodes),
+        id: owned_at(ctx, j.id),
+        node,
         fanned: None,
-        label: j.label.clone(),
-        requires: requires(ctx, &j.requires),
-        requires_all: requires(ctx, &j.requires_all),
+        label: j.label,
+        requires: requires(ctx, j.requires),
+        requires_all: requires(ctx, j.requires_all),
         critical: j.critical.unwrap_or(true),
         forever: j.forever.unwrap_or(false),
-        timeout: ctx.secs(&j.timeout, &what)?,
+        timeout,
         commands,
     })
 }
