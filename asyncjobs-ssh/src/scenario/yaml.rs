@@ -166,6 +166,14 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 impl Scalar {
+    /// Its text, taken.
+    fn into_text(self) -> String {
+        match self {
+            Scalar::Str(s) => s,
+            other => other.text(),
+        }
+    }
+
     fn text(&self) -> String {
         match self {
             Scalar::Str(s) => s.clone(),
@@ -236,7 +244,7 @@ pub(crate) fn parse(text: &str, mut plan: Plan, limits: &Limits) -> Result<Plan,
     })?;
     let mut items = Vec::new();
     each(&file, root, "jobs", "job", |j: Job, entry| {
-        items.push(Item::Job(job(&file, &j, entry, &path)?));
+        items.push(Item::Job(job(&file, j, entry, &path)?));
         Ok(())
     })?;
     // apssh's SshNode logs in as root by default
@@ -291,57 +299,61 @@ fn node(
 
 fn job(
     file: &Path,
-    j: &Job,
+    j: Job,
     entry: Entry,
     path: &dyn Fn(&str) -> PathBuf,
 ) -> Result<JobDef, ScenarioError> {
-    let id = j.id.text();
+    let id = j.id.into_text();
     let line = entry.key("id");
-    let what = format!("job `{id}`");
-    let mut commands = Vec::new();
+    // only errors name the job: formatted on the way to one
+    let what = || format!("job `{id}`");
+    let mut commands = Vec::with_capacity(j.commands.len());
     let mut lines = entry.commands();
     for c in &j.commands {
         let at = lines.next().unwrap_or(line);
-        commands.push(
-            command(c, path)
-                .map_err(|m| ScenarioError::invalid(file, at, Some(what.clone()), m))?,
-        );
+        commands
+            .push(command(c, path).map_err(|m| ScenarioError::invalid(file, at, Some(what()), m))?);
     }
-    let reqs = |r: &Option<OneOrMany<Scalar>>, key: &str| -> Vec<At> {
+    let reqs = |r: Option<OneOrMany<Scalar>>, key: &str| -> Vec<At> {
+        let Some(r) = r else { return Vec::new() };
         let l = entry.key(key);
-        r.as_ref()
-            .map(OneOrMany::to_vec)
-            .unwrap_or_default()
-            .iter()
-            .map(|r| At::new(r.text(), l))
-            .collect()
+        match r {
+            OneOrMany::One(r) => vec![At::new(r.into_text(), l)],
+            OneOrMany::Many(v) => v.into_iter().map(|r| At::new(r.into_text(), l)).collect(),
+        }
     };
-    let node = match (&j.node, &j.nodes) {
+    let node = match (j.node, &j.nodes) {
         (Some(_), Some(_)) => {
             return Err(ScenarioError::invalid(
                 file,
                 entry.key("nodes"),
-                Some(what),
+                Some(what()),
                 "give `node` (one node) or `nodes` (one job per node), not both",
             ))
         }
-        (Some(n), None) => At::new(n.text(), entry.key("node")),
+        (Some(n), None) => At::new(n.into_text(), entry.key("node")),
         (None, _) => At::new(String::new(), line),
     };
-    let nodes_line = entry.key("nodes");
-    Ok(JobDef {
-        id: At::new(id.clone(), line),
-        node,
-        nodes: j.nodes.as_ref().map(|n| match n {
-            OneOrMany::One(s) => NodeSel::Set(At::new(s.clone(), nodes_line)),
+    let nodes = j.nodes.map(|n| {
+        let nodes_line = entry.key("nodes");
+        match n {
+            OneOrMany::One(s) => NodeSel::Set(At::new(s, nodes_line)),
             OneOrMany::Many(v) => {
-                NodeSel::List(v.iter().map(|s| At::new(s.clone(), nodes_line)).collect())
+                NodeSel::List(v.into_iter().map(|s| At::new(s, nodes_line)).collect())
             }
-        }),
+        }
+    });
+    Ok(JobDef {
+        id: At::new(id, line),
+        node,
+        nodes,
         fanned: None,
-        label: j.label.as_ref().map(|l| l.trim().to_string()),
-        requires: reqs(&j.required, "required"),
-        requires_all: reqs(&j.required_all, "required_all"),
+        label: j.label.map(|l| match l.trim() {
+            t if t.len() == l.len() => l,
+            t => t.to_string(),
+        }),
+        requires: reqs(j.required, "required"),
+        requires_all: reqs(j.required_all, "required_all"),
         critical: j.critical.unwrap_or(true),
         forever: j.forever.unwrap_or(false),
         timeout: None,
@@ -368,15 +380,12 @@ fn command(c: &Command, path: &dyn Fn(&str) -> PathBuf) -> Result<CommandDef, St
     let includes: Vec<PathBuf> = c.includes.iter().flatten().map(|p| path(p)).collect();
     let label = c.label.clone();
     // `command: "a b c"` is argv split on whitespace, as apssh does
-    let argv: Option<Vec<String>> = c
-        .command
-        .as_ref()
-        .map(|s| s.split_whitespace().map(str::to_string).collect());
+    let argv: Option<Vec<&str>> = c.command.as_ref().map(|s| s.split_whitespace().collect());
     let missing = |k: &str| format!("command of type {} misses `{k}`", c.kind);
     // RunScript and RunString: the first word of `command` and the rest, else
     // the script's own field (`local_script`, `script_body`) and `args`
     let script_and_args = |given: &Option<String>, field: &str| match (&argv, given) {
-        (Some(a), _) if !a.is_empty() => Ok((a[0].clone(), a[1..].join(" "))),
+        (Some(a), _) if !a.is_empty() => Ok((a[0].to_string(), a[1..].join(" "))),
         (_, Some(g)) => Ok((g.clone(), words(&c.args))),
         _ => Err(missing(field)),
     };
