@@ -140,7 +140,8 @@ fn scope(
     }
     let mut out: Vec<Item> = Vec::with_capacity(items.len());
     // for each new item: the original's index, its node if fanned
-    let mut origin: Vec<(usize, Option<String>)> = Vec::with_capacity(items.len());
+    // (the node is its position in the original's list of copies)
+    let mut origin: Vec<(usize, Option<usize>)> = Vec::with_capacity(items.len());
     let mut copies: HashMap<String, Copies> = HashMap::with_capacity(items.len());
     let mut originals: Vec<(Vec<At>, Vec<At>, String, usize)> = Vec::with_capacity(items.len());
     for (k, item) in items.into_iter().enumerate() {
@@ -205,9 +206,10 @@ fn scope(
                     ));
                 }
                 let mut list = Vec::with_capacity(nodes.len());
-                for n in nodes {
-                    if known.insert(n.name.clone()) {
+                for (position, n) in nodes.into_iter().enumerate() {
+                    if !known.contains(&n.name) {
                         // not in the file: a host of ssh_config
+                        known.insert(n.name.clone());
                         let mut def = NodeDef::remote(n.clone(), n.name.clone());
                         def.implicit = true;
                         implicit.push(def);
@@ -218,7 +220,7 @@ fn scope(
                     copy.id = At::new(id, j.id.line);
                     copy.fanned = Some((j.id.name.clone(), n.name.clone()));
                     copy.node = n;
-                    origin.push((k, Some(copy.node.name.clone())));
+                    origin.push((k, Some(position)));
                     out.push(Item::Job(copy));
                 }
                 let by_node = list
@@ -234,13 +236,19 @@ fn scope(
     for (item, (k, node)) in out.iter_mut().zip(origin) {
         let (reqs, all, id, _) = &originals[k];
         let what = || format!("{} `{}`", item.what(), id);
+        let node: Option<&str> = match (node, copies.get(id)) {
+            (Some(position), Some(Copies::Fanned(list, _))) => {
+                list.get(position).map(|(n, _)| n.as_str())
+            }
+            _ => None,
+        };
         let mut pairwise = Vec::new();
         let mut every = Vec::new();
         for r in reqs {
             match copies.get(&r.name) {
                 None => pairwise.push(r.clone()),
                 Some(Copies::One(one)) => pairwise.push(At::new(one.clone(), r.line)),
-                Some(Copies::Fanned(list, by_node)) => match &node {
+                Some(Copies::Fanned(list, by_node)) => match node {
                     // node by node
                     Some(n) => match by_node.get(n).and_then(|&i| list.get(i)) {
                         Some((_, rid)) => pairwise.push(At::new(rid.clone(), r.line)),
