@@ -423,23 +423,15 @@ pub fn render_plan(plan: &Plan) -> String {
     let _ = writeln!(s, "========== jobs");
     let top = scope_waves(&plan.items);
     render_items(&mut s, &plan.items, &top, "");
-    // items by wave, in file order within one (a counting sort: a chain of
-    // 100,000 jobs has 100,000 waves)
+    // items by wave, in file order within one (a chain of 100,000 jobs has
+    // 100,000 waves)
     let count = top.iter().map(|&k| k.max(1)).max().unwrap_or(0);
-    let mut starts = vec![0usize; count + 1];
-    for &k in &top {
-        starts[k.max(1)] += 1;
-    }
-    for k in 1..=count {
-        starts[k] += starts[k - 1];
-    }
-    let mut fill = starts.clone();
-    let mut by_wave = vec![0usize; top.len()];
-    for (i, &k) in top.iter().enumerate() {
-        let k = k.max(1) - 1;
-        by_wave[fill[k]] = i;
-        fill[k] += 1;
-    }
+    let by_item: Vec<(usize, usize)> = top
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k.max(1) - 1, i))
+        .collect();
+    let (starts, by_wave) = buckets(count, &by_item);
     let _ = writeln!(s, "========== {count} waves");
     for k in 0..count {
         let wave = &by_wave[starts[k]..starts[k + 1]];
@@ -521,19 +513,7 @@ fn scope_waves(items: &[Item]) -> Vec<usize> {
             }
         }
     }
-    let mut starts = vec![0usize; items.len() + 1];
-    for &(k, _) in &edges {
-        starts[k + 1] += 1;
-    }
-    for k in 0..items.len() {
-        starts[k + 1] += starts[k];
-    }
-    let mut fill = starts.clone();
-    let mut users = vec![0usize; edges.len()];
-    for &(k, i) in &edges {
-        users[fill[k]] = i;
-        fill[k] += 1;
-    }
+    let (starts, users) = buckets(items.len(), &edges);
     let mut wave = vec![0usize; items.len()];
     let mut ready: Vec<usize> = (0..items.len()).filter(|&i| pending[i] == 0).collect();
     for &i in &ready {
@@ -549,4 +529,39 @@ fn scope_waves(items: &[Item]) -> Vec<usize> {
         }
     }
     wave
+}
+
+/// The values of `pairs` grouped by key, in their order within a key (a
+/// counting sort): key `k`'s are `values[starts[k]..starts[k + 1]]`. Keys
+/// are below `count`.
+fn buckets(count: usize, pairs: &[(usize, usize)]) -> (Vec<usize>, Vec<usize>) {
+    let mut starts = vec![0usize; count + 1];
+    for &(k, _) in pairs {
+        starts[k + 1] += 1;
+    }
+    for k in 0..count {
+        starts[k + 1] += starts[k];
+    }
+    let mut fill = starts.clone();
+    let mut values = vec![0usize; pairs.len()];
+    for &(k, v) in pairs {
+        values[fill[k]] = v;
+        fill[k] += 1;
+    }
+    (starts, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::buckets;
+
+    #[test]
+    fn buckets_group_values_by_key_in_order() {
+        let (starts, values) = buckets(3, &[(2, 10), (0, 11), (2, 12), (0, 13)]);
+        assert_eq!(starts, vec![0, 2, 2, 4]);
+        assert_eq!(&values[starts[0]..starts[1]], &[11, 13]);
+        assert!(values[starts[1]..starts[2]].is_empty());
+        assert_eq!(&values[starts[2]..starts[3]], &[10, 12]);
+        assert_eq!(buckets(0, &[]), (vec![0], vec![]));
+    }
 }
