@@ -147,6 +147,30 @@ fn scenario_model_reads_the_same_spans() {
     assert_eq!(format!("{fast:?}"), format!("{oracle:?}"));
 }
 
+/// Tables made in other ways than `[header]`: their spans (the lines
+/// errors name) are the crate's too.
+#[test]
+fn scenario_model_spans_match_for_every_way_of_writing_a_table() {
+    let texts = [
+        // a node's table named by a header below it first
+        "[nodes.n.vars]\nk = \"v\"\n[nodes.n]\nhost = \"h\"\n",
+        // dotted keys
+        "nodes.n.host = \"h\"\nnodes.n.user = \"u\"\n",
+        "[nodes]\nn.host = \"h\"\nm.host = \"i\"\n",
+        // inline tables
+        "[nodes]\nn = { host = \"h\", vars = { a = \"1\" } }\n",
+        "job = [ { id = \"a\", node = \"n\", run = \"x\" },\n  { id = \"b\", node = \"n\", run = \"y\" } ]\n",
+        // groups nested in groups, jobs after them
+        "[[group]]\nid = \"g\"\n[[group.group]]\nid = \"h\"\n[[group.group.job]]\nid = \"i\"\nrun = \"x\"\n[[job]]\nid = \"j\"\nrun = \"y\"\n",
+    ];
+    for text in texts {
+        let oracle: model::File = toml::from_str(text).expect("oracle");
+        let tree = parse(text).unwrap_or_else(|| panic!("the tree reads {text}"));
+        let fast = model::File::deserialize(tree.root()).expect("fast");
+        assert_eq!(format!("{fast:?}"), format!("{oracle:?}"), "{text}");
+    }
+}
+
 #[test]
 fn every_example_scenario_reads_the_same() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/scenarios");
