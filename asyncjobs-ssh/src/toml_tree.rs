@@ -19,9 +19,11 @@ mod de;
 mod tests;
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use toml_parser::decoder::{Encoding, ScalarKind};
+use toml_parser::lexer::{Token, TokenKind};
 use toml_parser::parser::{EventReceiver, RecursionGuard, ValidateWhitespace};
 use toml_parser::{ErrorSink, ParseError, Source, Span};
 
@@ -84,24 +86,50 @@ struct Table<'a> {
     index: Option<HashMap<Cow<'a, str>, u32>>,
 }
 
+/// Tokens parsed at a time: a file's tokens are not all held at once (they
+/// were 24 bytes for every 2–3 bytes of a scenario). The crate's tests cut
+/// after a few tokens, so that every test document crosses chunk ends.
+const CHUNK_TOKENS: usize = if cfg!(test) { 8 } else { 4096 };
+
 /// Reads `text`; `None` when it is not a plain valid document (see the
-/// module's text), for the `toml` crate to read instead.
-pub(crate) fn parse(text: &str) -> Option<Tree<'_>> {
+/// module's text), for the `toml` crate to read instead. `root_keys`, if
+/// given, are the keys the caller's root accepts: any other ends the reading at once
+/// (serde would refuse it), so that a large file of wrong keys is not read
+/// twice in full.
+///
+/// The tokens are parsed a chunk at a time, each chunk ending on a new
+/// line outside any bracket or brace: there a TOML document is between
+/// two expressions (the grammar is one expression a line; arrays and
+/// inline tables are bracketed; a multi-line string is one token), and the
+/// tree being built knows which table comes next.
+pub(crate) fn parse<'a>(text: &'a str, root_keys: Option<&[&str]>) -> Option<Tree<'a>> {
     if u32::try_from(text.len()).is_err() {
         return None;
     }
     let source = Source::new(text);
-    // the tokens of a file are a few bytes each: reserve once
-    let mut tokens = Vec::with_capacity(text.len() / 3 + 16);
-    tokens.extend(source.lex());
-    let mut builder = Builder::new(source);
+    let mut builder = Builder::new(source, root_keys);
     let mut failed = Failed(false);
-    {
-        let mut guard = RecursionGuard::new(&mut builder, MAX_DEPTH);
-        let mut receiver = ValidateWhitespace::new(&mut guard, source);
-        toml_parser::parser::parse_document(&tokens, &mut receiver, &mut failed);
+    let mut chunk = Vec::with_capacity(CHUNK_TOKENS + 64);
+    // brackets and braces open: signed, so that a stray `]` never lets a
+    // chunk end inside a value
+    let mut depth = 0i64;
+    for token in source.lex() {
+        match token.kind() {
+            TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
+            TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => depth -= 1,
+            _ => {}
+        }
+        let ends = token.kind() == TokenKind::Newline && depth == 0;
+        chunk.push(token);
+        if ends && chunk.len() >= CHUNK_TOKENS {
+            builder.parse_chunk(&chunk, &mut failed);
+            chunk.clear();
+            if failed.0 || builder.failed {
+                return None;
+            }
+        }
     }
-    drop(tokens);
+    builder.parse_chunk(&chunk, &mut failed);
     if failed.0 || builder.failed || builder.in_header.is_some() || builder.frames.len() != 1 {
         return None;
     }
@@ -131,7 +159,7 @@ enum Frame<'a> {
     Array(u32),
 }
 
-struct Builder<'a> {
+struct Builder<'a, 'k> {
     source: Source<'a>,
     slots: Vec<Slot<'a>>,
     frames: Vec<Frame<'a>>,
@@ -139,11 +167,13 @@ struct Builder<'a> {
     keys: Vec<(Cow<'a, str>, Span)>,
     /// Inside `[...]` (false) or `[[...]]` (true), from this offset.
     in_header: Option<(bool, usize)>,
+    /// The keys the root may hold (`None`: any).
+    root_keys: Option<&'k [&'k str]>,
     failed: bool,
 }
 
-impl<'a> Builder<'a> {
-    fn new(source: Source<'a>) -> Builder<'a> {
+impl<'a, 'k> Builder<'a, 'k> {
+    fn new(source: Source<'a>, root_keys: Option<&'k [&'k str]>) -> Builder<'a, 'k> {
         let root = Slot {
             start: 0,
             end: 0,
@@ -158,6 +188,7 @@ impl<'a> Builder<'a> {
             }],
             keys: Vec::new(),
             in_header: None,
+            root_keys,
             failed: false,
         }
     }
@@ -190,14 +221,17 @@ impl<'a> Builder<'a> {
         self.push(span, Value::Table(Box::new(Table::new(made))))
     }
 
-    /// `key` set to `node` in table `table`; `None` if it is there already.
+    /// `key` set to `node` in table `table`; `None` if it is there already,
+    /// or is not one of the root's keys.
     fn insert(&mut self, table: u32, key: Cow<'a, str>, node: u32) -> Option<()> {
-        let t = self.table_mut(table)?;
-        if t.get(&key).is_some() {
+        if table == ROOT
+            && self
+                .root_keys
+                .is_some_and(|keys| !keys.contains(&key.as_ref()))
+        {
             return None;
         }
-        t.insert(key, node);
-        Some(())
+        self.table_mut(table)?.insert(key, node).then_some(())
     }
 
     /// A header's path: through tables and the last element of arrays of
@@ -294,9 +328,7 @@ impl<'a> Builder<'a> {
                 },
             };
         }
-        if self.table(table)?.get(&last).is_some() {
-            return None;
-        }
+        // (a key written twice is found when its value is put)
         Some((table, last))
     }
 
@@ -376,19 +408,33 @@ impl<'a> Table<'a> {
         }
     }
 
-    fn insert(&mut self, key: Cow<'a, str>, node: u32) {
-        if let Some(index) = &mut self.index {
-            index.insert(key.clone(), node);
-        } else if self.entries.len() >= INDEX_FROM {
-            let mut index: HashMap<Cow<'a, str>, u32> = self.entries.iter().cloned().collect();
-            index.insert(key.clone(), node);
-            self.index = Some(index);
+    /// Adds `key`; false if it is there already (one lookup).
+    fn insert(&mut self, key: Cow<'a, str>, node: u32) -> bool {
+        match &mut self.index {
+            Some(index) => match index.entry(key.clone()) {
+                Entry::Occupied(_) => return false,
+                Entry::Vacant(v) => {
+                    v.insert(node);
+                }
+            },
+            None => {
+                if self.entries.iter().any(|(k, _)| *k == key) {
+                    return false;
+                }
+                if self.entries.len() >= INDEX_FROM {
+                    let mut index: HashMap<Cow<'a, str>, u32> =
+                        self.entries.iter().cloned().collect();
+                    index.insert(key.clone(), node);
+                    self.index = Some(index);
+                }
+            }
         }
         self.entries.push((key, node));
+        true
     }
 }
 
-impl<'a> EventReceiver for Builder<'a> {
+impl<'a> EventReceiver for Builder<'a, '_> {
     fn std_table_open(&mut self, span: Span, _error: &mut dyn ErrorSink) {
         self.in_header = Some((false, span.start()));
     }
@@ -496,7 +542,17 @@ impl<'a> EventReceiver for Builder<'a> {
     }
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
+    /// Parses the tokens of one chunk into the tree: through the `toml`
+    /// crate's own checks (whitespace and comments, nesting). Both hold no
+    /// state between chunks: a chunk ends outside any bracket.
+    fn parse_chunk(&mut self, tokens: &[Token], failed: &mut Failed) {
+        let source = self.source;
+        let mut guard = RecursionGuard::new(self, MAX_DEPTH);
+        let mut receiver = ValidateWhitespace::new(&mut guard, source);
+        toml_parser::parser::parse_document(tokens, &mut receiver, failed);
+    }
+
     fn close_header(&mut self, span: Span) {
         self.step(|b| {
             let (array, start) = b.in_header.take()?;

@@ -122,6 +122,13 @@ pub enum Exit {
     Signal(String),
 }
 
+/// The keys of [`File`], the top level (serde's own list is private): the
+/// fast TOML reader stops at any other key, for the `toml` crate to word
+/// the error.
+pub const ROOT_KEYS: &[&str] = &[
+    "label", "window", "timeout", "critical", "nodes", "job", "group",
+];
+
 /// The whole file: a scope with nodes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -282,4 +289,17 @@ pub struct Loose {
 pub struct LooseEntry {
     /// The id.
     pub id: Option<toml::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_keys_are_the_fields_of_the_file() {
+        let e = toml::from_str::<File>("zzz = 1\n").expect_err("unknown key");
+        let listed: Vec<String> = ROOT_KEYS.iter().map(|k| format!("`{k}`")).collect();
+        let expected = format!("expected one of {}", listed.join(", "));
+        assert!(e.message().contains(&expected), "{}", e.message());
+    }
 }

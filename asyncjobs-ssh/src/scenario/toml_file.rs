@@ -132,7 +132,7 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
 /// `toml` crate to read it and word the error, if any.
 fn fast(text: &str) -> Option<model::File> {
     use serde::Deserialize as _;
-    let tree = crate::toml_tree::parse(text)?;
+    let tree = crate::toml_tree::parse(text, Some(model::ROOT_KEYS))?;
     model::File::deserialize(tree.root()).ok()
 }
 

@@ -11,7 +11,7 @@ use crate::scenario::model;
 /// Through the tree, as the `toml` crate's own value (its Debug text, so
 /// that NaN compares equal to itself).
 fn fast_value(text: &str) -> Option<String> {
-    let tree = parse(text)?;
+    let tree = parse(text, None)?;
     let v = toml::Table::deserialize(tree.root()).ok()?;
     Some(format!("{v:?}"))
 }
@@ -33,7 +33,7 @@ fn same(text: &str) {
 #[track_caller]
 fn refused(text: &str) {
     assert!(oracle_value(text).is_none(), "the toml crate reads {text}");
-    assert!(parse(text).is_none(), "the tree reads {text}");
+    assert!(parse(text, None).is_none(), "the tree reads {text}");
 }
 
 const SCENARIO: &str = r#"
@@ -136,12 +136,12 @@ fn refuses_what_the_toml_crate_refuses() {
 fn leaves_date_times_to_the_toml_crate() {
     // valid TOML, but no scenario field takes one: the crate words the error
     assert!(oracle_value("d = 1979-05-27T07:32:00Z\n").is_some());
-    assert!(parse("d = 1979-05-27T07:32:00Z\n").is_none());
+    assert!(parse("d = 1979-05-27T07:32:00Z\n", None).is_none());
 }
 
 #[test]
 fn scenario_model_reads_the_same_spans() {
-    let tree = parse(SCENARIO).expect("read");
+    let tree = parse(SCENARIO, None).expect("read");
     let fast = model::File::deserialize(tree.root()).expect("fast");
     let oracle: model::File = toml::from_str(SCENARIO).expect("oracle");
     assert_eq!(format!("{fast:?}"), format!("{oracle:?}"));
@@ -165,7 +165,7 @@ fn scenario_model_spans_match_for_every_way_of_writing_a_table() {
     ];
     for text in texts {
         let oracle: model::File = toml::from_str(text).expect("oracle");
-        let tree = parse(text).unwrap_or_else(|| panic!("the tree reads {text}"));
+        let tree = parse(text, None).unwrap_or_else(|| panic!("the tree reads {text}"));
         let fast = model::File::deserialize(tree.root()).expect("fast");
         assert_eq!(format!("{fast:?}"), format!("{oracle:?}"), "{text}");
     }
@@ -180,7 +180,7 @@ fn every_example_scenario_reads_the_same() {
         if path.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&path).expect("read");
             let oracle: model::File = toml::from_str(&text).expect("oracle");
-            let fast = model::File::deserialize(parse(&text).expect("tree").root());
+            let fast = model::File::deserialize(parse(&text, None).expect("tree").root());
             assert_eq!(
                 format!("{:?}", fast.expect("fast")),
                 format!("{oracle:?}"),
@@ -191,6 +191,35 @@ fn every_example_scenario_reads_the_same() {
         }
     }
     assert!(seen > 0, "no TOML example in {}", dir.display());
+}
+
+/// Documents of many chunks (real ones cut every 4,096 tokens, tests every
+/// 8): values that span lines, and errors far into the file.
+#[test]
+fn reads_long_documents_across_chunks() {
+    let mut text = String::from("[nodes.n]\nhost = \"h\"\n");
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "[[job]]\nid = \"j{i}\"\nnode = \"n\"\nrequires = [\n  \"a\",\n  \"b\", # c\n]\n\
+             commands = [{{ run = \"\"\"\nx {i}\n[y]\n\"\"\" }}]\n"
+        ));
+    }
+    same(&text);
+    let tree = parse(&text, None).expect("read");
+    let fast = model::File::deserialize(tree.root()).expect("fast");
+    let oracle: model::File = toml::from_str(&text).expect("oracle");
+    assert_eq!(format!("{fast:?}"), format!("{oracle:?}"));
+    refused(&format!("{text}[[job]]\nid = \"late\"\nid = \"twice\"\n"));
+    refused(&format!("{text}x = [1,\n"));
+}
+
+#[test]
+fn stops_at_a_key_the_root_does_not_take() {
+    let text = "label = \"x\"\n[nodes.n]\nhost = \"h\"\n";
+    assert!(parse(text, Some(model::ROOT_KEYS)).is_some());
+    assert!(parse("[nodez.n]\nhost = \"h\"\n", Some(model::ROOT_KEYS)).is_none());
+    assert!(parse("labels = \"x\"\n", Some(model::ROOT_KEYS)).is_none());
+    assert!(parse("labels = \"x\"\n", None).is_some());
 }
 
 /// Lines of TOML, valid and not, to assemble into documents.
@@ -233,7 +262,7 @@ proptest! {
         if let Some(fast) = fast {
             prop_assert_eq!(Some(fast), oracle, "{}", text);
         } else if oracle.is_none() {
-            prop_assert!(parse(&text).is_none(), "the tree reads {}", text);
+            prop_assert!(parse(&text, None).is_none(), "the tree reads {}", text);
         }
     }
 }
