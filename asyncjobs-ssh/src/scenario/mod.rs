@@ -7,7 +7,7 @@
 //! ([`ScenarioError`]): ``deploy.toml:12: job `run`: unknown node `fit1`
 //! (did you mean `fit01`?)``. Loading is linear in the size of the file and
 //! bounded by [`Limits`] (file size, line length, nesting, YAML alias
-//! expansion, jobs after fan-out): a few µs per job (0.24–0.49 s for
+//! expansion, jobs after fan-out): a few µs per job (0.24–0.56 s for
 //! 100,000 jobs on a 2-core Xeon, TOML or YAML), hostile files refused in
 //! bounded time and memory. Valid TOML files are read by a tree of our own
 //! over `toml_parser`'s events; any other is read again by the `toml`
