@@ -93,9 +93,9 @@ const CHUNK_TOKENS: usize = if cfg!(test) { 8 } else { 4096 };
 
 /// Reads `text`; `None` when it is not a plain valid document (see the
 /// module's text), for the `toml` crate to read instead. `root_keys`, if
-/// given, are the keys the caller's root accepts: any other ends the reading at once
-/// (serde would refuse it), so that a large file of wrong keys is not read
-/// twice in full.
+/// given, are the keys the caller's root accepts: any other ends the
+/// reading at once (serde would refuse it), so that a large file of wrong
+/// keys is not read twice in full.
 ///
 /// The tokens are parsed a chunk at a time, each chunk ending on a new
 /// line outside any bracket or brace: there a TOML document is between
@@ -108,7 +108,8 @@ pub(crate) fn parse<'a>(text: &'a str, root_keys: Option<&[&str]>) -> Option<Tre
     }
     let source = Source::new(text);
     let mut builder = Builder::new(source, root_keys);
-    let mut failed = Failed(false);
+    // any error at all: the `toml` crate will say which
+    let mut failed: Option<ParseError> = None;
     let mut chunk = Vec::with_capacity(CHUNK_TOKENS + 64);
     // brackets and braces open: signed, so that a stray `]` never lets a
     // chunk end inside a value
@@ -124,27 +125,22 @@ pub(crate) fn parse<'a>(text: &'a str, root_keys: Option<&[&str]>) -> Option<Tre
         if ends && chunk.len() >= CHUNK_TOKENS {
             builder.parse_chunk(&chunk, &mut failed);
             chunk.clear();
-            if failed.0 || builder.failed {
+            if failed.is_some() || builder.failed {
                 return None;
             }
         }
     }
     builder.parse_chunk(&chunk, &mut failed);
-    if failed.0 || builder.failed || builder.in_header.is_some() || builder.frames.len() != 1 {
+    if failed.is_some()
+        || builder.failed
+        || builder.in_header.is_some()
+        || builder.frames.len() != 1
+    {
         return None;
     }
     Some(Tree {
         slots: builder.slots,
     })
-}
-
-/// Any error at all: the `toml` crate will say which.
-struct Failed(bool);
-
-impl ErrorSink for Failed {
-    fn report_error(&mut self, _error: ParseError) {
-        self.0 = true;
-    }
 }
 
 /// Where the next value goes.
@@ -353,9 +349,9 @@ impl<'a, 'k> Builder<'a, 'k> {
     fn scalar_value(&self, span: Span, encoding: Option<Encoding>) -> Option<Value<'a>> {
         let raw = self.raw(span, encoding)?;
         let mut decoded: Cow<'a, str> = Cow::Borrowed("");
-        let mut failed = Failed(false);
+        let mut failed: Option<ParseError> = None;
         let kind = raw.decode_scalar(&mut decoded, &mut failed);
-        if failed.0 {
+        if failed.is_some() {
             return None;
         }
         Some(match kind {
@@ -455,9 +451,9 @@ impl<'a> EventReceiver for Builder<'a, '_> {
         self.step(|b| {
             let raw = b.raw(span, encoding)?;
             let mut decoded: Cow<'a, str> = Cow::Borrowed("");
-            let mut failed = Failed(false);
+            let mut failed: Option<ParseError> = None;
             raw.decode_key(&mut decoded, &mut failed);
-            if failed.0 {
+            if failed.is_some() {
                 return None;
             }
             b.keys.push((decoded, span));
@@ -546,7 +542,7 @@ impl Builder<'_, '_> {
     /// Parses the tokens of one chunk into the tree: through the `toml`
     /// crate's own checks (whitespace and comments, nesting). Both hold no
     /// state between chunks: a chunk ends outside any bracket.
-    fn parse_chunk(&mut self, tokens: &[Token], failed: &mut Failed) {
+    fn parse_chunk(&mut self, tokens: &[Token], failed: &mut Option<ParseError>) {
         let source = self.source;
         let mut guard = RecursionGuard::new(self, MAX_DEPTH);
         let mut receiver = ValidateWhitespace::new(&mut guard, source);

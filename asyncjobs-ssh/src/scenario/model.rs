@@ -56,6 +56,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use super::plan::{At, NodeSel};
 use toml::Spanned;
 
 /// One value or a list of them (read without serde's buffering of
@@ -74,6 +76,27 @@ impl<T: Clone> OneOrMany<T> {
         match self {
             OneOrMany::One(t) => vec![t.clone()],
             OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+impl<T> OneOrMany<T> {
+    /// As a list, taken.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+impl OneOrMany<String> {
+    /// A job's `nodes`, written on `line`: a node set, or a list of names
+    /// and sets.
+    pub fn into_sel(self, line: usize) -> NodeSel {
+        match self {
+            OneOrMany::One(s) => NodeSel::Set(At::new(s, line)),
+            OneOrMany::Many(v) => NodeSel::List(v.into_iter().map(|s| At::new(s, line)).collect()),
         }
     }
 }

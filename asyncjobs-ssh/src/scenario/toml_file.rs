@@ -23,8 +23,10 @@ impl Ctx<'_> {
     fn line(&self, offset: usize) -> usize {
         self.lines.line(offset)
     }
-    fn at(&self, s: &Spanned<String>) -> At {
-        At::new(s.get_ref().clone(), self.line(s.span().start))
+    /// `s` at the line of its span.
+    fn at(&self, s: Spanned<String>) -> At {
+        let line = self.line(s.span().start);
+        At::new(s.into_inner(), line)
     }
     fn err(
         &self,
@@ -42,28 +44,24 @@ impl Ctx<'_> {
             self.base.join(p)
         }
     }
+    /// A timeout, if given; an error names `what` (formatted only then).
     fn secs(
         &self,
         t: &Option<Spanned<f64>>,
-        what: &str,
+        what: impl FnOnce() -> String,
     ) -> Result<Option<Duration>, ScenarioError> {
         match t {
             None => Ok(None),
             Some(s) => match super::secs(*s.get_ref()) {
                 Ok(d) => Ok(Some(d)),
-                Err(m) => Err(self.err(s.span().start, what, m)),
+                Err(m) => Err(self.err(s.span().start, what(), m)),
             },
         }
     }
-    fn sel(&self, n: &Option<Spanned<OneOrMany<String>>>) -> Option<NodeSel> {
-        let n = n.as_ref()?;
+    fn sel(&self, n: Option<Spanned<OneOrMany<String>>>) -> Option<NodeSel> {
+        let n = n?;
         let line = self.line(n.span().start);
-        Some(match n.get_ref() {
-            OneOrMany::One(s) => NodeSel::Set(At::new(s.clone(), line)),
-            OneOrMany::Many(v) => {
-                NodeSel::List(v.iter().map(|s| At::new(s.clone(), line)).collect())
-            }
-        })
+        Some(n.into_inner().into_sel(line))
     }
 }
 
@@ -110,7 +108,7 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
                     .iter()
                     .map(|p| ctx.path(&expand_tilde(p)))
                     .collect(),
-                gateway: node.gateway.as_ref().map(|g| ctx.at(g)),
+                gateway: node.gateway.clone().map(|g| ctx.at(g)),
                 local: node.local,
                 formatter: None,
                 vars: node.vars.iter().map(|(k, v)| (k.clone(), sub(v))).collect(),
@@ -121,7 +119,7 @@ pub(crate) fn parse(text: &str, mut plan: Plan, max_set: usize) -> Result<Plan, 
     }
     plan.label = parsed.label.clone();
     plan.window = parsed.window.unwrap_or(0);
-    plan.timeout = ctx.secs(&parsed.timeout, "scenario")?;
+    plan.timeout = ctx.secs(&parsed.timeout, || "scenario".into())?;
     plan.critical = parsed.critical.unwrap_or(true);
     plan.nodes = nodes;
     plan.items = items(&ctx, parsed.job, parsed.group)?;
@@ -162,24 +160,19 @@ fn items(
 fn requires(ctx: &Ctx<'_>, r: Option<Spanned<OneOrMany<String>>>) -> Vec<At> {
     let Some(r) = r else { return Vec::new() };
     let line = ctx.line(r.span().start);
-    match r.into_inner() {
-        OneOrMany::One(name) => vec![At { name, line }],
-        OneOrMany::Many(v) => v.into_iter().map(|name| At { name, line }).collect(),
-    }
-}
-
-/// `name` at the line of its span, taken from the file's model.
-fn owned_at(ctx: &Ctx<'_>, s: Spanned<String>) -> At {
-    let line = ctx.line(s.span().start);
-    At::new(s.into_inner(), line)
+    r.into_inner()
+        .into_vec()
+        .into_iter()
+        .map(|name| At { name, line })
+        .collect()
 }
 
 fn group(ctx: &Ctx<'_>, g: model::Group) -> Result<GroupDef, ScenarioError> {
-    let what = format!("group `{}`", g.id.get_ref());
+    let what = || format!("group `{}`", g.id.get_ref());
     Ok(GroupDef {
-        timeout: ctx.secs(&g.timeout, &what)?,
-        nodes: ctx.sel(&g.nodes),
-        id: owned_at(ctx, g.id),
+        timeout: ctx.secs(&g.timeout, what)?,
+        nodes: ctx.sel(g.nodes),
+        id: ctx.at(g.id),
         label: g.label,
         requires: requires(ctx, g.requires),
         requires_all: requires(ctx, g.requires_all),
@@ -203,7 +196,7 @@ fn job(ctx: &Ctx<'_>, j: model::Job) -> Result<JobDef, ScenarioError> {
         });
     }
     for c in &j.commands {
-        commands.push(command(ctx, c, &what())?);
+        commands.push(command(ctx, c, &what)?);
     }
     let node = match (j.node, &j.nodes) {
         (Some(_), Some(n)) => {
@@ -213,16 +206,13 @@ fn job(ctx: &Ctx<'_>, j: model::Job) -> Result<JobDef, ScenarioError> {
                 "give `node` (one node) or `nodes` (one job per node), not both",
             ))
         }
-        (Some(n), None) => owned_at(ctx, n),
+        (Some(n), None) => ctx.at(n),
         (None, _) => At::new(String::new(), ctx.line(j.id.span().start)),
     };
-    let timeout = match &j.timeout {
-        None => None,
-        Some(_) => ctx.secs(&j.timeout, &what())?,
-    };
     Ok(JobDef {
-        nodes: ctx.sel(&j.nodes),
-        id: owned_at(ctx, j.id),
+        timeout: ctx.secs(&j.timeout, what)?,
+        nodes: ctx.sel(j.nodes),
+        id: ctx.at(j.id),
         node,
         fanned: None,
         label: j.label,
@@ -230,7 +220,6 @@ fn job(ctx: &Ctx<'_>, j: model::Job) -> Result<JobDef, ScenarioError> {
         requires_all: requires(ctx, j.requires_all),
         critical: j.critical.unwrap_or(true),
         forever: j.forever.unwrap_or(false),
-        timeout,
         commands,
     })
 }
@@ -247,7 +236,7 @@ fn exits(list: &[Exit]) -> Vec<ExitStatus> {
 fn command(
     ctx: &Ctx<'_>,
     c: &Spanned<model::Command>,
-    what: &str,
+    what: &dyn Fn() -> String,
 ) -> Result<CommandDef, ScenarioError> {
     let at = c.span().start;
     let m = c.get_ref();
@@ -266,14 +255,14 @@ fn command(
         [] => {
             return Err(ctx.err(
                 at,
-                what,
+                what(),
                 "a command needs one of `run`, `script`, `string`, `push`, `pull`",
             ))
         }
         many => {
             return Err(ctx.err(
                 at,
-                what,
+                what(),
                 format!("a command has exactly one of {}", many.join(", ")),
             ))
         }
@@ -282,7 +271,7 @@ fn command(
         if ok {
             Ok(())
         } else {
-            Err(ctx.err(at, what, format!("`{field}` does not apply to `{kind}`")))
+            Err(ctx.err(at, what(), format!("`{field}` does not apply to `{kind}`")))
         }
     };
     misplaced("to", m.to.is_none() || kind == "push")?;
@@ -348,7 +337,7 @@ fn command(
             let remote = m
                 .to
                 .clone()
-                .ok_or_else(|| ctx.err(at, what, "`push` needs `to` (the remote destination)"))?;
+                .ok_or_else(|| ctx.err(at, what(), "`push` needs `to` (the remote destination)"))?;
             let local = m
                 .push
                 .as_ref()
@@ -364,10 +353,9 @@ fn command(
             }
         }
         _ => {
-            let local = m
-                .into
-                .as_ref()
-                .ok_or_else(|| ctx.err(at, what, "`pull` needs `into` (the local destination)"))?;
+            let local = m.into.as_ref().ok_or_else(|| {
+                ctx.err(at, what(), "`pull` needs `into` (the local destination)")
+            })?;
             CommandDef::Pull {
                 remote: m.pull.as_ref().map(OneOrMany::to_vec).unwrap_or_default(),
                 local: ctx.path(local),

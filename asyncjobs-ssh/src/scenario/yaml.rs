@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::error::ScenarioError;
 use super::limits::Limits;
 use super::model::{Exit, OneOrMany};
-use super::plan::{At, CommandDef, Item, JobDef, NodeDef, NodeSel, Plan};
+use super::plan::{At, CommandDef, Item, JobDef, NodeDef, Plan};
 use crate::yaml_tree::{self, Step, TreeLimits, YamlError};
 use crate::ExitStatus;
 
@@ -317,10 +317,10 @@ fn job(
     let reqs = |r: Option<OneOrMany<Scalar>>, key: &str| -> Vec<At> {
         let Some(r) = r else { return Vec::new() };
         let l = entry.key(key);
-        match r {
-            OneOrMany::One(r) => vec![At::new(r.into_text(), l)],
-            OneOrMany::Many(v) => v.into_iter().map(|r| At::new(r.into_text(), l)).collect(),
-        }
+        r.into_vec()
+            .into_iter()
+            .map(|r| At::new(r.into_text(), l))
+            .collect()
     };
     let node = match (j.node, &j.nodes) {
         (Some(_), Some(_)) => {
@@ -334,15 +334,7 @@ fn job(
         (Some(n), None) => At::new(n.into_text(), entry.key("node")),
         (None, _) => At::new(String::new(), line),
     };
-    let nodes = j.nodes.map(|n| {
-        let nodes_line = entry.key("nodes");
-        match n {
-            OneOrMany::One(s) => NodeSel::Set(At::new(s, nodes_line)),
-            OneOrMany::Many(v) => {
-                NodeSel::List(v.into_iter().map(|s| At::new(s, nodes_line)).collect())
-            }
-        }
-    });
+    let nodes = j.nodes.map(|n| n.into_sel(entry.key("nodes")));
     Ok(JobDef {
         id: At::new(id, line),
         node,
