@@ -12,7 +12,7 @@ use std::time::Instant;
 use asyncjobs_core::{AbstractJob, ErrorChain, JobError, ListOptions};
 use asyncjobs_graph::DotOptions;
 use asyncjobs_ssh::scenario::{
-    Item, JobDef, Loader, NodeDef, NodeMaker, Plan, Scenario, ScenarioJob,
+    waves, Item, JobDef, Loader, NodeDef, NodeMaker, Plan, Scenario, ScenarioJob,
 };
 use asyncjobs_ssh::{
     Formatter, HostFormatter, LocalNode, RawFormatter, SshError, SshJob, SshNode, SshOutput,
@@ -421,7 +421,7 @@ pub fn render_plan(plan: &Plan) -> String {
         s.push('\n');
     }
     let _ = writeln!(s, "========== jobs");
-    let top = scope_waves(&plan.items);
+    let top = waves(&plan.items);
     render_items(&mut s, &plan.items, &top, "");
     // items by wave, in file order within one (a chain of 100,000 jobs has
     // 100,000 waves)
@@ -458,12 +458,12 @@ fn count_jobs(items: &[Item]) -> usize {
 }
 
 /// Each job of a scope (groups' jobs as `group/job`, numbered inside their group).
-fn render_items(s: &mut String, items: &[Item], waves: &[usize], prefix: &str) {
+fn render_items(s: &mut String, items: &[Item], of_items: &[usize], prefix: &str) {
     use std::fmt::Write as _;
-    for (it, &wave) in items.iter().zip(waves) {
+    for (it, &wave) in items.iter().zip(of_items) {
         match it {
             Item::Group(g) => {
-                let inner = scope_waves(&g.items);
+                let inner = waves(&g.items);
                 render_items(s, &g.items, &inner, &format!("{prefix}{}/", g.id.name));
             }
             Item::Job(j) => {
@@ -489,46 +489,6 @@ fn render_items(s: &mut String, items: &[Item], waves: &[usize], prefix: &str) {
             }
         }
     }
-}
-
-/// The wave of each item of one scope: 1 + the highest wave it requires
-/// (items of a group are numbered inside it). Linear: items are in file
-/// order, a requirement may come later, so the levels are computed by a
-/// topological pass.
-fn scope_waves(items: &[Item]) -> Vec<usize> {
-    let index: std::collections::HashMap<&str, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.id().name.as_str(), i))
-        .collect();
-    // (required, requiring) pairs, then grouped by the required item: the
-    // items waiting for `k` are `users[starts[k]..starts[k + 1]]`
-    let mut edges: Vec<(usize, usize)> = Vec::with_capacity(items.len());
-    let mut pending: Vec<usize> = vec![0; items.len()];
-    for (i, it) in items.iter().enumerate() {
-        for r in it.requires() {
-            if let Some(&k) = index.get(r.name.as_str()) {
-                edges.push((k, i));
-                pending[i] += 1;
-            }
-        }
-    }
-    let (starts, users) = buckets(items.len(), &edges);
-    let mut wave = vec![0usize; items.len()];
-    let mut ready: Vec<usize> = (0..items.len()).filter(|&i| pending[i] == 0).collect();
-    for &i in &ready {
-        wave[i] = 1;
-    }
-    while let Some(i) = ready.pop() {
-        for &u in &users[starts[i]..starts[i + 1]] {
-            wave[u] = wave[u].max(wave[i] + 1);
-            pending[u] -= 1;
-            if pending[u] == 0 {
-                ready.push(u);
-            }
-        }
-    }
-    wave
 }
 
 /// The values of `pairs` grouped by key, in their order within a key (a

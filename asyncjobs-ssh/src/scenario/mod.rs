@@ -144,7 +144,7 @@ use crate::Node;
 pub use build::{ConfigNodes, NodeMaker, ScenarioJob};
 pub use error::{ErrorKind, ScenarioError};
 pub use limits::Limits;
-pub use plan::{At, CommandDef, GroupDef, Item, JobDef, NodeDef, NodeSel, Plan};
+pub use plan::{waves, At, CommandDef, GroupDef, Item, JobDef, NodeDef, NodeSel, Plan};
 pub use yaml::FORMATTERS;
 
 /// Longest timeout a scenario may give (about 31 years): larger values are

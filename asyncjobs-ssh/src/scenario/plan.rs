@@ -559,11 +559,7 @@ fn check_items<'a>(
     ids: &mut Option<HashMap<&'a str, usize>>,
     err: &ErrFn<'_>,
 ) -> Result<(), ScenarioError> {
-    // the scope's index: each id to its first item
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        index.entry(item.id().name.as_str()).or_insert(i);
-    }
+    let index = scope_index(items);
     // each item's requirements, as indexes into the scope, one after another
     let mut reqs = Requirements::with_capacity(items.len());
     // consecutive jobs mostly share a node: look it up once
@@ -630,6 +626,15 @@ fn check_items<'a>(
     check_cycles(items, &reqs, err)
 }
 
+/// A scope's index: each id to its first item.
+fn scope_index(items: &[Item]) -> HashMap<&str, usize> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        index.entry(item.id().name.as_str()).or_insert(i);
+    }
+    index
+}
+
 /// The requirements of each item of a scope, as indexes into it: one flat
 /// list (one allocation for the scope, not one per item).
 struct Requirements {
@@ -644,6 +649,21 @@ impl Requirements {
             targets: Vec::with_capacity(items),
             ends: Vec::with_capacity(items),
         }
+    }
+
+    /// Of a checked scope (names not in it skipped).
+    fn of_scope(items: &[Item]) -> Requirements {
+        let index = scope_index(items);
+        let mut reqs = Requirements::with_capacity(items.len());
+        for item in items {
+            for r in item.requires() {
+                if let Some(&k) = index.get(r.name.as_str()) {
+                    reqs.push(k);
+                }
+            }
+            reqs.end_item();
+        }
+        reqs
     }
 
     fn push(&mut self, target: usize) {
@@ -672,11 +692,40 @@ fn contains_id(items: &[Item], name: &str) -> bool {
     })
 }
 
-/// Depth-first search for a requirement cycle in one scope.
+/// A requirement cycle in one scope is an error naming its items.
 fn check_cycles(items: &[Item], reqs: &Requirements, err: &ErrFn<'_>) -> Result<(), ScenarioError> {
-    // 0 = unseen, 1 = on the path, 2 = done
-    let mut state = vec![0u8; items.len()];
-    for start in 0..items.len() {
+    let Err(cycle) = levels(reqs, items.len()) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = cycle.iter().map(|&p| items[p].id().name.as_str()).collect();
+    let it = &items[cycle[cycle.len() - 1]];
+    Err(err(
+        it.id().line,
+        format!("{} `{}`", it.what(), it.id().name),
+        format!(
+            "requirement cycle: {} (each requires the next)",
+            names.join(" -> ")
+        ),
+    ))
+}
+
+/// The wave of each item of one scope (items of a group numbered inside
+/// it): 1 for an item that requires nothing in the scope, else 1 + the
+/// highest wave it requires; items run in waves at the earliest. Meant for
+/// a checked plan ([`Plan::check`]): if the requirements form a cycle,
+/// every wave is 0.
+pub fn waves(items: &[Item]) -> Vec<usize> {
+    let reqs = Requirements::of_scope(items);
+    levels(&reqs, items.len()).unwrap_or_else(|_| vec![0; items.len()])
+}
+
+/// A depth-first walk of a scope's requirements: each item's wave, or the
+/// first cycle found (its items, the first one again at the end).
+fn levels(reqs: &Requirements, count: usize) -> Result<Vec<usize>, Vec<usize>> {
+    // 0 = unseen, 1 = on the path, 2 = done (and its wave known)
+    let mut state = vec![0u8; count];
+    let mut wave = vec![0usize; count];
+    for start in 0..count {
         if state[start] != 0 {
             continue;
         }
@@ -685,6 +734,8 @@ fn check_cycles(items: &[Item], reqs: &Requirements, err: &ErrFn<'_>) -> Result<
         state[start] = 1;
         while let (Some(&top), Some(k)) = (path.last(), next.last_mut()) {
             let Some(&r) = reqs.of(top).get(*k) else {
+                // every requirement is done: the wave follows theirs
+                wave[top] = 1 + reqs.of(top).iter().map(|&r| wave[r]).max().unwrap_or(0);
                 state[top] = 2;
                 path.pop();
                 next.pop();
@@ -699,26 +750,15 @@ fn check_cycles(items: &[Item], reqs: &Requirements, err: &ErrFn<'_>) -> Result<
                 }
                 1 => {
                     let from = path.iter().position(|&p| p == r).unwrap_or(0);
-                    let mut names: Vec<&str> = path[from..]
-                        .iter()
-                        .map(|&p| items[p].id().name.as_str())
-                        .collect();
-                    names.push(&items[r].id().name);
-                    let it = &items[r];
-                    return Err(err(
-                        it.id().line,
-                        format!("{} `{}`", it.what(), it.id().name),
-                        format!(
-                            "requirement cycle: {} (each requires the next)",
-                            names.join(" -> ")
-                        ),
-                    ));
+                    let mut cycle = path[from..].to_vec();
+                    cycle.push(r);
+                    return Err(cycle);
                 }
                 _ => {}
             }
         }
     }
-    Ok(())
+    Ok(wave)
 }
 
 #[cfg(test)]
@@ -780,6 +820,26 @@ mod tests {
         assert_eq!(
             e,
             "s.toml:22: job `b`: unknown job `prepar` (did you mean `prepare`?)"
+        );
+    }
+
+    #[test]
+    fn waves_follow_the_longest_chain_of_requirements() {
+        // later items may be required by earlier ones; names outside the
+        // scope are not waited for
+        let items = vec![
+            job("d", 10, &["b", "c"]),
+            job("a", 20, &[]),
+            job("b", 30, &["a"]),
+            job("c", 40, &["a", "b", "elsewhere"]),
+            job("e", 50, &[]),
+        ];
+        assert_eq!(waves(&items), vec![4, 1, 2, 3, 1]);
+        assert!(waves(&[]).is_empty());
+        // not a checked plan: a cycle has no waves
+        assert_eq!(
+            waves(&[job("a", 10, &["b"]), job("b", 20, &["a"])]),
+            vec![0, 0]
         );
     }
 
